@@ -1,0 +1,148 @@
+/**
+ * Full validation: every chunk decoded under every guard, highlight indices
+ * bounded by the fingerprint's cellCount, codes by cellCount/varCount. The
+ * report lists errors (the bundle is invalid) and warnings (tolerated by the
+ * reference readers, worth knowing).
+ */
+import { CellucidSessionError } from "../format/errors.js";
+import { decodeCodes } from "../codecs/codes.js";
+import { decodeIndexSet, type IndexSetStats } from "../codecs/index-set.js";
+import { checkKind, decodeJsonPayload, decodePayload } from "../codecs/payload.js";
+import { parseHighlightsMeta, listHighlightGroups } from "../chunks/highlights.js";
+import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, HIGHLIGHT_CELLS_PREFIX, USER_DEFINED_CODES_PREFIX, chunkRole } from "../chunks/ids.js";
+import { type UserDefinedField, parseFieldOverlays } from "../chunks/user-defined.js";
+import type { CellucidSessionBundle } from "./bundle.js";
+
+export interface ValidationIssue {
+  code: string;
+  chunkId: string | null;
+  message: string;
+}
+
+export interface ChunkCheck {
+  id: string;
+  ok: boolean;
+  role: string;
+  storedBytes: number;
+  payloadBytes: number | null;
+}
+
+export interface ValidationReport {
+  source: string;
+  valid: boolean;
+  fileBytes: number;
+  chunkCount: number;
+  trailingBytes: number;
+  errors: ValidationIssue[];
+  warnings: ValidationIssue[];
+  chunks: ChunkCheck[];
+}
+
+export interface ValidateOptions {
+  /** Called after each chunk with the stored bytes checked so far. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  signal?: AbortSignal;
+}
+
+function issueOf(err: unknown, chunkId: string | null): ValidationIssue {
+  if (err instanceof CellucidSessionError) return { code: err.code, chunkId: err.chunkId ?? chunkId, message: err.message };
+  throw err;
+}
+
+export async function validateBundle(bundle: CellucidSessionBundle, opts: ValidateOptions = {}): Promise<ValidationReport> {
+  const source = bundle.sourceName;
+  const errors: ValidationIssue[] = [];
+  const warnings: ValidationIssue[] = [];
+  const chunks: ChunkCheck[] = [];
+  const { cellCount, varCount } = bundle.counts;
+  const warn = (code: string, chunkId: string | null, message: string) =>
+    warnings.push({ code, chunkId, message: `${source}${chunkId ? `, chunk '${chunkId}'` : ""}: ${message}` });
+
+  if (bundle.trailingBytes > 0) warn("TRAILING_BYTES", null, `${bundle.trailingBytes} bytes after the last chunk are ignored by readers`);
+
+  // Structured chunks first: their content tells how to bound the binary ones.
+  const fields = new Map<string, UserDefinedField>();
+  const groupIds = new Set<string>();
+  const decoded = new Map<string, unknown>();
+  for (const id of [HIGHLIGHTS_META_ID, FIELD_OVERLAYS_ID]) {
+    if (!bundle.hasChunk(id)) continue;
+    try {
+      const value = await bundle.decodeChunk(id);
+      decoded.set(id, value);
+      if (id === HIGHLIGHTS_META_ID) for (const { group } of listHighlightGroups(parseHighlightsMeta(value, source))) groupIds.add(group.id);
+      else for (const f of parseFieldOverlays(value, source).userDefinedFields) fields.set(f.id, f);
+    } catch (err) {
+      errors.push(issueOf(err, id));
+    }
+  }
+
+  const total = bundle.index.frames.reduce((n, f) => n + f.length, 0);
+  let done = 0;
+  for (const frame of bundle.index.frames) {
+    if (opts.signal?.aborted) throw new CellucidSessionError("ABORTED", "validation was aborted", { source });
+    const id = frame.meta.id;
+    const role = chunkRole(id);
+    const check: ChunkCheck = { id, ok: true, role, storedBytes: frame.length, payloadBytes: null };
+    const before = errors.length;
+    try {
+      if (decoded.has(id) || role === "highlights-meta" || role === "field-overlays") {
+        // Decoded (or failed) above.
+        if (errors.some((e) => e.chunkId === id)) check.ok = false;
+      } else {
+        const payload = await bundle.readChunkPayload(id);
+        check.payloadBytes = payload.length;
+        const declared = frame.meta.uncompressedBytes;
+        if (typeof declared === "number" && declared !== payload.length)
+          warn("UNCOMPRESSED_BYTES_MISMATCH", id, `uncompressedBytes is ${declared} but the payload is ${payload.length} bytes`);
+        if (checkKind(frame.meta, source) === "json") decodeJsonPayload(frame.meta, payload, source);
+        else if (role === "highlight-cells") checkCells(id, payload);
+        else if (role === "user-defined-codes") checkCodes(id, payload);
+      }
+    } catch (err) {
+      const e = err instanceof CellucidSessionError ? err.withContext({ source, chunkId: id }) : err;
+      errors.push(issueOf(e, id));
+    }
+    if (errors.length > before) check.ok = false;
+    chunks.push(check);
+    done += frame.length;
+    opts.onProgress?.(done, total);
+  }
+
+  for (const gid of groupIds)
+    if (!bundle.hasChunk(HIGHLIGHT_CELLS_PREFIX + gid)) warn("EMPTY_GROUP", HIGHLIGHTS_META_ID, `highlight group '${gid}' has no cells chunk (no cells)`);
+  for (const f of fields.values())
+    if (f.kind === "category" && !f.isPurged && !bundle.hasChunk(USER_DEFINED_CODES_PREFIX + f.id))
+      warn("MISSING_CODES", FIELD_OVERLAYS_ID, `user-defined field '${f.key ?? f.id}' has no codes chunk; applying skips it`);
+
+  return { source, valid: errors.length === 0, fileBytes: bundle.byteLength, chunkCount: chunks.length, trailingBytes: bundle.trailingBytes, errors, warnings, chunks };
+
+  function checkCells(id: string, payload: Uint8Array): void {
+    const gid = id.slice(HIGHLIGHT_CELLS_PREFIX.length);
+    const stats: IndexSetStats = { duplicates: 0, trailingBytes: 0 };
+    const cells = decodeIndexSet(payload, { limit: cellCount }, stats);
+    if (stats.duplicates) warn("DUPLICATE_INDICES", id, `${stats.duplicates} duplicate indices (gap 0)`);
+    if (stats.trailingBytes) warn("TRAILING_CHUNK_BYTES", id, `${stats.trailingBytes} bytes after the last index are ignored`);
+    if (decoded.has(HIGHLIGHTS_META_ID) && !groupIds.has(gid)) warn("ORPHAN_CHUNK", id, `no highlight group '${gid}' in highlights/meta`);
+  }
+
+  function checkCodes(id: string, payload: Uint8Array): void {
+    const fid = id.slice(USER_DEFINED_CODES_PREFIX.length);
+    const field = fields.get(fid);
+    const fromFingerprint = field?.source === "var" ? varCount : cellCount;
+    const declared = typeof field?.codesLength === "number" ? field.codesLength : null;
+    const { codes, trailingBytes } = decodeCodes(payload, { expectedLength: fromFingerprint ?? declared });
+    if (trailingBytes) warn("TRAILING_CHUNK_BYTES", id, `${trailingBytes} bytes after the codes are ignored`);
+    if (!field) {
+      if (decoded.has(FIELD_OVERLAYS_ID)) warn("ORPHAN_CHUNK", id, `no user-defined field '${fid}' in core/field-overlays`);
+      return;
+    }
+    if (declared !== null && declared !== codes.length)
+      warn("CODES_LENGTH_MISMATCH", id, `field declares codesLength ${declared} but holds ${codes.length} codes`);
+    const nCats = field.categories?.length ?? 0;
+    if (nCats > 0) {
+      let outside = 0;
+      for (let i = 0; i < codes.length; i++) if (codes[i]! >= nCats) outside++;
+      if (outside) warn("CODES_OUT_OF_RANGE", id, `${outside} codes are outside the ${nCats} categories (they become missing)`);
+    }
+  }
+}

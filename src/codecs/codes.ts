@@ -1,0 +1,159 @@
+/**
+ * User-defined field codes (SPEC §4): byte 0 is the encoding, then `length`,
+ * then either raw codes (0: u8, 1: u16 LE) or run-length pairs (2: u8 values,
+ * 3: u16 values). Writers pick whichever of raw and RLE is smaller.
+ */
+import { formatError } from "../format/errors.js";
+import { MAX_CODES_LENGTH } from "../format/limits.js";
+import { ByteWriter, cursor, readUvarint } from "./uvarint.js";
+
+export type CodesArray = Uint8Array | Uint16Array;
+
+export const CODES_RAW_U8 = 0;
+export const CODES_RAW_U16 = 1;
+export const CODES_RLE_U8 = 2;
+export const CODES_RLE_U16 = 3;
+
+export interface DecodedCodes {
+  encoding: 0 | 1 | 2 | 3;
+  codes: CodesArray;
+  /** Bytes after the encoded codes (ignored, reported by validate). */
+  trailingBytes: number;
+}
+
+export interface CodesDecodeOptions {
+  /** Required length (n_obs or n_vars); a different length is an error. */
+  expectedLength?: number | null | undefined;
+  /** Cap when no expected length is known, so a tiny RLE cannot demand gigabytes. */
+  maxLength?: number | undefined;
+}
+
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function decodeCodes(bytes: Uint8Array, opts: CodesDecodeOptions = {}): DecodedCodes {
+  if (bytes.length === 0) throw formatError("CODES_ENCODING", "codes payload is empty (no encoding byte)");
+  const encoding = bytes[0]!;
+  if (encoding > 3) throw formatError("CODES_ENCODING", `unknown codes encoding ${encoding} (expected 0, 1, 2 or 3)`);
+  const c = cursor(bytes, 1);
+  const length = readUvarint(c, "codes length");
+  const expected = opts.expectedLength ?? null;
+  if (expected !== null && length !== expected)
+    throw formatError("CODES_LENGTH", `codes length ${length} does not match the expected ${expected}`);
+  const cap = opts.maxLength ?? MAX_CODES_LENGTH;
+  if (expected === null && length > cap) throw formatError("CODES_LENGTH", `codes length ${length} exceeds the limit of ${cap}`);
+
+  if (encoding === CODES_RAW_U8 || encoding === CODES_RAW_U16) {
+    const width = encoding === CODES_RAW_U8 ? 1 : 2;
+    const need = length * width;
+    if (bytes.length - c.pos < need)
+      throw formatError("VARINT_TRUNCATED", `truncated raw codes: ${length} codes need ${need} bytes, ${bytes.length - c.pos} remain`);
+    const raw = bytes.slice(c.pos, c.pos + need);
+    const codes = width === 1 ? raw : toU16(raw, length);
+    return { encoding, codes, trailingBytes: bytes.length - c.pos - need };
+  }
+
+  const maxValue = encoding === CODES_RLE_U8 ? 0xff : 0xffff;
+  const pairCount = readUvarint(c, "RLE pair count");
+  if (pairCount > length) throw formatError("RLE_INVALID", `RLE has ${pairCount} pairs for only ${length} codes`);
+  if (pairCount * 2 > bytes.length - c.pos)
+    throw formatError("VARINT_TRUNCATED", `truncated RLE: ${pairCount} pairs need at least ${pairCount * 2} bytes, ${bytes.length - c.pos} remain`);
+  // First pass validates every pair, so nothing is allocated for a lying header.
+  const start = c.pos;
+  let total = 0;
+  for (let i = 0; i < pairCount; i++) {
+    const value = readUvarint(c, `RLE value ${i}`);
+    const run = readUvarint(c, `RLE run ${i}`);
+    if (value > maxValue) throw formatError("RLE_INVALID", `RLE value ${value} (pair ${i}) does not fit in ${maxValue === 0xff ? 8 : 16} bits`);
+    if (run === 0) throw formatError("RLE_INVALID", `RLE run of pair ${i} is 0 (runs must be positive)`);
+    total += run;
+    if (total > length) throw formatError("RLE_INVALID", `RLE runs add up to more than the length ${length}`);
+  }
+  if (total !== length) throw formatError("RLE_INVALID", `RLE runs add up to ${total}, not the length ${length}`);
+  const trailingBytes = bytes.length - c.pos;
+  const codes = encoding === CODES_RLE_U8 ? new Uint8Array(length) : new Uint16Array(length);
+  c.pos = start;
+  let at = 0;
+  for (let i = 0; i < pairCount; i++) {
+    const value = readUvarint(c);
+    const run = readUvarint(c);
+    if (value !== 0) codes.fill(value, at, at + run);
+    at += run;
+  }
+  return { encoding: encoding as 2 | 3, codes, trailingBytes };
+}
+
+function toU16(raw: Uint8Array, length: number): Uint16Array {
+  const out = new Uint16Array(raw.buffer, raw.byteOffset, length);
+  if (!littleEndianHost) for (let i = 0; i < length; i++) out[i] = raw[2 * i]! | (raw[2 * i + 1]! << 8);
+  return out;
+}
+
+export interface CodesEncodeOptions {
+  /** Force an encoding instead of the smallest. */
+  encoding?: 0 | 1 | 2 | 3;
+}
+
+/** Encodes codes the way the web app does: u8 when every code fits, and the smaller of raw and RLE. */
+export function encodeCodes(codes: ArrayLike<number>, opts: CodesEncodeOptions = {}): Uint8Array {
+  const length = codes.length;
+  let max = 0;
+  let runs = 0;
+  for (let i = 0; i < length; i++) {
+    const v = codes[i]!;
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`code at position ${i} must be an integer in 0..65535, got ${v}`);
+    if (v > max) max = v;
+    if (i === 0 || v !== codes[i - 1]) runs++;
+  }
+  const wide = max > 0xff;
+  let encoding = opts.encoding;
+  if (encoding === undefined) {
+    const rawSize = length * (wide ? 2 : 1);
+    encoding = rleSize(codes, runs) < rawSize ? (wide ? CODES_RLE_U16 : CODES_RLE_U8) : wide ? CODES_RAW_U16 : CODES_RAW_U8;
+  }
+  if ((encoding === CODES_RAW_U8 || encoding === CODES_RLE_U8) && wide)
+    throw new RangeError(`codes up to ${max} do not fit the 8-bit encoding ${encoding}`);
+  const w = new ByteWriter(16 + length * 2);
+  w.byte(encoding);
+  w.uvarint(length);
+  if (encoding === CODES_RAW_U8) {
+    w.bytes(Uint8Array.from(codes));
+  } else if (encoding === CODES_RAW_U16) {
+    const out = new Uint8Array(length * 2);
+    for (let i = 0; i < length; i++) {
+      out[2 * i] = codes[i]! & 0xff;
+      out[2 * i + 1] = codes[i]! >>> 8;
+    }
+    w.bytes(out);
+  } else {
+    w.uvarint(runs);
+    let i = 0;
+    while (i < length) {
+      const v = codes[i]!;
+      let j = i + 1;
+      while (j < length && codes[j] === v) j++;
+      w.uvarint(v);
+      w.uvarint(j - i);
+      i = j;
+    }
+  }
+  return w.finish();
+}
+
+function rleSize(codes: ArrayLike<number>, runs: number): number {
+  // Upper-bound estimate is enough to choose: value ≤ 3 bytes, run ≤ 5 bytes typical.
+  let size = varLen(runs);
+  let i = 0;
+  const n = codes.length;
+  while (i < n) {
+    const v = codes[i]!;
+    let j = i + 1;
+    while (j < n && codes[j] === v) j++;
+    size += varLen(v) + varLen(j - i);
+    i = j;
+  }
+  return size;
+}
+
+function varLen(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}

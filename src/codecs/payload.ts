@@ -1,0 +1,58 @@
+/**
+ * Turns a chunk's stored bytes into its payload under the guards of SPEC §5:
+ * known codec and kind, and decompression capped by `uncompressedBytes` (or
+ * 512 MiB when absent).
+ */
+import { formatError } from "../format/errors.js";
+import { MAX_UNCOMPRESSED_BYTES } from "../format/limits.js";
+import { type ChunkMeta, KNOWN_KINDS } from "../format/manifest.js";
+import { type GzipCodec, InflateLimitExceeded, webGzip } from "./gzip.js";
+import { parseJsonBytes } from "./json.js";
+
+const MAX_DEFLATE_RATIO = 1032;
+
+export function checkKind(meta: ChunkMeta, source?: string): "json" | "binary" {
+  const kind = meta.kind ?? "binary";
+  if (!KNOWN_KINDS.includes(String(kind)))
+    throw formatError("UNSUPPORTED_KIND", `Unsupported session chunk kind: ${String(kind)}`, { source, chunkId: meta.id });
+  return kind as "json" | "binary";
+}
+
+export async function decodePayload(
+  meta: ChunkMeta,
+  stored: Uint8Array,
+  gzip: GzipCodec = webGzip,
+  source?: string,
+): Promise<Uint8Array> {
+  const ctx = { source, chunkId: meta.id };
+  const codec = meta.codec ?? "none";
+  if (codec === "none") return stored;
+  if (codec !== "gzip") throw formatError("UNSUPPORTED_CODEC", `Unsupported session chunk codec: ${String(codec)}`, ctx);
+  const declared = typeof meta.uncompressedBytes === "number" ? meta.uncompressedBytes : null;
+  const limit = Math.min(declared ?? MAX_UNCOMPRESSED_BYTES, MAX_UNCOMPRESSED_BYTES);
+  // Deflate cannot expand more than ~1032:1, so a larger declared size is a lie:
+  // measure instead of allocating what the file claims.
+  const plausible = declared !== null && declared <= stored.length * MAX_DEFLATE_RATIO + 1024;
+  try {
+    return await gzip.inflate(stored, limit, plausible);
+  } catch (err) {
+    if (err instanceof InflateLimitExceeded) {
+      if (declared !== null && declared < MAX_UNCOMPRESSED_BYTES)
+        throw formatError(
+          "DECOMPRESSED_LARGER_THAN_EXPECTED",
+          `Chunk decompressed larger than expected (uncompressedBytes ${declared}); inflation was stopped at the limit`,
+          ctx,
+        );
+      throw formatError("DECOMPRESSED_TOO_LARGE", `Chunk decompressed too large (over ${MAX_UNCOMPRESSED_BYTES} bytes); inflation was stopped at the limit`, ctx);
+    }
+    throw formatError("CORRUPT_GZIP", `gzip data is corrupt (${(err as Error).message})`, ctx);
+  }
+}
+
+export function decodeJsonPayload(meta: ChunkMeta, payload: Uint8Array, source?: string): unknown {
+  try {
+    return parseJsonBytes(payload);
+  } catch (err) {
+    throw formatError("CHUNK_JSON", `JSON chunk is not valid UTF-8 JSON (${(err as Error).message})`, { source, chunkId: meta.id });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Container framing (SPEC §2): magic, manifest length, manifest, then one
+ * length-prefixed frame per manifest chunk. Indexing reads only headers;
+ * payloads are located, never read.
+ */
+import { formatError } from "./errors.js";
+import { HEADER_LENGTH, MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, hasMagic, readU32LE } from "./limits.js";
+import { type ChunkMeta, type SessionManifest, validateManifest } from "./manifest.js";
+import { type ByteSource, badMagic } from "./source.js";
+
+export interface ChunkFrame {
+  meta: ChunkMeta;
+  /** Position in manifest order. */
+  index: number;
+  /** Offset of the stored payload (after its u32 length). */
+  offset: number;
+  /** Stored (post-codec) length. */
+  length: number;
+}
+
+export interface BundleIndex {
+  manifest: SessionManifest;
+  manifestByteLength: number;
+  frames: ChunkFrame[];
+  /** Offset just past the last chunk. */
+  end: number;
+  /** Bytes after the last chunk: ignored by readers, reported by validate. */
+  trailingBytes: number;
+}
+
+/** Frame headers are read through a window so that runs of small chunks cost one read. */
+const HEADER_WINDOW = 64 * 1024;
+
+export async function indexBundle(src: ByteSource): Promise<BundleIndex> {
+  const source = src.name;
+  if (src.size < HEADER_LENGTH) {
+    const head = await src.read(0, src.size);
+    if (!hasMagic(head) && !isMagicPrefix(head)) throw badMagic(source);
+    throw formatError("TRUNCATED", `file is ${src.size} bytes, shorter than the ${HEADER_LENGTH}-byte header`, { source });
+  }
+  const header = await src.read(0, HEADER_LENGTH);
+  if (!hasMagic(header)) throw badMagic(source);
+  const manifestByteLength = readU32LE(header, HEADER_LENGTH - 4);
+  if (manifestByteLength < 1 || manifestByteLength > MAX_MANIFEST_BYTES)
+    throw formatError("MANIFEST_LENGTH", `manifest length ${manifestByteLength} is outside 1..${MAX_MANIFEST_BYTES} bytes`, { source });
+  if (HEADER_LENGTH + manifestByteLength > src.size)
+    throw formatError("TRUNCATED", `manifest of ${manifestByteLength} bytes runs past the end of the file (${src.size} bytes)`, { source });
+
+  const manifestBytes = await src.read(HEADER_LENGTH, manifestByteLength);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(manifestBytes));
+  } catch (err) {
+    throw formatError("MANIFEST_JSON", `manifest is not valid UTF-8 JSON (${(err as Error).message})`, { source });
+  }
+  const manifest = validateManifest(parsed, source);
+
+  const frames: ChunkFrame[] = [];
+  let pos = HEADER_LENGTH + manifestByteLength;
+  let win: Uint8Array = new Uint8Array(0);
+  let winStart = 0;
+  for (let i = 0; i < manifest.chunks.length; i++) {
+    const meta = manifest.chunks[i]!;
+    const ctx = { source, chunkId: meta.id };
+    if (pos + 4 > src.size)
+      throw formatError("TRUNCATED", `file ends before the length of chunk ${i + 1} of ${manifest.chunks.length}`, ctx);
+    if (pos < winStart || pos + 4 > winStart + win.length) {
+      winStart = pos;
+      win = await src.read(pos, Math.min(HEADER_WINDOW, src.size - pos));
+    }
+    const length = readU32LE(win, pos - winStart);
+    if (length > MAX_CHUNK_BYTES)
+      throw formatError("CHUNK_LENGTH", `stored length ${length} exceeds the ${MAX_CHUNK_BYTES}-byte chunk limit`, ctx);
+    const offset = pos + 4;
+    if (offset + length > src.size)
+      throw formatError("TRUNCATED", `stored length ${length} runs past the end of the file (${src.size - offset} bytes remain)`, ctx);
+    if (typeof meta.storedBytes === "number" && meta.storedBytes !== length)
+      throw formatError("STORED_BYTES_MISMATCH", `storedBytes is ${meta.storedBytes} but the frame holds ${length} bytes`, ctx);
+    frames.push({ meta, index: i, offset, length });
+    pos = offset + length;
+  }
+  return { manifest, manifestByteLength, frames, end: pos, trailingBytes: src.size - pos };
+}
+
+function isMagicPrefix(head: Uint8Array): boolean {
+  const magic = "CELLUCID_SESSION\n";
+  for (let i = 0; i < head.length && i < magic.length; i++) if (head[i] !== magic.charCodeAt(i)) return false;
+  return head.length > 0;
+}

@@ -1,0 +1,42 @@
+/**
+ * Writes that never leave a half-written file: data goes to a temp file in the
+ * destination's folder and is renamed into place only once complete.
+ */
+import { randomBytes } from "node:crypto";
+import { copyFile, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+export function tempPathFor(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+}
+
+/** Runs `write(tempPath)` then renames the temp file over `dest`; removes the temp file on failure. */
+export async function writeAtomically(dest: string, write: (tempPath: string) => Promise<void>): Promise<void> {
+  const tmp = tempPathFor(dest);
+  try {
+    await write(tmp);
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { force: true, recursive: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function writePartsAtomically(dest: string, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  await writeAtomically(dest, async (tmp) => {
+    const fh = await open(tmp, "w");
+    try {
+      for await (const p of parts) {
+        let at = 0;
+        while (at < p.length) at += (await fh.write(p, at, p.length - at)).bytesWritten;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
+}
+
+export async function copyFileAtomically(src: string, dest: string): Promise<void> {
+  await writeAtomically(dest, (tmp) => copyFile(src, tmp));
+}

@@ -1,0 +1,53 @@
+/** The Node flavour of CellucidSessionBundle: opens files, saves atomically, inflates with zlib. */
+import { resolve } from "node:path";
+import { CellucidSessionBundle as CoreBundle, type BundleOpenOptions } from "../bundle/bundle.js";
+import { SessionWriter } from "../bundle/writer.js";
+import type { BundleIndex } from "../format/framing.js";
+import type { ByteSource } from "../format/source.js";
+import type { GzipCodec } from "../codecs/gzip.js";
+import { indexBundle } from "../format/framing.js";
+import { copyFileAtomically, writePartsAtomically } from "./atomic.js";
+import { fileSource } from "./file-source.js";
+import { zlibGzip } from "./zlib-gzip.js";
+
+export class CellucidSessionBundle extends CoreBundle {
+  /** Set when the bundle was opened from a file. */
+  readonly path: string | null;
+
+  constructor(source: ByteSource, index: BundleIndex, gzip?: GzipCodec, path: string | null = null) {
+    super(source, index, gzip ?? zlibGzip);
+    this.path = path;
+  }
+
+  /** Reads the magic, the manifest and each chunk's frame header; payloads stay on disk until asked for. */
+  static async open(path: string, opts: BundleOpenOptions = {}): Promise<CellucidSessionBundle> {
+    const source = await fileSource(path);
+    try {
+      return new CellucidSessionBundle(source, await indexBundle(source), opts.gzip, resolve(path));
+    } catch (err) {
+      await source.close?.();
+      throw err;
+    }
+  }
+
+  /** Writes a copy of the bundle to `dest` (temp file + rename). */
+  async save(dest: string): Promise<void> {
+    if (this.path) {
+      if (resolve(dest) === this.path) return;
+      await copyFileAtomically(this.path, dest);
+      return;
+    }
+    const stream = this.stream();
+    await writePartsAtomically(dest, stream as unknown as AsyncIterable<Uint8Array>);
+  }
+}
+
+/** Writes a SessionWriter's bundle to `dest` without ever leaving a partial file. */
+export async function writeSessionFile(writer: SessionWriter, dest: string): Promise<void> {
+  await writePartsAtomically(dest, await writer.toParts());
+}
+
+/** A SessionWriter that compresses with zlib. */
+export function createSessionWriter(opts: ConstructorParameters<typeof SessionWriter>[0] = {}): SessionWriter {
+  return new SessionWriter({ gzip: zlibGzip, ...opts });
+}

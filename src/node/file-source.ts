@@ -1,0 +1,34 @@
+/** A ByteSource over a file handle: positional reads, nothing loaded up front. */
+import { open, type FileHandle } from "node:fs/promises";
+import { basename } from "node:path";
+import type { ByteSource } from "../format/source.js";
+
+export async function fileSource(path: string): Promise<ByteSource> {
+  const fh: FileHandle = await open(path, "r");
+  try {
+    const { size } = await fh.stat();
+    let closed = false;
+    return {
+      name: basename(path),
+      size,
+      async read(offset, length) {
+        const buf = new Uint8Array(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+          if (bytesRead === 0) throw new Error(`${path}: file shrank while reading (offset ${offset + got})`);
+          got += bytesRead;
+        }
+        return buf;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await fh.close();
+      },
+    };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}

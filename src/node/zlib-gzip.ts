@@ -1,0 +1,54 @@
+/**
+ * gzip through node:zlib: synchronous inflate with `maxOutputLength`, which
+ * makes zlib stop as soon as the output passes the limit (it never inflates
+ * first and measures after). Faster than the web-streams path for big chunks.
+ */
+import { constants, createGunzip, gunzipSync, gzipSync } from "node:zlib";
+import { type GzipCodec, InflateCorrupt, InflateLimitExceeded } from "../codecs/gzip.js";
+
+function inflateBounded(data: Uint8Array, limit: number, chunkSize?: number): Buffer {
+  try {
+    return gunzipSync(data, { maxOutputLength: Math.max(1, limit), ...(chunkSize ? { chunkSize } : {}) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw new InflateLimitExceeded(limit);
+    throw new InflateCorrupt((err as Error).message);
+  }
+}
+
+/** Counts the inflated size, discarding output, stopping past `limit`. */
+function measure(data: Uint8Array, limit: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const z = createGunzip();
+    let total = 0;
+    z.on("data", (b: Buffer) => {
+      total += b.length;
+      if (total > limit) {
+        z.destroy();
+        reject(new InflateLimitExceeded(limit));
+      }
+    });
+    z.on("error", (e) => reject(new InflateCorrupt(e.message)));
+    z.on("end", () => resolve(total));
+    z.end(data);
+  });
+}
+
+export const zlibGzip: GzipCodec = {
+  async inflate(data, limit, sizeKnown) {
+    if (limit === 0) {
+      // maxOutputLength must be ≥ 1; an empty declared payload still has to be checked.
+      const out = inflateBounded(data, 1);
+      if (out.length > 0) throw new InflateLimitExceeded(0);
+      return new Uint8Array(out.buffer, out.byteOffset, 0);
+    }
+    const size = sizeKnown ? limit : await measure(data, limit);
+    // One output buffer of the right size avoids concatenating 16 KiB pieces.
+    const chunkSize = Math.min(Math.max(size + 1, constants.Z_MIN_CHUNK), 64 * 1024 * 1024);
+    const out = inflateBounded(data, size, chunkSize);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  },
+  async deflate(data) {
+    const out = gzipSync(data);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  },
+};
