@@ -1,0 +1,398 @@
+/**
+ * Typed, synchronous access to HDF5 files through the `cellucid_hdf5` native
+ * addon (native/hdf5/*.c, built by node-gyp from binding.gyp against the
+ * system libhdf5). The API is intentionally narrow: just what is needed to
+ * read AnnData `.h5ad` files and append columns to them in exactly the
+ * layout h5py/anndata produce, so Python can read the result unchanged.
+ *
+ * Value conventions:
+ *  - int64/uint64 datasets are returned as BigInt64Array/BigUint64Array
+ *    (exact); attributes holding integers come back as `number` when they fit
+ *    in 2^53 and as `bigint` otherwise.
+ *  - bool datasets (h5py enum {FALSE, TRUE} over int8) are returned as a
+ *    Uint8Array of 0/1; bool attributes as `boolean` / `boolean[]`.
+ *  - strings (variable- or fixed-length, ASCII or UTF-8) are `string[]`.
+ *  - null-dataspace attributes (h5py.Empty) and attribute types outside the
+ *    supported set read as `null`.
+ *
+ * The addon is loaded lazily, on the first H5File.open(), so importing this
+ * module never fails on machines where the addon was not built.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export type H5DType =
+  | "bool"
+  | "int8"
+  | "int16"
+  | "int32"
+  | "int64"
+  | "uint8"
+  | "uint16"
+  | "uint32"
+  | "uint64"
+  | "float32"
+  | "float64"
+  | "string";
+
+/** The in-memory representation used for each dtype. */
+export interface DTypeArrayMap {
+  bool: Uint8Array;
+  int8: Int8Array;
+  int16: Int16Array;
+  int32: Int32Array;
+  int64: BigInt64Array;
+  uint8: Uint8Array;
+  uint16: Uint16Array;
+  uint32: Uint32Array;
+  uint64: BigUint64Array;
+  float32: Float32Array;
+  float64: Float64Array;
+  string: string[];
+}
+
+/** Result of readDataset, discriminated on `dtype`. */
+export type DatasetRead = {
+  [D in H5DType]: { dtype: D; shape: number[]; data: DTypeArrayMap[D] };
+}[H5DType];
+
+export interface DatasetInfo {
+  dtype: H5DType;
+  shape: number[];
+  /** Chunk shape, or null for contiguous/compact storage. */
+  chunks: number[] | null;
+  /** Filter pipeline using h5py's names: "gzip", "shuffle", "lzf", ... */
+  filters: string[];
+}
+
+export type AttrValue =
+  | string
+  | string[]
+  | number
+  | bigint
+  | (number | bigint)[]
+  | boolean
+  | boolean[]
+  | null;
+
+export type AttrWriteType = "int64" | "float64" | "bool" | "string";
+
+export type AttrWriteValue =
+  | string
+  | readonly string[]
+  | number
+  | bigint
+  | readonly (number | bigint)[]
+  | boolean
+  | readonly boolean[]
+  | Float64Array
+  | BigInt64Array;
+
+export interface ReadOptions {
+  /** First index along axis 0 (default 0). */
+  start?: number;
+  /** Number of entries along axis 0 (default: to the end). */
+  count?: number;
+}
+
+export interface CreateDatasetOptions {
+  /** gzip (deflate) level 0-9; implies chunked storage. */
+  gzip?: number;
+  /** Chunk length (elements); default: h5py's heuristic when chunking. */
+  chunks?: number;
+}
+
+/** Accepted input for createDataset: the exact array type, or plain values. */
+export type DatasetInput<D extends H5DType> = D extends "string"
+  ? readonly string[]
+  : D extends "bool"
+    ? Uint8Array | readonly boolean[]
+    : D extends "int64" | "uint64"
+      ? DTypeArrayMap[D] | readonly (number | bigint)[]
+      : DTypeArrayMap[D] | readonly number[];
+
+/* ---- native addon ------------------------------------------------------ */
+
+interface NativeFile {
+  close(): void;
+  isOpen(): boolean;
+  exists(path: string): boolean;
+  kind(path: string): "group" | "dataset" | null;
+  list(path: string): string[];
+  createGroup(path: string): void;
+  deleteLink(path: string): void;
+  readAttrs(path: string): Record<string, AttrValue>;
+  writeAttr(path: string, name: string, dtype: H5DType, data: string[] | ArrayBufferView, scalar: boolean): void;
+  deleteAttr(path: string, name: string): void;
+  datasetInfo(path: string): DatasetInfo;
+  readDataset(path: string, start: number, count: number): DatasetRead;
+  createDataset(path: string, dtype: H5DType, data: string[] | ArrayBufferView, gzip: number, chunks: number): void;
+}
+
+interface NativeAddon {
+  NativeFile: new (path: string, mode: string) => NativeFile;
+  hdf5Version: string;
+}
+
+const ADDON_FILE = join("build", "Release", "cellucid_hdf5.node");
+let addon: NativeAddon | undefined;
+
+/** Directory of the nearest package.json above this module (src or dist). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cellucid_hdf5: no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+/** Absolute path of the addon (override with CELLUCID_HDF5_ADDON). */
+export function addonPath(): string {
+  const override = process.env["CELLUCID_HDF5_ADDON"];
+  return override ? resolve(override) : join(packageRoot(), ADDON_FILE);
+}
+
+function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  const file = addonPath();
+  if (!existsSync(file)) {
+    throw new Error(
+      `cellucid_hdf5 native addon not found at ${file}; build it with \`npx node-gyp rebuild\` ` +
+        "(needs a C compiler and the HDF5 headers, e.g. Debian's libhdf5-dev)",
+    );
+  }
+  const require = createRequire(import.meta.url);
+  addon = require(file) as NativeAddon;
+  return addon;
+}
+
+/** Version of the linked HDF5 library, e.g. "1.10.8". */
+export function hdf5Version(): string {
+  return loadAddon().hdf5Version;
+}
+
+/* ---- value normalisation ----------------------------------------------- */
+
+const ALL_DTYPES: ReadonlySet<string> = new Set<H5DType>([
+  "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "string",
+]);
+
+const TYPED_CTORS = {
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
+function fail(op: string, path: string, detail: string): never {
+  throw new TypeError(`HDF5 ${op} '${path}' failed: ${detail}`);
+}
+
+function toBigInt(op: string, path: string, v: unknown): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+  return fail(op, path, `expected an integer, got ${String(v)}`);
+}
+
+function toBoolBytes(op: string, path: string, values: ArrayLike<unknown>): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === "boolean") out[i] = v ? 1 : 0;
+    else if (v === 0 || v === 1) out[i] = v;
+    else fail(op, path, `expected booleans, got ${String(v)}`);
+  }
+  return out;
+}
+
+function toStrings(op: string, path: string, values: readonly unknown[]): string[] {
+  for (const v of values) if (typeof v !== "string") fail(op, path, `expected strings, got ${typeof v}`);
+  return values as string[];
+}
+
+/** Convert createDataset input to what the addon expects for `dtype`. */
+function datasetPayload(op: string, path: string, dtype: H5DType, data: unknown): string[] | ArrayBufferView {
+  if (dtype === "string") {
+    if (!Array.isArray(data)) fail(op, path, "string data must be a string[]");
+    return toStrings(op, path, data);
+  }
+  if (!Array.isArray(data) && !ArrayBuffer.isView(data)) fail(op, path, "data must be an array or TypedArray");
+  const values = data as ArrayLike<unknown>;
+  switch (dtype) {
+    case "bool":
+      return data instanceof Uint8Array ? data : toBoolBytes(op, path, values);
+    case "int64":
+      return data instanceof BigInt64Array
+        ? data
+        : BigInt64Array.from(Array.from(values, (v) => toBigInt(op, path, v)));
+    case "uint64":
+      return data instanceof BigUint64Array
+        ? data
+        : BigUint64Array.from(Array.from(values, (v) => toBigInt(op, path, v)));
+    default: {
+      const Ctor = TYPED_CTORS[dtype];
+      if (data instanceof Ctor) return data;
+      return Ctor.from(Array.from(values, (v) => {
+        if (typeof v !== "number") fail(op, path, `expected numbers, got ${typeof v}`);
+        return v;
+      }));
+    }
+  }
+}
+
+function inferAttrType(op: string, path: string, value: AttrWriteValue): AttrWriteType {
+  if (value instanceof Float64Array) return "float64";
+  if (value instanceof BigInt64Array) return "int64";
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  if (Array.isArray(value) && value.length === 0) return "string"; // mirrors anndata's empty list
+  switch (typeof first) {
+    case "string": return "string";
+    case "boolean": return "bool";
+    case "bigint": return "int64";
+    case "number": return "float64";
+    default: return fail(op, path, `unsupported attribute value ${String(first)}`);
+  }
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+export class H5File {
+  readonly #native: NativeFile;
+  readonly filename: string;
+
+  private constructor(native: NativeFile, filename: string) {
+    this.#native = native;
+    this.filename = filename;
+  }
+
+  /** Open an existing file read-only ("r") or read-write ("r+"). */
+  static open(path: string, mode: "r" | "r+" = "r"): H5File {
+    const { NativeFile } = loadAddon();
+    return new H5File(new NativeFile(path, mode), path);
+  }
+
+  /** Close the file; calling it again is a no-op. */
+  close(): void {
+    this.#native.close();
+  }
+
+  get isOpen(): boolean {
+    return this.#native.isOpen();
+  }
+
+  /** Whether `path` resolves to an object (false for dangling links). */
+  exists(path: string): boolean {
+    return this.#native.exists(path);
+  }
+
+  kind(path: string): "group" | "dataset" | null {
+    return this.#native.kind(path);
+  }
+
+  /** Member names of a group (creation order if tracked, else name order). */
+  list(groupPath: string): string[] {
+    return this.#native.list(groupPath);
+  }
+
+  /** Create a group, including missing parents. */
+  createGroup(path: string): void {
+    this.#native.createGroup(path);
+  }
+
+  /** Unlink an object (e.g. before rewriting a column). */
+  deleteLink(path: string): void {
+    this.#native.deleteLink(path);
+  }
+
+  readAttrs(path: string): Record<string, AttrValue> {
+    return this.#native.readAttrs(path);
+  }
+
+  /**
+   * Create or replace attribute `name` on the object at `path`.
+   * Without `type`: strings -> vlen UTF-8, booleans -> h5py bool enum,
+   * bigint -> int64, number -> float64. Scalars give scalar dataspaces,
+   * arrays 1-D ones. An empty string array (or an empty array without
+   * `type`) is written as a 0-length float64 array, which is exactly what
+   * h5py/anndata store for an empty `column-order`.
+   */
+  writeAttr(path: string, name: string, value: AttrWriteValue, type?: AttrWriteType): void {
+    const op = "writeAttr";
+    const t = type ?? inferAttrType(op, path, value);
+    const isArray = Array.isArray(value) || ArrayBuffer.isView(value);
+    const values = (isArray ? value : [value]) as ArrayLike<unknown>;
+    if (isArray && values.length === 0 && t === "string") {
+      // h5py stores `attrs[k] = []` as np.array([]): float64 with shape (0,).
+      this.#native.writeAttr(path, name, "float64", new Float64Array(0), false);
+      return;
+    }
+    let data: string[] | ArrayBufferView;
+    switch (t) {
+      case "string":
+        data = toStrings(op, path, Array.from(values));
+        break;
+      case "bool":
+        data = toBoolBytes(op, path, values);
+        break;
+      case "int64":
+        data = value instanceof BigInt64Array ? value : BigInt64Array.from(Array.from(values, (v) => toBigInt(op, path, v)));
+        break;
+      case "float64":
+        data = Float64Array.from(Array.from(values, (v) => {
+          if (typeof v !== "number" && typeof v !== "bigint") fail(op, path, `expected numbers, got ${typeof v}`);
+          return Number(v);
+        }));
+        break;
+      default:
+        return fail(op, path, `unknown attribute type ${String(t)}`);
+    }
+    this.#native.writeAttr(path, name, t, data, !isArray);
+  }
+
+  deleteAttr(path: string, name: string): void {
+    this.#native.deleteAttr(path, name);
+  }
+
+  datasetInfo(path: string): DatasetInfo {
+    return this.#native.datasetInfo(path);
+  }
+
+  /**
+   * Read a dataset, optionally a [start, start+count) range along axis 0.
+   * N-D data comes back flattened in C order with its (selected) shape.
+   */
+  readDataset(path: string, opts: ReadOptions = {}): DatasetRead {
+    const start = opts.start ?? 0;
+    const count = opts.count ?? -1;
+    if (!Number.isInteger(start) || start < 0) fail("readDataset", path, "start must be a non-negative integer");
+    if (opts.count !== undefined && (!Number.isInteger(count) || count < 0)) {
+      fail("readDataset", path, "count must be a non-negative integer");
+    }
+    return this.#native.readDataset(path, start, count);
+  }
+
+  /**
+   * Create a 1-D dataset laid out like h5py would write it (bool as the h5py
+   * enum over int8, strings as variable-length UTF-8). Missing parent groups
+   * are created. Fails if `path` already exists (use deleteLink first).
+   */
+  createDataset<D extends H5DType>(path: string, dtype: D, data: DatasetInput<D>, opts: CreateDatasetOptions = {}): void {
+    const op = "createDataset";
+    if (!ALL_DTYPES.has(dtype)) fail(op, path, `unknown dtype ${String(dtype)}`);
+    const gzip = opts.gzip ?? -1;
+    if (opts.gzip !== undefined && (!Number.isInteger(gzip) || gzip < 0 || gzip > 9)) fail(op, path, "gzip must be 0..9");
+    const chunks = opts.chunks ?? 0;
+    if (opts.chunks !== undefined && (!Number.isInteger(chunks) || chunks < 1 || chunks > 0x7fffffff)) {
+      fail(op, path, "chunks must be a positive integer");
+    }
+    this.#native.createDataset(path, dtype, datasetPayload(op, path, dtype, data), gzip, chunks);
+  }
+}

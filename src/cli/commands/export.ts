@@ -1,0 +1,92 @@
+/** `cellucid-session export BUNDLE`: highlights and labels as a per-cell (or per-gene) table. */
+import { open } from "node:fs/promises";
+import { extname } from "node:path";
+import { once } from "node:events";
+import { type ExportFormat, buildExportTable, exportText } from "../../export/table.js";
+import { CellucidSessionBundle } from "../../node/bundle.js";
+import { writeAtomically } from "../../node/atomic.js";
+import { type Io, Progress, count } from "../output.js";
+import { UsageError, choice, parse } from "../args.js";
+
+export const exportHelp = `Usage: cellucid-session export BUNDLE [-o FILE] [--format tsv|csv|json] [--var]
+
+Writes one row per cell (first column "index", 0..cellCount-1), then one
+column per highlight group (true/false) and one per obs user-defined field
+(category text, empty when missing). Columns are named exactly as applying
+the bundle to AnnData names them. With --var: one row per gene and the var
+fields.
+
+Options:
+  -o, --output FILE           write here (atomically) instead of stdout
+  --format tsv|csv|json       default: from the output's extension, else tsv
+  --var                       genes and var fields instead of cells
+  --include-deleted           also export fields deleted in the viewer
+  --highlights-prefix P       default "cellucid_highlight__"
+  --user-defined-prefix P     default ""
+  -q, --quiet                 no progress or warnings on stderr
+  -h, --help                  this help`;
+
+const FORMATS = ["tsv", "csv", "json"] as const;
+
+export async function exportCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      output: { type: "string", short: "o" },
+      format: { type: "string" },
+      var: { type: "boolean" },
+      "include-deleted": { type: "boolean" },
+      "highlights-prefix": { type: "string" },
+      "user-defined-prefix": { type: "string" },
+    },
+    ["bundle"],
+  );
+  if (values["help"]) return io.out.write(exportHelp + "\n"), 0;
+  if (values["json"]) throw new UsageError("export takes --format json, not --json");
+  const output = values["output"] as string | undefined;
+  const fromExt = output ? extname(output).slice(1).toLowerCase() : "";
+  const format = choice<ExportFormat>(values["format"], "format", FORMATS, (FORMATS as readonly string[]).includes(fromExt) ? (fromExt as ExportFormat) : "tsv");
+  const quiet = values["quiet"] === true;
+
+  const bundle = await CellucidSessionBundle.open(positionals[0]!);
+  try {
+    const t = await buildExportTable(bundle, {
+      axis: values["var"] ? "var" : "obs",
+      includeDeletedUserDefinedFields: values["include-deleted"] === true,
+      highlightsPrefix: values["highlights-prefix"] as string | undefined,
+      userDefinedPrefix: values["user-defined-prefix"] as string | undefined,
+    });
+    if (!quiet) for (const w of t.warnings) io.err.write(`warning: ${w}\n`);
+    const progress = Progress.for(io, "exporting", quiet);
+    const batches = exportText(t, format);
+    const batchRows = 8192;
+    let rowsDone = 0;
+    const tick = () => progress.update((rowsDone = Math.min(t.rows, rowsDone + batchRows)), t.rows);
+    if (output) {
+      await writeAtomically(output, async (tmp) => {
+        const fh = await open(tmp, "w");
+        try {
+          let first = true;
+          for (const text of batches) {
+            await fh.write(text);
+            if (!first) tick();
+            first = false;
+          }
+        } finally {
+          await fh.close();
+        }
+      });
+      progress.finish();
+      if (!quiet) io.err.write(`wrote ${output}: ${count(t.rows)} rows × ${t.columns.length + 1} columns (${format})\n`);
+    } else {
+      for (const text of batches) {
+        if (!io.out.write(text)) await once(io.out, "drain");
+        tick();
+      }
+      progress.finish();
+    }
+    return 0;
+  } finally {
+    await bundle.close();
+  }
+}

@@ -1,0 +1,140 @@
+/** `cellucid-session inspect FILE`: what a bundle holds, reading only its two small JSON chunks. */
+import { CellucidSessionBundle } from "../../node/bundle.js";
+import { chunkRole } from "../../chunks/ids.js";
+import { type Io, bytes, count, table } from "../output.js";
+import { parse } from "../args.js";
+
+export const inspectHelp = `Usage: cellucid-session inspect FILE [--json]
+
+Shows when and from what a bundle was made, its chunk table, its highlight
+pages and groups, its user-defined fields and any chunks this tool does not
+know. Reads only highlights/meta and core/field-overlays, so it is fast on
+bundles of any size.
+
+Options:
+  --json       machine-readable output
+  -q, --quiet  no progress output
+  -h, --help   this help`;
+
+export async function inspectSummary(b: CellucidSessionBundle, displayName?: string) {
+  const meta = await b.highlightsMeta();
+  const overlays = await b.fieldOverlays();
+  const m = b.manifest;
+  return {
+    file: displayName ?? b.path ?? b.sourceName,
+    fileBytes: b.byteLength,
+    createdAt: m.createdAt ?? null,
+    dataSource: m.dataSource ?? null,
+    datasetFingerprint: m.datasetFingerprint ?? null,
+    trailingBytes: b.trailingBytes,
+    chunks: b.index.frames.map((f) => ({
+      id: f.meta.id,
+      contributorId: f.meta.contributorId ?? null,
+      kind: f.meta.kind ?? null,
+      codec: f.meta.codec ?? null,
+      priority: f.meta.priority ?? null,
+      storedBytes: f.length,
+      uncompressedBytes: typeof f.meta.uncompressedBytes === "number" ? f.meta.uncompressedBytes : null,
+      datasetDependent: f.meta.datasetDependent === true,
+      role: chunkRole(f.meta.id),
+    })),
+    highlights: meta
+      ? {
+          activePageId: meta.activePageId ?? null,
+          activePageName: meta.activePageName ?? null,
+          pages: meta.pages.map((p) => ({
+            id: p.id,
+            name: p.name ?? null,
+            groups: p.highlightedGroups.map((g) => ({
+              id: g.id,
+              label: typeof g.label === "string" ? g.label : g.id,
+              type: g.type ?? null,
+              cellCount: typeof g.cellCount === "number" ? g.cellCount : null,
+              enabled: g.enabled !== false,
+              hasCells: b.hasChunk(`highlights/cells/${g.id}`),
+            })),
+          })),
+        }
+      : null,
+    userDefinedFields: (overlays?.userDefinedFields ?? []).map((f) => ({
+      id: f.id,
+      source: f.source ?? null,
+      key: f.key ?? null,
+      kind: f.kind ?? null,
+      categoryCount: f.categories?.length ?? 0,
+      codesLength: typeof f.codesLength === "number" ? f.codesLength : null,
+      deleted: f.isDeleted === true,
+      purged: f.isPurged === true,
+      hasCodes: b.hasChunk(`user-defined/codes/${f.id}`),
+    })),
+    unknownChunks: b.listChunkIds().filter((id) => chunkRole(id) === "unknown"),
+  };
+}
+
+export type InspectSummary = Awaited<ReturnType<typeof inspectSummary>>;
+
+export async function inspectCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, {}, ["file"]);
+  if (values["help"]) return io.out.write(inspectHelp + "\n"), 0;
+  const b = await CellucidSessionBundle.open(positionals[0]!);
+  try {
+    const s = await inspectSummary(b, positionals[0]);
+    io.out.write(values["json"] ? JSON.stringify(s, null, 2) + "\n" : renderInspect(s));
+    return 0;
+  } finally {
+    await b.close();
+  }
+}
+
+function describeSource(o: Record<string, unknown> | null): string {
+  if (!o) return "(none)";
+  return [o["sourceType"], o["datasetId"], o["userPath"]].filter((v) => v !== null && v !== undefined && v !== "").join(" · ") || "(empty)";
+}
+
+export function renderInspect(s: InspectSummary): string {
+  const fp = s.datasetFingerprint;
+  const dims = fp && (typeof fp.cellCount === "number" || typeof fp.varCount === "number")
+    ? ` · ${typeof fp.cellCount === "number" ? count(fp.cellCount) : "?"} cells × ${typeof fp.varCount === "number" ? count(fp.varCount) : "?"} genes`
+    : "";
+  const lines = [
+    `File         ${s.file} (${bytes(s.fileBytes)})`,
+    `Created      ${s.createdAt ?? "(unknown)"}`,
+    `Data source  ${describeSource(s.dataSource)}`,
+    `Fingerprint  ${fp ? describeSource(fp) + dims : "(none)"}`,
+  ];
+  if (s.trailingBytes) lines.push(`Trailing     ${count(s.trailingBytes)} bytes after the last chunk (ignored)`);
+  lines.push("", `Chunks (${s.chunks.length})`);
+  lines.push(
+    table(
+      ["ID", "CONTRIBUTOR", "KIND", "CODEC", "PRIORITY", "STORED", "UNCOMPRESSED", "DATASET-DEP"],
+      s.chunks.map((c) => [c.id, c.contributorId ?? "", c.kind ?? "", c.codec ?? "", c.priority ?? "", bytes(c.storedBytes), c.uncompressedBytes === null ? "" : bytes(c.uncompressedBytes), c.datasetDependent ? "yes" : "no"]),
+      [5, 6],
+    ),
+  );
+  const h = s.highlights;
+  if (h) {
+    const nGroups = h.pages.reduce((n, p) => n + p.groups.length, 0);
+    lines.push("", `Highlights (${h.pages.length} page${h.pages.length === 1 ? "" : "s"}, ${nGroups} group${nGroups === 1 ? "" : "s"}; active page: ${h.activePageName ?? h.activePageId ?? "none"})`);
+    if (nGroups) {
+      lines.push(
+        table(
+          ["PAGE", "GROUP", "LABEL", "TYPE", "CELLS", "ENABLED"],
+          h.pages.flatMap((p) => p.groups.map((g) => [p.name ?? p.id, g.id, g.label, g.type ?? "", g.cellCount === null ? "?" : count(g.cellCount), g.enabled ? "yes" : "no"])),
+          [4],
+        ),
+      );
+    }
+  } else lines.push("", "Highlights: none (no highlights/meta chunk)");
+  if (s.userDefinedFields.length) {
+    lines.push("", `User-defined fields (${s.userDefinedFields.length})`);
+    lines.push(
+      table(
+        ["SOURCE", "KEY", "KIND", "CATEGORIES", "DELETED", "CODES"],
+        s.userDefinedFields.map((f) => [f.source ?? "", f.key ?? f.id, f.kind ?? "", count(f.categoryCount), f.deleted ? (f.purged ? "purged" : "yes") : "no", f.hasCodes ? "yes" : "missing"]),
+        [3],
+      ),
+    );
+  } else lines.push("", "User-defined fields: none");
+  lines.push("", s.unknownChunks.length ? `Unknown chunks (kept, not applied): ${s.unknownChunks.join(", ")}` : "Unknown chunks: none");
+  return lines.join("\n") + "\n";
+}

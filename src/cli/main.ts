@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * cellucid-session: read, validate, inspect and export Cellucid session bundles.
+ * Exit status: 0 ok, 1 invalid input, 2 usage or I/O error.
+ */
+import { CellucidSessionError } from "../format/errors.js";
+import { UsageError } from "./args.js";
+import { exportCommand } from "./commands/export.js";
+import { inspectCommand } from "./commands/inspect.js";
+import { validateCommand } from "./commands/validate.js";
+import type { Io } from "./output.js";
+
+const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number>; summary: string }> = {
+  inspect: { run: inspectCommand, summary: "show what a bundle holds (fast: reads only two small chunks)" },
+  validate: { run: validateCommand, summary: "decode every chunk under every guard; exit 1 if invalid" },
+  export: { run: exportCommand, summary: "highlights and labels as a TSV/CSV/JSON table, one row per cell" },
+};
+
+export const mainHelp = `Usage: cellucid-session COMMAND [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join("\n")}
+
+Run "cellucid-session COMMAND --help" for a command's options.
+Exit status: 0 ok, 1 invalid input, 2 usage or I/O error.`;
+
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.out.write(mainHelp + "\n");
+    return name ? 0 : 2;
+  }
+  if (name === "--version") {
+    io.out.write("0.1.0\n");
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err.write(`cellucid-session: unknown command '${name}'\n\n${mainHelp}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err.write(`cellucid-session ${name}: ${err.message}\nRun "cellucid-session ${name} --help" for usage.\n`);
+      return 2;
+    }
+    if (err instanceof CellucidSessionError) {
+      io.err.write(`cellucid-session ${name}: error [${err.code}]: ${err.message}\n`);
+      return err.code === "ABORTED" ? 2 : 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e.code === "string" && (e.syscall || e.code.startsWith("E"))) {
+      if (e.code === "EPIPE") return 0;
+      io.err.write(`cellucid-session ${name}: ${e.message}\n`);
+      return 2;
+    }
+    io.err.write(`cellucid-session ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 2;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === (await import("node:url")).pathToFileURL((await import("node:fs")).realpathSync(process.argv[1])).href;
+if (invokedDirectly) {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
+  process.exitCode = await main(process.argv.slice(2));
+}

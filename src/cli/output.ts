@@ -1,0 +1,70 @@
+/** Human output helpers: aligned tables, sizes, counts, and a TTY-only progress bar. */
+
+export interface Io {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export function table(headers: string[], rows: (string | number)[][], rightAlign: number[] = []): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, c) => Math.max(...cells.map((r) => [...(r[c] ?? "")].length)));
+  return cells
+    .map((r) =>
+      r
+        .map((cell, c) => {
+          const pad = " ".repeat(widths[c]! - [...cell].length);
+          return rightAlign.includes(c) ? pad + cell : cell + pad;
+        })
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+export function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** Progress on stderr, only on a TTY, only once the work has taken more than a second. */
+export class Progress {
+  private readonly start = Date.now();
+  private last = 0;
+  private shown = false;
+  constructor(
+    private readonly io: Io,
+    private readonly label: string,
+    private readonly enabled: boolean,
+  ) {}
+
+  static for(io: Io, label: string, quiet: boolean): Progress {
+    return new Progress(io, label, !quiet && io.err.isTTY === true);
+  }
+
+  update(done: number, total: number): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.start < 1000 || now - this.last < 100) return;
+    this.last = now;
+    this.shown = true;
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const width = 30;
+    const filled = Math.round(frac * width);
+    this.io.err.write(`\r${this.label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%`);
+  }
+
+  finish(): void {
+    if (this.shown) this.io.err.write("\r\x1b[K");
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Per-cell (or per-gene) tables of a bundle's highlights and labels, named
+ * exactly as applying the bundle names the AnnData columns. Rows are produced
+ * in batches as text, so millions of rows never become millions of strings.
+ */
+import { CellucidSessionError } from "../format/errors.js";
+import type { CellucidSessionBundle } from "../bundle/bundle.js";
+import { type UserDefinedField, categoryOf, fieldSource } from "../chunks/user-defined.js";
+import { userDefinedCodesId } from "../chunks/ids.js";
+import { ColumnNamer, type ColumnPlanOptions, candidateFields, fieldColumnBase, planHighlightColumns } from "../apply/naming.js";
+
+export type ExportFormat = "tsv" | "csv" | "json";
+
+export type ExportColumn =
+  | { name: string; kind: "highlight"; member: Uint8Array; groupId: string }
+  | { name: string; kind: "field"; codes: Uint8Array | Uint16Array; field: UserDefinedField };
+
+export interface ExportTable {
+  axis: "obs" | "var";
+  rows: number;
+  columns: ExportColumn[];
+  /** Row labels (obs or var names); positions when absent. */
+  rowNames: ArrayLike<string> | null;
+  warnings: string[];
+}
+
+export interface ExportOptions extends ColumnPlanOptions {
+  axis?: "obs" | "var";
+  /** Row count when the fingerprint does not give it. */
+  rows?: number | null;
+  rowNames?: ArrayLike<string> | null;
+}
+
+export async function buildExportTable(bundle: CellucidSessionBundle, opts: ExportOptions = {}): Promise<ExportTable> {
+  const axis = opts.axis ?? "obs";
+  const warnings: string[] = [];
+  const counts = bundle.counts;
+  const rows = opts.rowNames?.length ?? opts.rows ?? (axis === "obs" ? counts.cellCount : counts.varCount);
+  const namer = new ColumnNamer(axis === "obs" ? (opts.existingObsColumns ?? []) : (opts.existingVarColumns ?? []), opts.columnConflict ?? "suffix");
+  const columns: ExportColumn[] = [];
+  const nRows = rows ?? (await inferRows(bundle, axis, opts));
+  if (rows === null || rows === undefined)
+    warnings.push(`the bundle's fingerprint has no ${axis === "obs" ? "cellCount" : "varCount"}; using ${nRows} rows inferred from its contents`);
+
+  if (axis === "obs") {
+    for (const h of planHighlightColumns(await bundle.highlightsMeta(), namer, opts)) {
+      const member = new Uint8Array(nRows);
+      for (const i of await bundle.readHighlightCells(h.groupId, { nObs: nRows })) member[i] = 1;
+      columns.push({ name: h.column, kind: "highlight", member, groupId: h.groupId });
+    }
+  }
+  for (const field of candidateFields(await bundle.fieldOverlays(), opts)) {
+    if (fieldSource(field) !== axis) continue;
+    const label = field.key ?? field.id;
+    if (!bundle.hasChunk(userDefinedCodesId(field.id))) {
+      warnings.push(`user-defined field '${label}' skipped: no codes chunk`);
+      continue;
+    }
+    try {
+      const { codes } = await bundle.readUserDefinedCodes(field, { expectedLength: nRows });
+      columns.push({ name: namer.claim(fieldColumnBase(field, opts.userDefinedPrefix ?? "")), kind: "field", codes, field });
+    } catch (err) {
+      if (!(err instanceof CellucidSessionError) || err.code !== "CODES_LENGTH") throw err;
+      warnings.push(`user-defined field '${label}' skipped: ${err.rule}`);
+    }
+  }
+  return { axis, rows: nRows, columns, rowNames: opts.rowNames ?? null, warnings };
+}
+
+async function inferRows(bundle: CellucidSessionBundle, axis: "obs" | "var", opts: ExportOptions): Promise<number> {
+  let n = 0;
+  for (const f of candidateFields(await bundle.fieldOverlays(), opts))
+    if (fieldSource(f) === axis && typeof f.codesLength === "number") n = Math.max(n, f.codesLength);
+  if (axis === "obs")
+    for (const page of await bundle.highlightPages({ nObs: null }))
+      for (const g of page.groups) if (g.cells.length) n = Math.max(n, g.cells[g.cells.length - 1]! + 1);
+  return n;
+}
+
+const csvNeedsQuotes = /[",\r\n]/;
+
+function escapeCell(s: string, format: ExportFormat): string {
+  if (format === "csv") return csvNeedsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  // TSV has no quoting; tabs and newlines inside labels become spaces.
+  return /[\t\r\n]/.test(s) ? s.replace(/[\t\r\n]/g, " ") : s;
+}
+
+function cellText(col: ExportColumn, row: number): string | null {
+  if (col.kind === "highlight") return col.member[row] ? "true" : "false";
+  const cats = col.field.categories ?? [];
+  if (cats.length === 0) return String(col.codes[row]);
+  return categoryOf(col.field, col.codes[row]!);
+}
+
+/** The table as text, in batches of `batchRows` rows. JSON is an array of row objects. */
+export function* exportText(t: ExportTable, format: ExportFormat, batchRows = 8192): Generator<string> {
+  const first = t.rowNames ? (t.axis === "obs" ? "obs_name" : "var_name") : "index";
+  const names = [first, ...t.columns.map((c) => c.name)];
+  // Category texts are escaped once per category, not once per row.
+  const escaped = t.columns.map((c) => (c.kind === "field" ? (c.field.categories ?? []).map((s) => escapeCell(s, format)) : []));
+  if (format !== "json") yield names.map((n) => escapeCell(n, format)).join(format === "csv" ? "," : "\t") + "\n";
+  else yield "[";
+  const sep = format === "csv" ? "," : "\t";
+  const keys = names.map((n) => JSON.stringify(n));
+  for (let start = 0; start < t.rows; start += batchRows) {
+    const end = Math.min(t.rows, start + batchRows);
+    const lines: string[] = [];
+    for (let r = start; r < end; r++) {
+      const id = t.rowNames ? t.rowNames[r]! : String(r);
+      if (format === "json") {
+        const parts = [`${keys[0]}:${t.rowNames ? JSON.stringify(id) : id}`];
+        t.columns.forEach((c, ci) => {
+          const v = c.kind === "highlight" ? (c.member[r] ? "true" : "false") : jsonValue(c, r);
+          parts.push(`${keys[ci + 1]}:${v}`);
+        });
+        lines.push((r === 0 ? "\n" : ",\n") + "{" + parts.join(",") + "}");
+        continue;
+      }
+      let line = t.rowNames ? escapeCell(id, format) : id;
+      for (let ci = 0; ci < t.columns.length; ci++) {
+        const c = t.columns[ci]!;
+        let v: string | null;
+        if (c.kind === "field" && escaped[ci]!.length) {
+          const code = c.codes[r]!;
+          v = code < escaped[ci]!.length ? escaped[ci]![code]! : "";
+        } else v = cellText(c, r);
+        line += sep + (v ?? "");
+      }
+      lines.push(line);
+    }
+    yield format === "json" ? lines.join("") : lines.join("\n") + "\n";
+  }
+  if (format === "json") yield "\n]\n";
+}
+
+function jsonValue(c: ExportColumn & { kind: "field" }, r: number): string {
+  const cats = c.field.categories ?? [];
+  if (cats.length === 0) return String(c.codes[r]);
+  const v = categoryOf(c.field, c.codes[r]!);
+  return v === null ? "null" : JSON.stringify(v);
+}
