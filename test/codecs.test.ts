@@ -1,0 +1,157 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  ByteWriter,
+  CellucidSessionError,
+  cursor,
+  decodeCodes,
+  decodeIndexSet,
+  encodeCodes,
+  encodeIndexSet,
+  readUvarint,
+  normalizeIndices,
+  type IndexSetStats,
+} from "../src/index.js";
+
+function uvarintBytes(v: number): Uint8Array {
+  const w = new ByteWriter();
+  w.uvarint(v);
+  return w.finish();
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof CellucidSessionError) return err.code;
+    throw err;
+  }
+  return "ok";
+}
+
+test("uvarint round-trips every safe integer", () => {
+  fc.assert(
+    fc.property(fc.maxSafeNat(), (v) => {
+      const b = uvarintBytes(v);
+      const c = cursor(b);
+      assert.equal(readUvarint(c), v);
+      assert.equal(c.pos, b.length);
+      assert.ok(b.length <= 8);
+    }),
+  );
+});
+
+test("uvarint known encodings (LEB128)", () => {
+  assert.deepEqual([...uvarintBytes(0)], [0]);
+  assert.deepEqual([...uvarintBytes(127)], [127]);
+  assert.deepEqual([...uvarintBytes(128)], [0x80, 0x01]);
+  assert.deepEqual([...uvarintBytes(300)], [0xac, 0x02]);
+  assert.deepEqual([...uvarintBytes(2 ** 53 - 1)], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+});
+
+test("uvarint guards: truncated, longer than 10 bytes, above 2^53-1", () => {
+  assert.equal(codeOf(() => readUvarint(cursor(new Uint8Array([0x80, 0x80])))), "VARINT_TRUNCATED");
+  assert.equal(codeOf(() => readUvarint(cursor(new Uint8Array(0)))), "VARINT_TRUNCATED");
+  // Non-canonical padding is fine up to 10 bytes...
+  assert.equal(readUvarint(cursor(new Uint8Array([0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]))), 1);
+  // ...but an 11th byte is refused.
+  assert.equal(codeOf(() => readUvarint(cursor(new Uint8Array([0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00])))), "VARINT_TOO_LONG");
+  // 2^53 = 0x80 x7, 0x10
+  assert.equal(codeOf(() => readUvarint(cursor(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10])))), "VARINT_TOO_LARGE");
+});
+
+test("index sets round-trip (sorted, de-duplicated) and respect the limit", () => {
+  fc.assert(
+    fc.property(fc.array(fc.nat({ max: 5_000_000 }), { maxLength: 2000 }), (raw) => {
+      const expected = [...new Set(raw)].sort((a, b) => a - b);
+      const bytes = encodeIndexSet(raw);
+      assert.deepEqual([...decodeIndexSet(bytes)], expected);
+      if (expected.length) {
+        const max = expected[expected.length - 1]!;
+        assert.deepEqual([...decodeIndexSet(bytes, { limit: max + 1 })], expected);
+        assert.equal(codeOf(() => decodeIndexSet(bytes, { limit: max })), expected.length > max ? "INDEX_COUNT" : "INDEX_OUT_OF_RANGE");
+      }
+    }),
+  );
+});
+
+test("index set: wire format is count then first index then gaps", () => {
+  assert.deepEqual([...encodeIndexSet([5, 7, 300])], [3, 5, 2, 0xa5, 0x02]);
+  assert.deepEqual([...decodeIndexSet(new Uint8Array([3, 5, 2, 0xa5, 0x02]))], [5, 7, 300]);
+});
+
+test("index set: duplicates (gap 0) are tolerated and counted; trailing bytes reported", () => {
+  const stats: IndexSetStats = { duplicates: 0, trailingBytes: 0 };
+  assert.deepEqual([...decodeIndexSet(new Uint8Array([3, 4, 0, 1, 9, 9]), {}, stats)], [4, 4, 5]);
+  assert.equal(stats.duplicates, 1);
+  assert.equal(stats.trailingBytes, 2);
+});
+
+test("index set guards: count > n_obs, index >= n_obs, truncated, lying count", () => {
+  assert.equal(codeOf(() => decodeIndexSet(new Uint8Array([11, ...new Array(11).fill(0)]), { limit: 10 })), "INDEX_COUNT");
+  assert.equal(codeOf(() => decodeIndexSet(new Uint8Array([2, 3, 7]), { limit: 10 })), "INDEX_OUT_OF_RANGE");
+  assert.equal(codeOf(() => decodeIndexSet(new Uint8Array([2, 3, 0x80]))), "VARINT_TRUNCATED");
+  // A count of 2^40 in a 6-byte chunk must be refused before anything is allocated.
+  assert.equal(codeOf(() => decodeIndexSet(uvarintBytes(2 ** 40))), "VARINT_TRUNCATED");
+  // Indices beyond 32 bits cannot be cell indices.
+  assert.equal(codeOf(() => decodeIndexSet(new Uint8Array([1, ...uvarintBytes(2 ** 32)]))), "INDEX_OUT_OF_RANGE");
+});
+
+const codesArb = fc.oneof(
+  fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 500 }),
+  fc.array(fc.integer({ min: 0, max: 65535 }), { maxLength: 500 }),
+  // Long runs, the common case of labels painted on clustered cells.
+  fc.array(fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 400 })), { maxLength: 30 }).map((runs) => runs.flatMap(([v, n]) => new Array<number>(n).fill(v))),
+);
+
+test("codes round-trip through every encoding, and the writer picks the smallest", () => {
+  fc.assert(
+    fc.property(codesArb, (codes) => {
+      const wide = codes.some((c) => c > 255);
+      const auto = encodeCodes(codes);
+      const decoded = decodeCodes(auto, { expectedLength: codes.length });
+      assert.deepEqual([...decoded.codes], codes);
+      assert.equal(decoded.codes instanceof Uint16Array, wide);
+      const sizes: number[] = [];
+      for (const e of wide ? ([1, 3] as const) : ([0, 1, 2, 3] as const)) {
+        const bytes = encodeCodes(codes, { encoding: e });
+        sizes.push(bytes.length);
+        const d = decodeCodes(bytes);
+        assert.equal(d.encoding, e);
+        assert.deepEqual([...d.codes], codes);
+      }
+      const natural = wide ? sizes : [sizes[0]!, sizes[2]!];
+      assert.ok(auto.length <= Math.min(...natural), `auto ${auto.length} vs ${natural}`);
+    }),
+  );
+});
+
+test("codes wire formats", () => {
+  assert.deepEqual([...encodeCodes([1, 2], { encoding: 0 })], [0, 2, 1, 2]);
+  assert.deepEqual([...encodeCodes([1, 258], { encoding: 1 })], [1, 2, 1, 0, 2, 1]);
+  assert.deepEqual([...encodeCodes([7, 7, 7, 2], { encoding: 2 })], [2, 4, 2, 7, 3, 2, 1]);
+  assert.deepEqual([...encodeCodes([300, 300], { encoding: 3 })], [3, 2, 1, 0xac, 0x02, 2]);
+});
+
+test("codes guards: encoding, length, RLE runs, widths, truncation", () => {
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([]))), "CODES_ENCODING");
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([4, 0]))), "CODES_ENCODING");
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([0, 3, 1, 2, 3]), { expectedLength: 4 })), "CODES_LENGTH");
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([0, 3, 1, 2]))), "VARINT_TRUNCATED");
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([1, 2, 1, 0, 2]))), "VARINT_TRUNCATED");
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([2, 4, 1, 7, 3]))), "RLE_INVALID"); // runs sum 3 ≠ 4
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([2, 4, 2, 7, 3, 1, 2]))), "RLE_INVALID"); // sum 5 > 4
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([2, 1, 1, 7, 0]))), "RLE_INVALID"); // run 0
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([2, 1, 1, 0xac, 0x02, 1]))), "RLE_INVALID"); // 300 > u8
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([3, 1, 1, 0x80, 0x80, 0x04, 1]))), "RLE_INVALID"); // 65536 > u16
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([2, 2, 3, 7, 1]))), "RLE_INVALID"); // 3 pairs for 2 codes
+  // A 2^40 RLE length in a few bytes is refused without allocating.
+  assert.equal(codeOf(() => decodeCodes(new Uint8Array([2, ...uvarintBytes(2 ** 40), 1, 0, ...uvarintBytes(2 ** 40)]))), "CODES_LENGTH");
+});
+
+test("normalizeIndices sorts, de-duplicates and refuses non-indices", () => {
+  assert.deepEqual([...normalizeIndices([3, 1, 3, 2])], [1, 2, 3]);
+  assert.throws(() => normalizeIndices([1, -1]), RangeError);
+  assert.throws(() => normalizeIndices([1.5]), RangeError);
+});

@@ -1,0 +1,96 @@
+/** Test helpers: hand-built bundles (to break rules on purpose) and temp dirs. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import assert from "node:assert/strict";
+import { CellucidSessionError, MAGIC, writeU32LE } from "../src/index.js";
+
+export interface RawChunk {
+  meta: Record<string, unknown>;
+  stored: Uint8Array;
+  /** Override the frame's length prefix. */
+  frameLength?: number;
+}
+
+const enc = new TextEncoder();
+
+export function jsonChunk(id: string, value: unknown, extra: Record<string, unknown> = {}, codec: "none" | "gzip" = "gzip"): RawChunk {
+  const payload = enc.encode(JSON.stringify(value));
+  const stored = codec === "gzip" ? new Uint8Array(gzipSync(payload)) : payload;
+  return { meta: { id, kind: "json", codec, priority: "eager", storedBytes: stored.length, uncompressedBytes: payload.length, ...extra }, stored };
+}
+
+export function binaryChunk(id: string, payload: Uint8Array, extra: Record<string, unknown> = {}, codec: "none" | "gzip" = "none"): RawChunk {
+  const stored = codec === "gzip" ? new Uint8Array(gzipSync(payload)) : payload;
+  return { meta: { id, kind: "binary", codec, priority: "lazy", storedBytes: stored.length, uncompressedBytes: payload.length, ...extra }, stored };
+}
+
+export interface RawOptions {
+  fingerprint?: Record<string, unknown> | null;
+  manifestExtra?: Record<string, unknown>;
+  /** Replace the manifest bytes entirely. */
+  manifestBytes?: Uint8Array;
+  manifestLength?: number;
+  trailing?: Uint8Array;
+  magic?: Uint8Array;
+}
+
+/** Assembles a bundle byte by byte, without any of the writer's checks. */
+export function rawBundle(chunks: RawChunk[], opts: RawOptions = {}): Uint8Array {
+  const manifest = {
+    createdAt: "2026-01-01T00:00:00.000Z",
+    dataSource: { sourceType: "local-user", datasetId: "t", userPath: null },
+    datasetFingerprint: opts.fingerprint === undefined ? { sourceType: "local-user", datasetId: "t", cellCount: 100, varCount: 20 } : opts.fingerprint,
+    summary: null,
+    chunks: chunks.map((c) => c.meta),
+    ...opts.manifestExtra,
+  };
+  const mBytes = opts.manifestBytes ?? enc.encode(JSON.stringify(manifest));
+  const parts: Uint8Array[] = [opts.magic ?? MAGIC, u32(opts.manifestLength ?? mBytes.length), mBytes];
+  for (const c of chunks) parts.push(u32(c.frameLength ?? c.stored.length), c.stored);
+  if (opts.trailing) parts.push(opts.trailing);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function u32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  writeU32LE(b, 0, v);
+  return b;
+}
+
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "cellucid-test-"));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Asserts that `fn` rejects with a CellucidSessionError of `code` (and optionally a message fragment). */
+export async function rejectsWithCode(fn: () => Promise<unknown>, code: string, fragment?: string | RegExp): Promise<CellucidSessionError> {
+  let caught: unknown;
+  try {
+    await fn();
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof CellucidSessionError, `expected a CellucidSessionError ${code}, got ${caught === undefined ? "no error" : String((caught as Error)?.stack ?? caught)}`);
+  assert.equal(caught.code, code, caught.message);
+  if (fragment !== undefined) {
+    if (typeof fragment === "string") assert.ok(caught.message.includes(fragment), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(fragment)}`);
+    else assert.match(caught.message, fragment);
+  }
+  return caught;
+}
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const EXAMPLE = join(ROOT, "examples", "pbmc-demo.cellucid-session");
+export const CLI = join(ROOT, "dist", "src", "cli", "main.js");
