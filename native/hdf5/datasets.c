@@ -1,0 +1,332 @@
+/*
+ * Dataset metadata, reads and 1-D creation.
+ *
+ * Reads go straight into JS-owned ArrayBuffers (no intermediate copy) for
+ * numeric and bool data; strings are decoded element by element. Reads select
+ * a contiguous range along the first axis, which covers AnnData's columnar
+ * access (obs/var columns) and row blocks of dense X.
+ *
+ * Creation mirrors h5py defaults so Python sees exactly what it would have
+ * written itself: little-endian standard types, the h5py bool enum, vlen
+ * UTF-8 strings, no timestamps, chunking only when asked for (or implied by
+ * compression) with h5py's chunk-size heuristic.
+ */
+#include "common.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RANK 32
+
+static const char *filter_name(H5Z_filter_t id, const char *h5name) {
+  switch (id) {
+    case H5Z_FILTER_DEFLATE: return "gzip"; /* h5py's names */
+    case H5Z_FILTER_SHUFFLE: return "shuffle";
+    case H5Z_FILTER_FLETCHER32: return "fletcher32";
+    case H5Z_FILTER_SZIP: return "szip";
+    case H5Z_FILTER_NBIT: return "nbit";
+    case H5Z_FILTER_SCALEOFFSET: return "scaleoffset";
+    case 32000: return "lzf";
+    default: return h5name;
+  }
+}
+
+static napi_value dims_to_js(napi_env env, const hsize_t *dims, int rank) {
+  napi_value arr, v;
+  NAPI_CHECK(env, napi_create_array_with_length(env, (size_t)rank, &arr));
+  for (int i = 0; i < rank; i++) {
+    NAPI_CHECK(env, napi_create_double(env, (double)dims[i], &v));
+    NAPI_CHECK(env, napi_set_element(env, arr, (uint32_t)i, v));
+  }
+  return arr;
+}
+
+static bool set_prop(napi_env env, napi_value obj, const char *key, napi_value v) {
+  if (!v) return false;
+  if (napi_set_named_property(env, obj, key, v) != napi_ok) {
+    napi_throw_last_error(env);
+    return false;
+  }
+  return true;
+}
+
+static napi_value make_str(napi_env env, const char *s) {
+  return napi_make_string(env, s, strlen(s));
+}
+
+/* Open a dataset and return its type/space/rank/dims; throws on failure. */
+static bool open_dataset(napi_env env, hid_t fid, const char *path,
+                         const char *op, hid_t *did, hid_t *ftype,
+                         hid_t *fspace, int *rank, hsize_t *dims, DType *dt) {
+  *did = H5Dopen2(fid, path, H5P_DEFAULT);
+  if (*did < 0) { h5err_throw(env, op, path); return false; }
+  *ftype = H5Dget_type(*did);
+  *fspace = H5Dget_space(*did);
+  if (*ftype < 0 || *fspace < 0) { h5err_throw(env, op, path); return false; }
+  *rank = H5Sget_simple_extent_ndims(*fspace);
+  if (*rank < 0 || *rank > MAX_RANK) {
+    h5err_throw_msg(env, op, path, "unsupported dataspace rank");
+    return false;
+  }
+  H5Sget_simple_extent_dims(*fspace, dims, NULL);
+  *dt = dtype_from_h5(*ftype);
+  if (*dt == DT_INVALID) {
+    h5err_throw_msg(env, op, path, "unsupported datatype (not bool/int/uint/float/string)");
+    return false;
+  }
+  return true;
+}
+
+#define CLOSE_IF(id, fn) do { if ((id) >= 0) fn(id); } while (0)
+
+napi_value dataset_info(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out = NULL, obj, chunks, filters;
+  H5FileState *st = napi_get_file(env, info, 1, argv, "datasetInfo");
+  if (!st) return NULL;
+  char *path = napi_dup_string(env, argv[0], "path");
+  if (!path) return NULL;
+  hid_t did = -1, ftype = -1, fspace = -1, dcpl = -1;
+  hsize_t dims[MAX_RANK], cdims[MAX_RANK];
+  int rank = 0;
+  DType dt;
+  if (!open_dataset(env, st->fid, path, "datasetInfo", &did, &ftype, &fspace,
+                    &rank, dims, &dt))
+    goto cleanup;
+  dcpl = H5Dget_create_plist(did);
+  if (dcpl < 0) { h5err_throw(env, "datasetInfo", path); goto cleanup; }
+
+  if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+    int crank = H5Pget_chunk(dcpl, MAX_RANK, cdims);
+    if (crank < 0) { h5err_throw(env, "datasetInfo", path); goto cleanup; }
+    if (!(chunks = dims_to_js(env, cdims, crank))) goto cleanup;
+  } else {
+    NAPI_CHECK_GOTO(env, napi_get_null(env, &chunks), cleanup);
+  }
+
+  int nf = H5Pget_nfilters(dcpl);
+  NAPI_CHECK_GOTO(env, napi_create_array_with_length(env, nf > 0 ? (size_t)nf : 0, &filters), cleanup);
+  for (int i = 0; i < nf; i++) {
+    unsigned flags, config;
+    size_t ncd = 0;
+    char name[64] = "";
+    H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, NULL,
+                                     sizeof name, name, &config);
+    if (id < 0) { h5err_throw(env, "datasetInfo", path); goto cleanup; }
+    char fallback[32];
+    if (!name[0]) { snprintf(fallback, sizeof fallback, "filter-%d", (int)id); }
+    napi_value s = make_str(env, filter_name(id, name[0] ? name : fallback));
+    if (!s) goto cleanup;
+    NAPI_CHECK_GOTO(env, napi_set_element(env, filters, (uint32_t)i, s), cleanup);
+  }
+
+  NAPI_CHECK_GOTO(env, napi_create_object(env, &obj), cleanup);
+  if (set_prop(env, obj, "dtype", make_str(env, dtype_name(dt))) &&
+      set_prop(env, obj, "shape", dims_to_js(env, dims, rank)) &&
+      set_prop(env, obj, "chunks", chunks) &&
+      set_prop(env, obj, "filters", filters))
+    out = obj;
+
+cleanup:
+  CLOSE_IF(dcpl, H5Pclose);
+  CLOSE_IF(fspace, H5Sclose);
+  CLOSE_IF(ftype, H5Tclose);
+  CLOSE_IF(did, H5Dclose);
+  free(path);
+  return out;
+}
+
+/* readDataset(path, start, count): count < 0 means "to the end". */
+napi_value dataset_read(napi_env env, napi_callback_info info) {
+  napi_value argv[3], out = NULL, obj, data = NULL, ab;
+  H5FileState *st = napi_get_file(env, info, 3, argv, "readDataset");
+  if (!st) return NULL;
+  char *path = napi_dup_string(env, argv[0], "path");
+  if (!path) return NULL;
+  hid_t did = -1, ftype = -1, fspace = -1, mspace = -1, mtype = -1;
+  hsize_t dims[MAX_RANK], offs[MAX_RANK] = {0};
+  int rank = 0;
+  DType dt;
+  void *strbuf = NULL;
+  bool vlen = false;
+  size_t n = 1;
+  double start_d = 0, count_d = -1;
+  if (napi_get_value_double(env, argv[1], &start_d) != napi_ok ||
+      napi_get_value_double(env, argv[2], &count_d) != napi_ok) {
+    napi_throw_type_error(env, NULL, "start and count must be numbers");
+    goto cleanup;
+  }
+  if (!open_dataset(env, st->fid, path, "readDataset", &did, &ftype, &fspace,
+                    &rank, dims, &dt))
+    goto cleanup;
+
+  if (rank > 0) {
+    /* Validate the first-axis range in doubles before narrowing. */
+    double len0 = (double)dims[0];
+    if (!(start_d >= 0) || start_d != floor(start_d) || start_d > len0 ||
+        (count_d >= 0 && (count_d != floor(count_d) || start_d + count_d > len0))) {
+      h5err_throw_msg(env, "readDataset", path, "start/count out of range");
+      goto cleanup;
+    }
+    offs[0] = (hsize_t)start_d;
+    dims[0] = count_d < 0 ? dims[0] - offs[0] : (hsize_t)count_d;
+    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, offs, NULL, dims, NULL) < 0) {
+      h5err_throw(env, "readDataset", path);
+      goto cleanup;
+    }
+  }
+  for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+  mspace = rank > 0 ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+
+  H5T_class_t tclass = H5Tget_class(ftype);
+  if (dt == DT_STRING) {
+    mtype = h5type_mem_string_for(ftype);
+    vlen = H5Tis_variable_str(ftype) > 0;
+  } else if (tclass == H5T_ENUM && dt != DT_BOOL) {
+    /* HDF5 cannot convert enum->integer; read the raw native enum bytes. */
+    mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
+  } else {
+    mtype = h5type_mem_for(dt); /* bool: enum->enum conversion by name */
+  }
+  if (mspace < 0 || mtype < 0) { h5err_throw(env, "readDataset", path); goto cleanup; }
+
+  size_t esize = H5Tget_size(mtype);
+  if (dt == DT_STRING) {
+    strbuf = calloc(n ? n : 1, esize);
+    if (!strbuf) { h5err_throw_msg(env, "readDataset", path, "out of memory"); goto cleanup; }
+    if (n > 0 && H5Dread(did, mtype, mspace, fspace, H5P_DEFAULT, strbuf) < 0) {
+      vlen = false; /* nothing to reclaim */
+      h5err_throw(env, "readDataset", path);
+      goto cleanup;
+    }
+    if (!(data = h5_strings_to_js(env, ftype, strbuf, n))) goto cleanup;
+  } else {
+    void *raw = NULL;
+    NAPI_CHECK_GOTO(env, napi_create_arraybuffer(env, n * esize, &raw, &ab), cleanup);
+    if (n > 0 && H5Dread(did, mtype, mspace, fspace, H5P_DEFAULT, raw) < 0) {
+      h5err_throw(env, "readDataset", path);
+      goto cleanup;
+    }
+    NAPI_CHECK_GOTO(env, napi_create_typedarray(env, dtype_typedarray(dt), n, ab, 0, &data), cleanup);
+  }
+
+  NAPI_CHECK_GOTO(env, napi_create_object(env, &obj), cleanup);
+  if (set_prop(env, obj, "dtype", make_str(env, dtype_name(dt))) &&
+      set_prop(env, obj, "shape", dims_to_js(env, dims, rank)) &&
+      set_prop(env, obj, "data", data))
+    out = obj;
+
+cleanup:
+  if (strbuf && vlen && n > 0) H5Dvlen_reclaim(mtype, mspace, H5P_DEFAULT, strbuf);
+  free(strbuf);
+  CLOSE_IF(mtype, H5Tclose);
+  CLOSE_IF(mspace, H5Sclose);
+  CLOSE_IF(fspace, H5Sclose);
+  CLOSE_IF(ftype, H5Tclose);
+  CLOSE_IF(did, H5Dclose);
+  free(path);
+  return out;
+}
+
+/* h5py's guess_chunk() for the 1-D case: target 16 KiB scaled with the
+ * dataset size (8 KiB .. 1 MiB), halving the chunk until it fits. */
+static hsize_t guess_chunk(hsize_t n, size_t esize) {
+  double total = (double)n * (double)esize;
+  double target = 16.0 * 1024 * pow(2.0, log10(total / (1024.0 * 1024)));
+  if (target > 1024.0 * 1024) target = 1024.0 * 1024;
+  if (target < 8.0 * 1024) target = 8.0 * 1024;
+  hsize_t c = n;
+  while (c > 1 && (double)c * esize > target) c = (c + 1) / 2;
+  return c;
+}
+
+/* createDataset(path, dtype, data, gzip, chunks): 1-D only.
+ * gzip < 0 disables compression; chunks <= 0 means "auto when needed". */
+napi_value dataset_create(napi_env env, napi_callback_info info) {
+  napi_value argv[5], out = NULL;
+  H5FileState *st = napi_get_file(env, info, 5, argv, "createDataset");
+  if (!st) return NULL;
+  char *path = NULL, *dtname = NULL, **strs = NULL;
+  uint32_t nstr = 0;
+  int8_t *bools = NULL;
+  hid_t space = -1, ftype = -1, mtype = -1, dcpl = -1, lcpl = -1, did = -1;
+  bool created = false;
+  if (!(path = napi_dup_string(env, argv[0], "path")) ||
+      !(dtname = napi_dup_string(env, argv[1], "dtype")))
+    goto cleanup;
+  int32_t gzip = -1, chunk_req = 0;
+  if (napi_get_value_int32(env, argv[3], &gzip) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &chunk_req) != napi_ok || gzip > 9) {
+    napi_throw_type_error(env, NULL, "gzip must be 0..9 (or -1) and chunks a number");
+    goto cleanup;
+  }
+  DType dt = dtype_from_name(dtname);
+  if (dt == DT_INVALID) { h5err_throw_msg(env, "createDataset", path, "unknown dtype"); goto cleanup; }
+
+  const void *data = NULL;
+  size_t n = 0;
+  if (dt == DT_STRING) {
+    if (!(strs = js_to_cstrings(env, argv[2], &nstr))) goto cleanup;
+    data = strs;
+    n = nstr;
+  } else {
+    void *p = NULL;
+    if (!napi_get_typed(env, argv[2], dtype_typedarray(dt), &p, &n, "dataset data"))
+      goto cleanup;
+    data = p;
+    if (dt == DT_BOOL) {
+      /* Any non-zero byte means TRUE; never store out-of-enum values. */
+      bools = (int8_t *)malloc(n ? n : 1);
+      if (!bools) { h5err_throw_msg(env, "createDataset", path, "out of memory"); goto cleanup; }
+      for (size_t i = 0; i < n; i++) bools[i] = ((const uint8_t *)p)[i] != 0;
+      data = bools;
+    }
+  }
+
+  hsize_t dims[1] = {(hsize_t)n};
+  space = H5Screate_simple(1, dims, NULL);
+  ftype = h5type_file_for(dt);
+  mtype = h5type_mem_for(dt);
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  lcpl = h5_make_lcpl();
+  if (space < 0 || ftype < 0 || mtype < 0 || dcpl < 0 || lcpl < 0) {
+    h5err_throw(env, "createDataset", path);
+    goto cleanup;
+  }
+  H5Pset_obj_track_times(dcpl, 0); /* reproducible bytes, as h5py does */
+  /* A zero-length dataset cannot have a chunk >= 1 under a fixed max size,
+   * so empty datasets are always stored contiguously. */
+  if (n > 0 && (gzip >= 0 || chunk_req > 0)) {
+    hsize_t c = chunk_req > 0 ? (hsize_t)chunk_req : guess_chunk(n, dtype_mem_size(dt));
+    if (c > n) c = n;
+    if (H5Pset_chunk(dcpl, 1, &c) < 0 ||
+        (gzip >= 0 && H5Pset_deflate(dcpl, (unsigned)gzip) < 0)) {
+      h5err_throw(env, "createDataset", path);
+      goto cleanup;
+    }
+  }
+  did = H5Dcreate2(st->fid, path, ftype, space, lcpl, dcpl, H5P_DEFAULT);
+  if (did < 0) { h5err_throw(env, "createDataset", path); goto cleanup; }
+  created = true;
+  if (n > 0 && H5Dwrite(did, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+    h5err_throw(env, "createDataset", path);
+    goto cleanup;
+  }
+  created = false; /* success: keep it */
+  NAPI_CHECK_GOTO(env, napi_get_undefined(env, &out), cleanup);
+
+cleanup:
+  CLOSE_IF(did, H5Dclose);
+  /* Do not leave a half-written dataset behind after a failed write. */
+  if (created) { H5Ldelete(st->fid, path, H5P_DEFAULT); H5Eclear2(H5E_DEFAULT); }
+  CLOSE_IF(lcpl, H5Pclose);
+  CLOSE_IF(dcpl, H5Pclose);
+  CLOSE_IF(mtype, H5Tclose);
+  CLOSE_IF(ftype, H5Tclose);
+  CLOSE_IF(space, H5Sclose);
+  free_cstrings(strs, nstr);
+  free(bools);
+  free(path);
+  free(dtname);
+  return out;
+}

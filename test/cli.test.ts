@@ -1,0 +1,153 @@
+/** The CLI as users run it: a child process, real files, exit codes, output shapes. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CellucidSessionBundle, encodeIndexSet } from "../src/node/index.js";
+import { CLI, EXAMPLE, binaryChunk, jsonChunk, rawBundle, withTempDir } from "./helpers.js";
+
+const run = promisify(execFile);
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test("--help works for the tool and every command", async () => {
+  const top = await cli("--help");
+  assert.equal(top.code, 0);
+  for (const cmd of ["inspect", "validate", "export"]) {
+    assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+    const r = await cli(cmd, "--help");
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, new RegExp(`^Usage: cellucid-session ${cmd}`));
+  }
+});
+
+test("usage errors exit 2, I/O errors exit 2", async () => {
+  assert.equal((await cli()).code, 2);
+  assert.equal((await cli("frobnicate")).code, 2);
+  const r = await cli("inspect");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /expected FILE/);
+  assert.equal((await cli("inspect", EXAMPLE, "--bogus")).code, 2);
+  assert.equal((await cli("export", EXAMPLE, "--format", "xlsx")).code, 2);
+  const missing = await cli("validate", "/nonexistent/x.cellucid-session");
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /ENOENT/);
+});
+
+test("inspect --json: shape and content", async () => {
+  const r = await cli("inspect", EXAMPLE, "--json");
+  assert.equal(r.code, 0);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(s), ["file", "fileBytes", "createdAt", "dataSource", "datasetFingerprint", "trailingBytes", "chunks", "highlights", "userDefinedFields", "unknownChunks"]);
+  assert.deepEqual(Object.keys(s.chunks[0]), ["id", "contributorId", "kind", "codec", "priority", "storedBytes", "uncompressedBytes", "datasetDependent", "role"]);
+  assert.equal(s.datasetFingerprint.cellCount, 2638);
+  assert.equal(s.chunks.length, 13);
+  assert.deepEqual(s.highlights.pages.map((p: { name: string }) => p.name), ["T cells", "Myeloid"]);
+  assert.deepEqual(Object.keys(s.highlights.pages[0].groups[0]), ["id", "label", "type", "cellCount", "enabled", "hasCells"]);
+  assert.deepEqual(s.userDefinedFields.map((f: { key: string; deleted: boolean }) => [f.key, f.deleted]), [["cell type (manual)", false], ["QC flag", false], ["old labels", true], ["marker genes", false]]);
+  assert.deepEqual(s.unknownChunks, ["plugins/figure-notes"]);
+});
+
+test("inspect (human) prints the chunk, highlight and field tables", async () => {
+  const r = await cli("inspect", EXAMPLE);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /Fingerprint  local-user · pbmc3k-demo · 2,638 cells × 1,838 genes/);
+  assert.match(r.stdout, /ID +CONTRIBUTOR +KIND +CODEC +PRIORITY +STORED +UNCOMPRESSED +DATASET-DEP/);
+  assert.match(r.stdout, /T cells +grp-cd4 +CD4 T \(lasso\) +lasso +441 +yes/);
+  assert.match(r.stdout, /obs +cell type \(manual\) +category +6 +no +yes/);
+});
+
+test("inspect reads no payload but the two small JSON chunks; validate decodes them all", async () => {
+  await withTempDir(async (dir) => {
+    const p = join(dir, "s.cellucid-session");
+    const meta = jsonChunk("highlights/meta", { pages: [{ id: "p", name: "P", highlightedGroups: [{ id: "g", label: "G", cellCount: 2 }] }] });
+    // A cells chunk with a codec nobody supports: only decoding it can notice.
+    await writeFile(p, rawBundle([meta, binaryChunk("highlights/cells/g", encodeIndexSet([1, 2]), { codec: "zstd" })]));
+    const ins = await cli("inspect", p, "--json");
+    assert.equal(ins.code, 0, ins.stderr);
+    const val = await cli("validate", p);
+    assert.equal(val.code, 1);
+    assert.match(val.stdout, /error +\[UNSUPPORTED_CODEC\] s\.cellucid-session, chunk 'highlights\/cells\/g': Unsupported session chunk codec: zstd/);
+    assert.match(val.stdout, /^invalid: s\.cellucid-session \(1 error\)$/m);
+  });
+});
+
+test("validate: exit 0 with the report shape on a valid bundle, 1 with the rule on an invalid one", async () => {
+  const ok = await cli("validate", EXAMPLE, "--json");
+  assert.equal(ok.code, 0);
+  const rep = JSON.parse(ok.stdout);
+  assert.deepEqual(Object.keys(rep), ["source", "valid", "fileBytes", "chunkCount", "trailingBytes", "errors", "warnings", "chunks"]);
+  assert.equal(rep.valid, true);
+  assert.equal(rep.chunks.length, 13);
+  assert.deepEqual(Object.keys(rep.chunks[0]), ["id", "ok", "role", "storedBytes", "payloadBytes"]);
+  assert.deepEqual(rep.warnings.map((w: { code: string }) => w.code).sort(), ["CODES_OUT_OF_RANGE", "CODES_OUT_OF_RANGE", "EMPTY_GROUP"]);
+  await withTempDir(async (dir) => {
+    const p = join(dir, "bad.cellucid-session");
+    const bytes = await readFile(EXAMPLE);
+    await writeFile(p, bytes.subarray(0, bytes.length - 10));
+    const bad = await cli("validate", p, "--json");
+    assert.equal(bad.code, 1);
+    const r = JSON.parse(bad.stdout);
+    assert.equal(r.valid, false);
+    assert.equal(r.errors[0].code, "TRUNCATED");
+    assert.equal(r.errors[0].chunkId, "plugins/figure-notes");
+    const notBundle = join(dir, "x.json");
+    await writeFile(notBundle, "{}");
+    const nb = await cli("validate", notBundle);
+    assert.equal(nb.code, 1);
+    assert.match(nb.stdout, /Not a \.cellucid-session file \(invalid MAGIC header\)/);
+    const q = await cli("validate", EXAMPLE, "--quiet");
+    assert.equal(q.stdout, "");
+  });
+});
+
+test("export: one row per cell, apply's column names, values as the library decodes them", async () => {
+  const r = await cli("export", EXAMPLE);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.endsWith("\n"));
+  const lines = r.stdout.slice(0, -1).split("\n");
+  assert.equal(lines.length, 2639);
+  const header = lines[0]!.split("\t");
+  assert.deepEqual(header, ["index", "cellucid_highlight__grp_cd4", "cellucid_highlight__grp_cd8", "cellucid_highlight__grp_empty", "cellucid_highlight__grp_mono_CD14", "cellucid_highlight__grp_dc", "cell_type_manual", "QC_flag"]);
+  const b = await CellucidSessionBundle.open(EXAMPLE);
+  const cd8 = new Set(await b.readHighlightCells("grp-cd8"));
+  const fields = await b.userDefinedFields();
+  const qc = fields.find((f) => f.id === "udf-qc")!;
+  const qcCodes = (await b.readUserDefinedCodes(qc)).codes;
+  await b.close();
+  for (let i = 0; i < 2638; i++) {
+    const row = lines[i + 1]!.split("\t");
+    assert.equal(row[0], String(i));
+    assert.equal(row[2], cd8.has(i) ? "true" : "false");
+    assert.equal(row[3], "false");
+    assert.equal(row[7], qcCodes[i]! < 2 ? qc.categories![qcCodes[i]!] : "", `row ${i}`);
+  }
+});
+
+test("export: csv/json formats, --var, --include-deleted, prefixes, -o writes atomically", async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "cells.csv");
+    const r = await cli("export", EXAMPLE, "-o", out, "--include-deleted", "--highlights-prefix", "hl_", "--user-defined-prefix", "ud_");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /wrote .*cells\.csv: 2,638 rows × 9 columns \(csv\)/);
+    const csv = (await readFile(out, "utf8")).split("\n");
+    assert.equal(csv[0], "index,hl_grp_cd4,hl_grp_cd8,hl_grp_empty,hl_grp_mono_CD14,hl_grp_dc,ud_cell_type_manual,ud_QC_flag,ud_old_labels");
+    assert.deepEqual(await readdir(dir), ["cells.csv"]);
+
+    const json = await cli("export", EXAMPLE, "--var", "--format", "json");
+    const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
+    assert.equal(rows.length, 1838);
+    assert.deepEqual(rows[0], { index: 0, marker_genes: "marker" });
+    assert.deepEqual(rows[1], { index: 1, marker_genes: null });
+  });
+});
