@@ -24,6 +24,7 @@ static napi_value init(napi_env env, napi_value exports) {
       METHOD("list", file_list),
       METHOD("createGroup", file_create_group),
       METHOD("deleteLink", file_delete_link),
+      METHOD("moveLink", file_move_link),
       METHOD("readAttrs", attrs_read),
       METHOD("writeAttr", attrs_write),
       METHOD("deleteAttr", attrs_delete),

@@ -120,6 +120,7 @@ napi_value file_exists(napi_env env, napi_callback_info info);
 napi_value file_kind(napi_env env, napi_callback_info info);
 napi_value file_list(napi_env env, napi_callback_info info);
 napi_value file_create_group(napi_env env, napi_callback_info info);
+napi_value file_move_link(napi_env env, napi_callback_info info);
 napi_value file_delete_link(napi_env env, napi_callback_info info);
 /* Whether `path` resolves to an object (never throws, never logs). */
 bool h5_path_exists(hid_t fid, const char *path);

@@ -240,11 +240,13 @@ static hsize_t guess_chunk(hsize_t n, size_t esize) {
   return c;
 }
 
-/* createDataset(path, dtype, data, gzip, chunks): 1-D only.
+/* createDataset(path, dtype, data, gzip, chunks, scalar): 1-D, or a scalar
+ * dataspace when `scalar` is true and data holds exactly one value (anndata's
+ * `string` and `numeric-scalar` encodings).
  * gzip < 0 disables compression; chunks <= 0 means "auto when needed". */
 napi_value dataset_create(napi_env env, napi_callback_info info) {
-  napi_value argv[5], out = NULL;
-  H5FileState *st = napi_get_file(env, info, 5, argv, "createDataset");
+  napi_value argv[6], out = NULL;
+  H5FileState *st = napi_get_file(env, info, 6, argv, "createDataset");
   if (!st) return NULL;
   char *path = NULL, *dtname = NULL, **strs = NULL;
   uint32_t nstr = 0;
@@ -283,8 +285,14 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
     }
   }
 
+  bool scalar = false;
+  if (napi_get_value_bool(env, argv[5], &scalar) != napi_ok) {
+    napi_throw_type_error(env, NULL, "scalar must be a boolean");
+    goto cleanup;
+  }
+  if (scalar && n != 1) { h5err_throw_msg(env, "createDataset", path, "a scalar dataset needs exactly one value"); goto cleanup; }
   hsize_t dims[1] = {(hsize_t)n};
-  space = H5Screate_simple(1, dims, NULL);
+  space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
   ftype = h5type_file_for(dt);
   mtype = h5type_mem_for(dt);
   dcpl = H5Pcreate(H5P_DATASET_CREATE);
@@ -296,7 +304,7 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
   H5Pset_obj_track_times(dcpl, 0); /* reproducible bytes, as h5py does */
   /* A zero-length dataset cannot have a chunk >= 1 under a fixed max size,
    * so empty datasets are always stored contiguously. */
-  if (n > 0 && (gzip >= 0 || chunk_req > 0)) {
+  if (n > 0 && !scalar && (gzip >= 0 || chunk_req > 0)) {
     hsize_t c = chunk_req > 0 ? (hsize_t)chunk_req : guess_chunk(n, dtype_mem_size(dt));
     if (c > n) c = n;
     if (H5Pset_chunk(dcpl, 1, &c) < 0 ||

@@ -5,6 +5,8 @@
  */
 import { CellucidSessionError } from "../format/errors.js";
 import { UsageError } from "./args.js";
+import { AnnDataError } from "../anndata/model.js";
+import { applyCommand } from "./commands/apply.js";
 import { exportCommand } from "./commands/export.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { validateCommand } from "./commands/validate.js";
@@ -13,6 +15,7 @@ import type { Io } from "./output.js";
 const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number>; summary: string }> = {
   inspect: { run: inspectCommand, summary: "show what a bundle holds (fast: reads only two small chunks)" },
   validate: { run: validateCommand, summary: "decode every chunk under every guard; exit 1 if invalid" },
+  apply: { run: applyCommand, summary: "add highlights and labels as columns to a .h5ad or .zarr AnnData" },
   export: { run: exportCommand, summary: "highlights and labels as a TSV/CSV/JSON table, one row per cell" },
 };
 
@@ -51,6 +54,10 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     if (err instanceof CellucidSessionError) {
       io.err.write(`cellucid-session ${name}: error [${err.code}]: ${err.message}\n`);
       return err.code === "ABORTED" ? 2 : 1;
+    }
+    if (err instanceof AnnDataError) {
+      io.err.write(`cellucid-session ${name}: error [${err.code}]: ${err.message}\n`);
+      return err.code === "IO" || err.code === "READ_ONLY" ? 2 : 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (e && typeof e.code === "string" && (e.syscall || e.code.startsWith("E"))) {

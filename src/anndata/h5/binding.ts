@@ -102,6 +102,8 @@ export interface CreateDatasetOptions {
   gzip?: number;
   /** Chunk length (elements); default: h5py's heuristic when chunking. */
   chunks?: number;
+  /** A scalar dataspace (data must hold exactly one value): anndata's `string` / `numeric-scalar`. */
+  scalar?: boolean;
 }
 
 /** Accepted input for createDataset: the exact array type, or plain values. */
@@ -128,7 +130,8 @@ interface NativeFile {
   deleteAttr(path: string, name: string): void;
   datasetInfo(path: string): DatasetInfo;
   readDataset(path: string, start: number, count: number): DatasetRead;
-  createDataset(path: string, dtype: H5DType, data: string[] | ArrayBufferView, gzip: number, chunks: number): void;
+  createDataset(path: string, dtype: H5DType, data: string[] | ArrayBufferView, gzip: number, chunks: number, scalar: boolean): void;
+  moveLink(src: string, dst: string): void;
 }
 
 interface NativeAddon {
@@ -312,6 +315,11 @@ export class H5File {
     this.#native.deleteLink(path);
   }
 
+  /** Renames a link inside the file (parents of `dst` are created). */
+  moveLink(src: string, dst: string): void {
+    this.#native.moveLink(src, dst);
+  }
+
   readAttrs(path: string): Record<string, AttrValue> {
     return this.#native.readAttrs(path);
   }
@@ -393,6 +401,6 @@ export class H5File {
     if (opts.chunks !== undefined && (!Number.isInteger(chunks) || chunks < 1 || chunks > 0x7fffffff)) {
       fail(op, path, "chunks must be a positive integer");
     }
-    this.#native.createDataset(path, dtype, datasetPayload(op, path, dtype, data), gzip, chunks);
+    this.#native.createDataset(path, dtype, datasetPayload(op, path, dtype, data), gzip, chunks, opts.scalar === true);
   }
 }

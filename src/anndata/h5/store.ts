@@ -1,0 +1,280 @@
+/**
+ * AnnData `.h5ad` through the HDF5 C library. Opening reads the obs/var
+ * attributes and index shapes only; columns are read on request; new columns
+ * are appended in place (no rewrite of the file) with the encodings Python
+ * anndata writes, so every other object stays byte-for-byte as it was.
+ */
+import { randomBytes } from "node:crypto";
+import { type AnnDataStore, type Axis, type Column, type NumericArray, type UnsValue, AnnDataError, checkLength, isUnsDict } from "../model.js";
+import { type AttrValue, type H5DType, H5File } from "./binding.js";
+
+const ENC = "encoding-type";
+const VER = "encoding-version";
+
+const NUMERIC_DTYPE = new Map<string, H5DType>([
+  ["Int8Array", "int8"], ["Int16Array", "int16"], ["Int32Array", "int32"], ["BigInt64Array", "int64"],
+  ["Uint8Array", "uint8"], ["Uint16Array", "uint16"], ["Uint32Array", "uint32"], ["BigUint64Array", "uint64"],
+  ["Float32Array", "float32"], ["Float64Array", "float64"],
+]);
+
+function dtypeOf(values: NumericArray): H5DType {
+  const d = NUMERIC_DTYPE.get(values.constructor.name);
+  if (!d) throw new TypeError(`unsupported array type ${values.constructor.name}`);
+  return d;
+}
+
+function attrString(v: AttrValue | undefined): string | null {
+  return typeof v === "string" ? v : null;
+}
+
+export class H5adStore implements AnnDataStore {
+  readonly nObs: number;
+  readonly nVars: number;
+  private readonly order: Record<Axis, string[]>;
+  private readonly indexKey: Record<Axis, string>;
+
+  private constructor(
+    private readonly file: H5File,
+    readonly name: string,
+    private readonly writable: boolean,
+  ) {
+    this.indexKey = { obs: this.indexKeyOf("obs"), var: this.indexKeyOf("var") };
+    this.nObs = this.lengthOf(`/obs/${this.indexKey.obs}`);
+    this.nVars = this.lengthOf(`/var/${this.indexKey.var}`);
+    this.order = { obs: this.readColumnOrder("obs"), var: this.readColumnOrder("var") };
+  }
+
+  static async open(path: string, mode: "r" | "r+" = "r"): Promise<H5adStore> {
+    let file: H5File;
+    try {
+      file = H5File.open(path, mode);
+    } catch (err) {
+      throw new AnnDataError("NOT_ANNDATA", `${path}: cannot open as HDF5 (${(err as Error).message})`);
+    }
+    try {
+      for (const g of ["obs", "var"]) {
+        if (file.kind(`/${g}`) !== "group") throw new AnnDataError("NOT_ANNDATA", `${path}: not an AnnData .h5ad file (no /${g} data frame)`);
+      }
+      return new H5adStore(file, path, mode === "r+");
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+  }
+
+  private indexKeyOf(axis: Axis): string {
+    const key = attrString(this.file.readAttrs(`/${axis}`)["_index"]);
+    if (key) return key;
+    // Files from anndata < 0.7 have no _index attribute; their index is "index" or "_index".
+    for (const k of ["_index", "index"]) if (this.file.kind(`/${axis}/${k}`) === "dataset") return k;
+    throw new AnnDataError("NOT_ANNDATA", `${this.name}: /${axis} has no index`);
+  }
+
+  private lengthOf(path: string): number {
+    const shape = this.file.datasetInfo(path).shape;
+    return shape[0] ?? 0;
+  }
+
+  private readColumnOrder(axis: Axis): string[] {
+    const v = this.file.readAttrs(`/${axis}`)["column-order"];
+    if (Array.isArray(v)) return v.map(String);
+    if (typeof v === "string") return [v];
+    if (v === undefined) {
+      // Older files: every member but the index (and the old __categories group) is a column.
+      return this.file.list(`/${axis}`).filter((n) => n !== this.indexKey[axis] && n !== "__categories");
+    }
+    return [];
+  }
+
+  columnNames(axis: Axis): string[] {
+    return [...this.order[axis]];
+  }
+
+  async readIndex(axis: Axis): Promise<string[]> {
+    const r = this.file.readDataset(`/${axis}/${this.indexKey[axis]}`);
+    if (r.dtype !== "string") return Array.from(r.data as ArrayLike<number | bigint>, String);
+    return r.data;
+  }
+
+  async readColumn(axis: Axis, name: string): Promise<Column> {
+    const path = `/${axis}/${name}`;
+    const kind = this.file.kind(path);
+    if (!kind) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no column ${axis}/${name}`);
+    return this.readColumnAt(path, kind);
+  }
+
+  private readColumnAt(path: string, kind: "group" | "dataset"): Column {
+    const attrs = this.file.readAttrs(path);
+    const et = attrString(attrs[ENC]);
+    if (kind === "dataset") {
+      const r = this.file.readDataset(path);
+      if (r.dtype === "string") return { kind: "string", values: r.data };
+      if (r.dtype === "bool") return { kind: "bool", values: r.data };
+      return { kind: "numeric", values: r.data };
+    }
+    if (et === "categorical") {
+      const codes = this.file.readDataset(`${path}/codes`);
+      const cats = this.file.readDataset(`${path}/categories`);
+      if (codes.dtype !== "int8" && codes.dtype !== "int16" && codes.dtype !== "int32" && codes.dtype !== "int64")
+        throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path}/codes has dtype ${codes.dtype}`);
+      const categories = cats.dtype === "string" ? cats.data : Array.from(cats.data as ArrayLike<number | bigint>, String);
+      return { kind: "categorical", codes: codes.data, categories, ordered: attrs["ordered"] === true };
+    }
+    if (et === "nullable-integer" || et === "nullable-boolean") {
+      const values = this.file.readDataset(`${path}/values`);
+      const mask = this.file.readDataset(`${path}/mask`);
+      const m = mask.data instanceof Uint8Array ? mask.data : Uint8Array.from(mask.data as ArrayLike<number>);
+      if (et === "nullable-boolean") return { kind: "nullable-boolean", values: values.data as Uint8Array, mask: m };
+      if (values.dtype === "string" || values.dtype === "bool") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path}/values has dtype ${values.dtype}`);
+      return { kind: "nullable-integer", values: values.data, mask: m };
+    }
+    throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et ?? "(none)"}, not a column encoding`);
+  }
+
+  private assertWritable(): void {
+    if (!this.writable) throw new AnnDataError("READ_ONLY", `${this.name} was opened read-only`);
+  }
+
+  async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
+    this.assertWritable();
+    if (name.includes("/")) throw new AnnDataError("BAD_LENGTH", `${this.name}: column names cannot contain '/': ${name}`);
+    checkLength(this, axis, name, column);
+    this.replaceAt(`/${axis}`, name, (tmp) => this.writeColumn(tmp, column));
+    if (!this.order[axis].includes(name)) {
+      this.order[axis].push(name);
+      this.file.writeAttr(`/${axis}`, "column-order", this.order[axis], "string");
+    }
+  }
+
+  /** Writes under a temporary name, then swaps it in: a failed write never leaves a half-written element under `name`. */
+  private replaceAt(parent: string, name: string, write: (tmpPath: string) => void): void {
+    const tmp = `${parent}/.cellucid-tmp-${randomBytes(6).toString("hex")}`;
+    try {
+      write(tmp);
+    } catch (err) {
+      if (this.file.exists(tmp)) this.file.deleteLink(tmp);
+      throw err;
+    }
+    const dest = `${parent}/${name}`;
+    if (this.file.exists(dest)) this.file.deleteLink(dest);
+    this.file.moveLink(tmp, dest);
+  }
+
+  private encode(path: string, type: string, version: string): void {
+    this.file.writeAttr(path, ENC, type, "string");
+    this.file.writeAttr(path, VER, version, "string");
+  }
+
+  private writeColumn(path: string, c: Column): void {
+    switch (c.kind) {
+      case "bool":
+        this.file.createDataset(path, "bool", c.values);
+        return this.encode(path, "array", "0.2.0");
+      case "numeric":
+        this.file.createDataset(path, dtypeOf(c.values), c.values as never);
+        return this.encode(path, "array", "0.2.0");
+      case "string":
+        this.file.createDataset(path, "string", c.values);
+        return this.encode(path, "string-array", "0.2.0");
+      case "categorical":
+        this.file.createGroup(path);
+        this.encode(path, "categorical", "0.2.0");
+        this.file.writeAttr(path, "ordered", c.ordered, "bool");
+        this.file.createDataset(`${path}/codes`, dtypeOf(c.codes), c.codes as never);
+        this.encode(`${path}/codes`, "array", "0.2.0");
+        this.file.createDataset(`${path}/categories`, "string", c.categories);
+        return this.encode(`${path}/categories`, "string-array", "0.2.0");
+      case "nullable-integer":
+      case "nullable-boolean":
+        this.file.createGroup(path);
+        this.encode(path, c.kind, "0.1.0");
+        if (c.kind === "nullable-boolean") this.file.createDataset(`${path}/values`, "bool", c.values);
+        else this.file.createDataset(`${path}/values`, dtypeOf(c.values), c.values as never);
+        this.encode(`${path}/values`, "array", "0.2.0");
+        this.file.createDataset(`${path}/mask`, "bool", c.mask);
+        return this.encode(`${path}/mask`, "array", "0.2.0");
+    }
+  }
+
+  async readUns(path: string[] = []): Promise<UnsValue | undefined> {
+    const p = ["", "uns", ...path].join("/");
+    const kind = this.file.kind(p);
+    return kind ? this.readUnsAt(p, kind) : undefined;
+  }
+
+  private readUnsAt(path: string, kind: "group" | "dataset"): UnsValue {
+    const attrs = this.file.readAttrs(path);
+    const et = attrString(attrs[ENC]);
+    if (kind === "group") {
+      if (et && et !== "dict") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et}; only dict, string, numeric-scalar, array and string-array are read in uns`);
+      const out: { [k: string]: UnsValue } = {};
+      for (const name of this.file.list(path)) {
+        const child = `${path}/${name}`;
+        out[name] = this.readUnsAt(child, this.file.kind(child)!);
+      }
+      return out;
+    }
+    const r = this.file.readDataset(path);
+    const scalar = r.shape.length === 0;
+    if (r.dtype === "string") return scalar ? r.data[0]! : r.data;
+    if (r.dtype === "bool") return scalar ? r.data[0] === 1 : r.data;
+    if (scalar) return Number((r.data as ArrayLike<number | bigint>)[0]);
+    return r.data;
+  }
+
+  async setUns(path: string[], value: UnsValue): Promise<void> {
+    this.assertWritable();
+    if (path.length === 0) throw new TypeError("setUns needs a non-empty path");
+    let parent = "/uns";
+    this.ensureDict(parent);
+    for (const part of path.slice(0, -1)) {
+      parent = `${parent}/${part}`;
+      this.ensureDict(parent);
+    }
+    this.replaceAt(parent, path[path.length - 1]!, (tmp) => this.writeUns(tmp, value));
+  }
+
+  private ensureDict(path: string): void {
+    const kind = this.file.kind(path);
+    if (kind === "group") return;
+    if (kind === "dataset") this.file.deleteLink(path);
+    this.file.createGroup(path);
+    this.encode(path, "dict", "0.1.0");
+  }
+
+  private writeUns(path: string, v: UnsValue): void {
+    if (typeof v === "string") {
+      this.file.createDataset(path, "string", [v], { scalar: true });
+      return this.encode(path, "string", "0.2.0");
+    }
+    if (typeof v === "boolean") {
+      this.file.createDataset(path, "bool", new Uint8Array([v ? 1 : 0]), { scalar: true });
+      return this.encode(path, "numeric-scalar", "0.2.0");
+    }
+    if (typeof v === "number") {
+      if (Number.isSafeInteger(v)) this.file.createDataset(path, "int64", new BigInt64Array([BigInt(v)]), { scalar: true });
+      else this.file.createDataset(path, "float64", new Float64Array([v]), { scalar: true });
+      return this.encode(path, "numeric-scalar", "0.2.0");
+    }
+    if (Array.isArray(v)) {
+      this.file.createDataset(path, "string", v);
+      return this.encode(path, "string-array", "0.2.0");
+    }
+    if (ArrayBuffer.isView(v)) {
+      this.file.createDataset(path, dtypeOf(v as NumericArray), v as never);
+      return this.encode(path, "array", "0.2.0");
+    }
+    if (isUnsDict(v)) {
+      this.file.createGroup(path);
+      this.encode(path, "dict", "0.1.0");
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes("/")) throw new TypeError(`uns keys cannot contain '/': ${k}`);
+        this.writeUns(`${path}/${k}`, child);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.file.isOpen) this.file.close();
+  }
+}

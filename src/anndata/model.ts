@@ -1,0 +1,99 @@
+/**
+ * The AnnData model this project works with (SPEC §7): dimensions, obs/var
+ * data frames of typed columns, and uns as a tree. Stores (.h5ad, .zarr) and
+ * the in-memory model all implement AnnDataStore, so applying a bundle is the
+ * same code whatever holds the data; stores read only what is asked for.
+ */
+
+export type Axis = "obs" | "var";
+
+export type NumericArray =
+  | Int8Array | Int16Array | Int32Array | BigInt64Array
+  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array
+  | Float32Array | Float64Array;
+
+export type CodesArray = Int8Array | Int16Array | Int32Array | BigInt64Array;
+
+export type Column =
+  /** anndata `array` of numpy bool (h5py enum / zarr `|b1`); one byte per row, 0 or 1. */
+  | { kind: "bool"; values: Uint8Array }
+  /** anndata `array` of a numeric dtype. */
+  | { kind: "numeric"; values: NumericArray }
+  /** anndata `categorical` 0.2.0: signed codes, −1 = missing. */
+  | { kind: "categorical"; codes: CodesArray; categories: string[]; ordered: boolean }
+  /** anndata `string-array` 0.2.0. */
+  | { kind: "string"; values: string[] }
+  /** anndata `nullable-integer` 0.1.0: mask 1 = missing. */
+  | { kind: "nullable-integer"; values: NumericArray; mask: Uint8Array }
+  /** anndata `nullable-boolean` 0.1.0: mask 1 = missing. */
+  | { kind: "nullable-boolean"; values: Uint8Array; mask: Uint8Array };
+
+export type ColumnKind = Column["kind"];
+
+/** uns values: what anndata stores as dict / string / numeric-scalar / array / string-array. */
+export type UnsValue =
+  | string
+  | number
+  | boolean
+  | NumericArray
+  | string[]
+  | { [key: string]: UnsValue };
+
+export type UnsDict = { [key: string]: UnsValue };
+
+export function isUnsDict(v: UnsValue | undefined): v is UnsDict {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+}
+
+export function columnLength(c: Column): number {
+  switch (c.kind) {
+    case "categorical":
+      return c.codes.length;
+    default:
+      return c.values.length;
+  }
+}
+
+/** What apply and the CLI need from any AnnData, in memory or on disk. */
+export interface AnnDataStore {
+  /** Where the data lives, for messages. */
+  readonly name: string;
+  readonly nObs: number;
+  readonly nVars: number;
+  /** Column names in `column-order`. */
+  columnNames(axis: Axis): string[];
+  /** The obs / var names (the data frame's `_index`). */
+  readIndex(axis: Axis): Promise<string[]>;
+  readColumn(axis: Axis, name: string): Promise<Column>;
+  /**
+   * Adds a column at the end of `column-order`, or replaces an existing one in
+   * place (keeping its position). Its length must be nObs / nVars.
+   */
+  setColumn(axis: Axis, name: string, column: Column): Promise<void>;
+  /** The whole uns tree, or one subtree by path. */
+  readUns(path?: string[]): Promise<UnsValue | undefined>;
+  /** Writes `value` at `path` (creating dicts on the way), replacing what was there. */
+  setUns(path: string[], value: UnsValue): Promise<void>;
+  /** Flushes and releases the store. */
+  close(): Promise<void>;
+}
+
+export class AnnDataError extends Error {
+  constructor(readonly code: "NOT_ANNDATA" | "UNSUPPORTED_ENCODING" | "NO_SUCH_COLUMN" | "BAD_LENGTH" | "READ_ONLY" | "IO", message: string) {
+    super(message);
+    this.name = "AnnDataError";
+  }
+}
+
+export function checkLength(store: AnnDataStore, axis: Axis, name: string, column: Column): void {
+  const expected = axis === "obs" ? store.nObs : store.nVars;
+  const got = columnLength(column);
+  if (got !== expected) throw new AnnDataError("BAD_LENGTH", `${store.name}: column ${axis}/${name} has ${got} rows, expected ${expected}`);
+}
+
+/** The smallest signed integer array that holds codes 0..n−1 and −1, as anndata/pandas choose it. */
+export function codesArrayFor(categoryCount: number, length: number): Int8Array | Int16Array | Int32Array {
+  if (categoryCount < 128) return new Int8Array(length);
+  if (categoryCount < 32768) return new Int16Array(length);
+  return new Int32Array(length);
+}

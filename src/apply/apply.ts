@@ -1,0 +1,232 @@
+/**
+ * Applying a bundle to an AnnData (SPEC §6). Works on any AnnDataStore. All
+ * reading, decoding and naming happens first; only then is anything written,
+ * so a corrupt chunk or a conflict under "error" leaves the data untouched.
+ */
+import { CellucidSessionError } from "../format/errors.js";
+import type { CellucidSessionBundle } from "../bundle/bundle.js";
+import { userDefinedCodesId } from "../chunks/ids.js";
+import type { UserDefinedField } from "../chunks/user-defined.js";
+import { type AnnDataStore, type Axis, type Column, type UnsDict, codesArrayFor } from "../anndata/model.js";
+import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
+
+export type DatasetMismatchPolicy = "error" | "warn_skip" | "skip";
+
+export interface ApplyOptions {
+  datasetMismatch?: DatasetMismatchPolicy;
+  expectedDatasetId?: string | null;
+  addHighlights?: boolean;
+  highlightsPrefix?: string;
+  addUserDefinedFields?: boolean;
+  userDefinedPrefix?: string;
+  includeDeletedUserDefinedFields?: boolean;
+  storeUns?: boolean;
+  columnConflict?: ColumnConflictPolicy;
+  /** Plan and report, write nothing. */
+  dryRun?: boolean;
+  /** Receives each warning as it happens (default: collected in the summary only). */
+  onWarning?: (message: string) => void;
+}
+
+export interface HighlightApplied {
+  groupId: string;
+  label: string;
+  pageId: string;
+  pageName: string | null;
+  column: string;
+  cells: number;
+}
+
+export interface FieldApplied {
+  fieldId: string;
+  key: string;
+  axis: Axis;
+  column: string | null;
+  status: "added" | "skipped";
+  reason: string | null;
+  categories: number;
+  /** Codes outside the categories, which became missing. */
+  codesOutOfRange: number;
+}
+
+export interface ApplySummary {
+  addedObsColumns: string[];
+  addedVarColumns: string[];
+  skippedDueToMismatch: boolean;
+  mismatchReasons: string[];
+  highlights: HighlightApplied[];
+  fields: FieldApplied[];
+  warnings: string[];
+}
+
+export const APPLY_DEFAULTS = {
+  datasetMismatch: "warn_skip" as DatasetMismatchPolicy,
+  expectedDatasetId: null as string | null,
+  addHighlights: true,
+  highlightsPrefix: DEFAULT_HIGHLIGHTS_PREFIX,
+  addUserDefinedFields: true,
+  userDefinedPrefix: "",
+  includeDeletedUserDefinedFields: false,
+  storeUns: true,
+  columnConflict: "suffix" as ColumnConflictPolicy,
+};
+
+/** SPEC §6.1: why the bundle does not match this AnnData (empty when it does). */
+export function mismatchReasons(bundle: CellucidSessionBundle, store: { nObs: number; nVars: number }, expectedDatasetId: string | null): string[] {
+  const reasons: string[] = [];
+  const { cellCount, varCount } = bundle.counts;
+  if (cellCount !== null && cellCount !== store.nObs) reasons.push(`cellCount ${cellCount} != n_obs ${store.nObs}`);
+  if (varCount !== null && varCount !== store.nVars) reasons.push(`varCount ${varCount} != n_vars ${store.nVars}`);
+  const id = bundle.datasetFingerprint?.datasetId;
+  if (expectedDatasetId !== null && typeof id === "string" && id !== expectedDatasetId)
+    reasons.push(`datasetId '${id}' != expected '${expectedDatasetId}'`);
+  return reasons;
+}
+
+interface PendingWrite {
+  axis: Axis;
+  column: string;
+  data: Column;
+}
+
+export async function applySessionToStore(bundle: CellucidSessionBundle, store: AnnDataStore, options: ApplyOptions = {}): Promise<ApplySummary> {
+  const o = { ...APPLY_DEFAULTS, ...stripUndefined(options) };
+  const summary: ApplySummary = { addedObsColumns: [], addedVarColumns: [], skippedDueToMismatch: false, mismatchReasons: [], highlights: [], fields: [], warnings: [] };
+  const warn = (m: string) => {
+    summary.warnings.push(m);
+    options.onWarning?.(m);
+  };
+
+  const reasons = mismatchReasons(bundle, store, o.expectedDatasetId);
+  summary.mismatchReasons = reasons;
+  if (reasons.length) {
+    if (o.datasetMismatch === "error")
+      throw new CellucidSessionError("DATASET_MISMATCH", `Dataset fingerprint mismatch: ${reasons.join("; ")}`, { source: bundle.sourceName });
+    summary.skippedDueToMismatch = true;
+    if (o.datasetMismatch === "warn_skip") warn(`Dataset fingerprint mismatch: ${reasons.join("; ")}; skipping dataset-dependent chunks (highlights, user-defined fields)`);
+  }
+
+  const writes: PendingWrite[] = [];
+  const namers = { obs: new ColumnNamer(store.columnNames("obs"), o.columnConflict), var: new ColumnNamer(store.columnNames("var"), o.columnConflict) };
+  const meta = bundle.hasChunk("highlights/meta") ? await bundle.highlightsMeta() : null;
+  const overlays = bundle.hasChunk("core/field-overlays") ? await bundle.fieldOverlays() : null;
+
+  if (!summary.skippedDueToMismatch) {
+    for (const h of planHighlightColumns(meta, namers.obs, o)) {
+      const cells = await bundle.readHighlightCells(h.groupId, { nObs: store.nObs });
+      const values = new Uint8Array(store.nObs);
+      for (let i = 0; i < cells.length; i++) values[cells[i]!] = 1;
+      writes.push({ axis: "obs", column: h.column, data: { kind: "bool", values } });
+      summary.highlights.push({ ...h, cells: cells.length });
+    }
+    for (const field of candidateFields(overlays, o)) {
+      const planned = await planField(bundle, store, field, namers, o.userDefinedPrefix);
+      if (planned.write) writes.push(planned.write);
+      if (planned.info.status === "skipped") warn(`user-defined field '${planned.info.key}' skipped: ${planned.info.reason}`);
+      summary.fields.push(planned.info);
+    }
+  }
+
+  for (const w of writes) (w.axis === "obs" ? summary.addedObsColumns : summary.addedVarColumns).push(w.column);
+  if (o.dryRun) return summary;
+
+  for (const w of writes) await store.setColumn(w.axis, w.column, w.data);
+  if (o.storeUns) await store.setUns(["cellucid", "session"], bookkeeping(bundle, o, meta, overlays, summary));
+  return summary;
+}
+
+async function planField(
+  bundle: CellucidSessionBundle,
+  store: AnnDataStore,
+  field: UserDefinedField,
+  namers: Record<Axis, ColumnNamer>,
+  prefix: string,
+): Promise<{ write: PendingWrite | null; info: FieldApplied }> {
+  const axis = fieldSource(field);
+  const categories = field.categories ?? [];
+  const info: FieldApplied = { fieldId: field.id, key: field.key ?? field.id, axis, column: null, status: "skipped", reason: null, categories: categories.length, codesOutOfRange: 0 };
+  if (!bundle.hasChunk(userDefinedCodesId(field.id))) {
+    info.reason = "its codes chunk is missing";
+    return { write: null, info };
+  }
+  const n = axis === "obs" ? store.nObs : store.nVars;
+  let codes: Uint8Array | Uint16Array;
+  try {
+    codes = (await bundle.readUserDefinedCodes(field, { expectedLength: n })).codes;
+  } catch (err) {
+    if (!(err instanceof CellucidSessionError) || err.code !== "CODES_LENGTH") throw err;
+    info.reason = `its codes length does not match n_${axis === "obs" ? "obs" : "vars"} ${n}`;
+    return { write: null, info };
+  }
+  const column = namers[axis].claim(fieldColumnBase(field, prefix));
+  info.column = column;
+  info.status = "added";
+  if (categories.length === 0) return { write: { axis, column, data: { kind: "numeric", values: codes } }, info };
+  const out = codesArrayFor(categories.length, n);
+  let outside = 0;
+  for (let i = 0; i < n; i++) {
+    const c = codes[i]!;
+    if (c < categories.length) out[i] = c;
+    else {
+      out[i] = -1;
+      outside++;
+    }
+  }
+  info.codesOutOfRange = outside;
+  return { write: { axis, column, data: { kind: "categorical", codes: out, categories: [...categories], ordered: false } }, info };
+}
+
+/**
+ * uns["cellucid"]["session"]: kept writable by Python anndata to .h5ad and
+ * .zarr, so lists of objects are JSON text and dicts hold no nulls.
+ */
+function bookkeeping(
+  bundle: CellucidSessionBundle,
+  o: typeof APPLY_DEFAULTS,
+  meta: unknown,
+  overlays: unknown,
+  summary: ApplySummary,
+): UnsDict {
+  const groups: UnsDict = {};
+  for (const h of summary.highlights) {
+    groups[h.column] = dropNulls({ group_id: h.groupId, label: h.label, page_id: h.pageId, page_name: h.pageName });
+  }
+  const entry: UnsDict = {
+    manifest_json: JSON.stringify(bundle.manifest),
+    dataset_fingerprint: dropNulls(bundle.datasetFingerprint ?? {}),
+    options: dropNulls({
+      dataset_mismatch: o.datasetMismatch,
+      expected_dataset_id: o.expectedDatasetId,
+      add_highlights: o.addHighlights,
+      highlights_prefix: o.highlightsPrefix,
+      add_user_defined_fields: o.addUserDefinedFields,
+      user_defined_prefix: o.userDefinedPrefix,
+      include_deleted_user_defined_fields: o.includeDeletedUserDefinedFields,
+      store_uns: o.storeUns,
+      column_conflict: o.columnConflict,
+    }),
+    highlight_groups: groups,
+    added_obs_columns: summary.addedObsColumns,
+    added_var_columns: summary.addedVarColumns,
+    skipped_due_to_mismatch: summary.skippedDueToMismatch,
+    mismatch_reasons: summary.mismatchReasons,
+  };
+  if (meta) entry["highlights_meta_json"] = JSON.stringify(meta);
+  if (overlays) entry["field_overlays_json"] = JSON.stringify(overlays);
+  return entry;
+}
+
+/** Keeps string, number and boolean values; anndata cannot write None, nested objects become JSON text. */
+function dropNulls(obj: Record<string, unknown>): UnsDict {
+  const out: UnsDict = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === null || v === undefined) continue;
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+    else out[k] = JSON.stringify(v);
+  }
+  return out;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

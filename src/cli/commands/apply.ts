@@ -1,0 +1,110 @@
+/** `cellucid-session apply BUNDLE DATA`: highlights → bool obs columns, labels → categorical obs/var columns. */
+import { type ApplySummary, type DatasetMismatchPolicy } from "../../apply/apply.js";
+import { applySessionToFile } from "../../apply/files.js";
+import type { ColumnConflictPolicy } from "../../apply/naming.js";
+import { CellucidSessionBundle } from "../../node/bundle.js";
+import { type Io, count, table } from "../output.js";
+import { UsageError, choice, parse } from "../args.js";
+
+export const applyHelp = `Usage: cellucid-session apply BUNDLE DATA (-o OUT | --inplace) [options]
+
+Applies a session bundle to an AnnData file (.h5ad or .zarr directory):
+every highlight group becomes a boolean obs column, every categorical
+user-defined field a categorical obs or var column, and the session is
+recorded in uns["cellucid"]["session"]. Without --inplace the result is
+written to OUT (a copy; DATA is never modified); with --inplace the columns
+are appended to DATA without rewriting it.
+
+Options:
+  -o, --output OUT                  write the result here
+  --inplace                         append to DATA itself
+  --force                           replace OUT if it exists
+  --dataset-mismatch POLICY         error | warn_skip (default) | skip
+  --expected-dataset-id ID          also require this datasetId
+  --no-highlights                   do not add highlight columns
+  --highlights-prefix P             default "cellucid_highlight__"
+  --no-user-defined-fields          do not add user-defined fields
+  --user-defined-prefix P           default ""
+  --include-deleted                 also add fields deleted in the viewer
+  --no-uns                          do not record the session in uns
+  --column-conflict POLICY          error | overwrite | suffix (default)
+  --dry-run                         show what would be added, write nothing
+  --json                            print the summary as JSON
+  -q, --quiet                       no warnings on stderr
+  -h, --help                        this help
+
+Exit status: 0 ok, 1 invalid input (including a mismatch under
+--dataset-mismatch error, or a column conflict under error), 2 usage or I/O.`;
+
+export async function applyCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      output: { type: "string", short: "o" },
+      inplace: { type: "boolean" },
+      force: { type: "boolean" },
+      "dataset-mismatch": { type: "string" },
+      "expected-dataset-id": { type: "string" },
+      "no-highlights": { type: "boolean" },
+      "highlights-prefix": { type: "string" },
+      "no-user-defined-fields": { type: "boolean" },
+      "user-defined-prefix": { type: "string" },
+      "include-deleted": { type: "boolean" },
+      "no-uns": { type: "boolean" },
+      "column-conflict": { type: "string" },
+      "dry-run": { type: "boolean" },
+    },
+    ["bundle", "data"],
+  );
+  if (values["help"]) return io.out.write(applyHelp + "\n"), 0;
+  const output = values["output"] as string | undefined;
+  const inplace = values["inplace"] === true;
+  const dryRun = values["dry-run"] === true;
+  if (!dryRun && !output && !inplace) throw new UsageError("give -o OUT or --inplace (or --dry-run)");
+  if (output && inplace) throw new UsageError("-o and --inplace exclude each other");
+  const quiet = values["quiet"] === true;
+  const json = values["json"] === true;
+
+  const bundle = await CellucidSessionBundle.open(positionals[0]!);
+  try {
+    const summary = await applySessionToFile(bundle, positionals[1]!, {
+      output,
+      inplace,
+      force: values["force"] === true,
+      dryRun,
+      datasetMismatch: choice<DatasetMismatchPolicy>(values["dataset-mismatch"], "dataset-mismatch", ["error", "warn_skip", "skip"], "warn_skip"),
+      expectedDatasetId: (values["expected-dataset-id"] as string | undefined) ?? null,
+      addHighlights: values["no-highlights"] !== true,
+      highlightsPrefix: values["highlights-prefix"] as string | undefined,
+      addUserDefinedFields: values["no-user-defined-fields"] !== true,
+      userDefinedPrefix: values["user-defined-prefix"] as string | undefined,
+      includeDeletedUserDefinedFields: values["include-deleted"] === true,
+      storeUns: values["no-uns"] !== true,
+      columnConflict: choice<ColumnConflictPolicy>(values["column-conflict"], "column-conflict", ["error", "overwrite", "suffix"], "suffix"),
+      onWarning: quiet || json ? undefined : (m) => io.err.write(`warning: ${m}\n`),
+    });
+    if (json) io.out.write(JSON.stringify(summary, null, 2) + "\n");
+    else io.out.write(renderApply(summary, { dryRun, target: inplace ? positionals[1]! : (output ?? positionals[1]!) }));
+    return 0;
+  } finally {
+    await bundle.close();
+  }
+}
+
+export function renderApply(s: ApplySummary, ctx: { dryRun: boolean; target: string }): string {
+  const rows: string[][] = [];
+  for (const h of s.highlights) rows.push(["obs", h.column, "bool", `highlight '${h.label}' (${h.pageName ?? h.pageId})`, `${count(h.cells)} cells`]);
+  for (const f of s.fields) {
+    if (f.status !== "added") continue;
+    const detail = f.categories ? `${count(f.categories)} categories${f.codesOutOfRange ? `, ${count(f.codesOutOfRange)} missing` : ""}` : "integer codes";
+    rows.push([f.axis, f.column!, f.categories ? "category" : "int", `field '${f.key}'`, detail]);
+  }
+  const verb = ctx.dryRun ? "Would add" : "Added";
+  const lines = [`${verb} ${s.addedObsColumns.length} obs and ${s.addedVarColumns.length} var column${s.addedObsColumns.length + s.addedVarColumns.length === 1 ? "" : "s"}${ctx.dryRun ? "" : ` to ${ctx.target}`}`];
+  if (rows.length) lines.push(table(["AXIS", "COLUMN", "TYPE", "FROM", "DETAIL"], rows));
+  const skipped = s.fields.filter((f) => f.status === "skipped");
+  for (const f of skipped) lines.push(`skipped field '${f.key}': ${f.reason}`);
+  if (s.skippedDueToMismatch) lines.push(`skipped dataset-dependent chunks: Dataset fingerprint mismatch: ${s.mismatchReasons.join("; ")}`);
+  if (!rows.length && !s.skippedDueToMismatch) lines.push("No columns were added: the session has no highlights or user-defined fields (or they were disabled).");
+  return lines.join("\n") + "\n";
+}
