@@ -4,6 +4,9 @@ import { extname } from "node:path";
 import { once } from "node:events";
 import { type ExportFormat, buildExportTable, exportText } from "../../export/table.js";
 import { CellucidSessionBundle } from "../../node/bundle.js";
+import { openAnnData } from "../../anndata/open.js";
+import { mismatchReasons } from "../../apply/apply.js";
+import { CellucidSessionError } from "../../format/errors.js";
 import { writeAtomically } from "../../node/atomic.js";
 import { type Io, Progress, count } from "../output.js";
 import { UsageError, choice, parse } from "../args.js";
@@ -20,6 +23,9 @@ Options:
   -o, --output FILE           write here (atomically) instead of stdout
   --format tsv|csv|json       default: from the output's extension, else tsv
   --var                       genes and var fields instead of cells
+  --obs-names DATA            key rows by the obs (or, with --var, var) names of
+                              this .h5ad/.zarr instead of positions; columns are
+                              named as applying to DATA would name them
   --include-deleted           also export fields deleted in the viewer
   --highlights-prefix P       default "cellucid_highlight__"
   --user-defined-prefix P     default ""
@@ -35,6 +41,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
       output: { type: "string", short: "o" },
       format: { type: "string" },
       var: { type: "boolean" },
+      "obs-names": { type: "string" },
       "include-deleted": { type: "boolean" },
       "highlights-prefix": { type: "string" },
       "user-defined-prefix": { type: "string" },
@@ -50,8 +57,13 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
 
   const bundle = await CellucidSessionBundle.open(positionals[0]!);
   try {
+    const axis = values["var"] ? "var" : "obs";
+    const names = values["obs-names"] ? await datasetNames(bundle, values["obs-names"] as string, axis) : null;
     const t = await buildExportTable(bundle, {
-      axis: values["var"] ? "var" : "obs",
+      axis,
+      rowNames: names?.index ?? null,
+      existingObsColumns: names?.obsColumns,
+      existingVarColumns: names?.varColumns,
       includeDeletedUserDefinedFields: values["include-deleted"] === true,
       highlightsPrefix: values["highlights-prefix"] as string | undefined,
       userDefinedPrefix: values["user-defined-prefix"] as string | undefined,
@@ -88,5 +100,17 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   } finally {
     await bundle.close();
+  }
+}
+
+/** Row names and existing columns of the dataset; refuses a dataset the bundle was not made from. */
+async function datasetNames(bundle: CellucidSessionBundle, path: string, axis: "obs" | "var") {
+  const store = await openAnnData(path, { mode: "r" });
+  try {
+    const reasons = mismatchReasons(bundle, store, null);
+    if (reasons.length) throw new CellucidSessionError("DATASET_MISMATCH", `Dataset fingerprint mismatch: ${reasons.join("; ")}`, { source: bundle.sourceName });
+    return { index: await store.readIndex(axis), obsColumns: store.columnNames("obs"), varColumns: store.columnNames("var") };
+  } finally {
+    await store.close();
   }
 }

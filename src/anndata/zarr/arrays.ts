@@ -1,0 +1,230 @@
+/**
+ * One Zarr v2 array, read through zarrita (which decodes every dtype and
+ * compressor anndata writes: blosc/lz4/zstd, zstd, zlib, gzip, vlen-utf8,
+ * numpy `<U`, `|b1`, big-endian) and written here with exactly the metadata
+ * Python zarr 2 + anndata produce.
+ */
+import { endianness } from "node:os";
+import * as zarr from "zarrita";
+import Blosc from "numcodecs/blosc";
+import { AnnDataError, type NumericArray } from "../model.js";
+import { type Json, type JsonObject, type ZarrFiles, keyJoin } from "./files.js";
+
+/** Arrays as this project uses them: 0-d (uns scalars) or 1-d (columns, uns arrays). */
+export type ArrayData =
+  | { type: "numeric"; data: NumericArray }
+  /** numpy bool: one byte per element, 0 or 1. */
+  | { type: "bool"; data: Uint8Array }
+  | { type: "string"; data: string[] };
+
+export type ArrayRead = ArrayData & { shape: number[]; dtype: string };
+
+/** Where `what` names the element in messages, e.g. "/path/to/store.zarr: obs/leiden/codes". */
+export async function readArray(files: ZarrFiles, key: string, what: string): Promise<ArrayRead> {
+  // A Location built directly, not root.resolve(): resolve() goes through URL
+  // parsing, which would cut a column name at "#" or "?".
+  const loc = new zarr.Location(files.reader, `/${key}` as zarr.AbsolutePath);
+  try {
+    const arr = await zarr.open.v2(loc, { kind: "array" });
+    const shape = [...arr.shape];
+    if (shape.length > 1) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is a ${shape.length}-d array; only 0-d and 1-d arrays are read`);
+    const dtype: string = arr.dtype;
+    // get() returns a scalar for 0-d arrays and a chunk {data, shape, stride} otherwise.
+    const got: unknown = await zarr.get(arr);
+    const items: unknown = shape.length === 0 ? [got] : (got as { data: unknown }).data;
+    return { ...toArrayData(items, dtype, what), shape, dtype };
+  } catch (err) {
+    throw asAnnDataError(err, what);
+  }
+}
+
+function toArrayData(items: unknown, dtype: string, what: string): ArrayData {
+  if (dtype === "bool") {
+    if (items instanceof zarr.BoolArray) return { type: "bool", data: new Uint8Array(items.buffer, items.byteOffset, items.length).slice() };
+    return { type: "bool", data: Uint8Array.from(items as boolean[], (b) => (b ? 1 : 0)) };
+  }
+  if (dtype === "v2:object" || dtype.startsWith("v2:U") || dtype.startsWith("v2:S")) {
+    const list = items instanceof zarr.UnicodeStringArray || items instanceof zarr.ByteStringArray ? Array.from({ length: items.length }, (_, i) => items.get(i)) : (items as unknown[]);
+    const bad = list.findIndex((s) => typeof s !== "string");
+    if (bad >= 0) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} holds non-string objects (element ${bad})`);
+    return { type: "string", data: list as string[] };
+  }
+  if (Array.isArray(items)) {
+    // Scalars come back as plain JS values; rebuild a typed array of the same dtype.
+    const Ctr = TYPED_FOR_DTYPE[dtype];
+    if (!Ctr) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has dtype ${dtype}`);
+    return { type: "numeric", data: Ctr.from(items as never[]) };
+  }
+  if (isNumericArray(items)) return { type: "numeric", data: items };
+  throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has dtype ${dtype}`);
+}
+
+interface TypedCtor {
+  from(items: ArrayLike<never>): NumericArray;
+}
+
+const TYPED_FOR_DTYPE: Record<string, TypedCtor | undefined> = {
+  int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
+  uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array,
+  float32: Float32Array, float64: Float64Array,
+};
+
+export function isNumericArray(v: unknown): v is NumericArray {
+  return (
+    v instanceof Int8Array || v instanceof Int16Array || v instanceof Int32Array || v instanceof BigInt64Array ||
+    v instanceof Uint8Array || v instanceof Uint16Array || v instanceof Uint32Array || v instanceof BigUint64Array ||
+    v instanceof Float32Array || v instanceof Float64Array
+  );
+}
+
+function asAnnDataError(err: unknown, what: string): AnnDataError {
+  if (err instanceof AnnDataError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  // Unknown codecs and dtypes are format features we do not read; anything else is I/O or corruption.
+  if (zarr.isZarritaError(err, "UnknownCodecError", "InvalidMetadataError", "UnsupportedError")) {
+    return new AnnDataError("UNSUPPORTED_ENCODING", `${what}: ${message}`);
+  }
+  return new AnnDataError("IO", `${what}: cannot read array (${message})`);
+}
+
+/** The numpy dtype string (zarr v2 `dtype`) of a typed array, as numpy spells it on a little-endian machine. */
+export function numpyDtype(values: NumericArray): string {
+  if (values instanceof Int8Array) return "|i1";
+  if (values instanceof Uint8Array) return "|u1";
+  if (values instanceof Int16Array) return "<i2";
+  if (values instanceof Uint16Array) return "<u2";
+  if (values instanceof Int32Array) return "<i4";
+  if (values instanceof Uint32Array) return "<u4";
+  if (values instanceof BigInt64Array) return "<i8";
+  if (values instanceof BigUint64Array) return "<u8";
+  if (values instanceof Float32Array) return "<f4";
+  return "<f8";
+}
+
+/** anndata's default compressor with zarr 2 (numcodecs Blosc()). */
+const BLOSC_CONFIG = { blocksize: 0, clevel: 5, cname: "lz4", id: "blosc", shuffle: 1 } as const;
+const blosc = Blosc.fromConfig(BLOSC_CONFIG);
+
+// zarr.util.guess_chunks constants: Python picks chunk shapes this way when anndata gives none.
+const CHUNK_BASE = 256 * 1024;
+const CHUNK_MIN = 128 * 1024;
+const CHUNK_MAX = 64 * 1024 * 1024;
+
+/** zarr.util.guess_chunks for one dimension, so written arrays are chunked as Python would chunk them. */
+export function guessChunkLength(length: number, typesize: number): number {
+  let chunk = Math.max(length, 1);
+  const dsetSize = chunk * typesize;
+  const target = Math.min(CHUNK_MAX, Math.max(CHUNK_MIN, CHUNK_BASE * 2 ** Math.log10(dsetSize / (1024 * 1024))));
+  for (;;) {
+    const bytes = chunk * typesize;
+    if ((bytes < target || Math.abs(bytes - target) / target < 0.5) && bytes < CHUNK_MAX) break;
+    if (chunk === 1) break;
+    chunk = Math.ceil(chunk / 2);
+  }
+  return chunk;
+}
+
+/**
+ * Writes a new array at `key` (a folder that must not exist yet): `.zarray`,
+ * `.zattrs` and every chunk. `scalar` writes a 0-d array of the single value,
+ * uncompressed, as zarr does for numpy scalars.
+ */
+export async function writeArray(files: ZarrFiles, key: string, value: ArrayData, attrs: JsonObject, scalar = false): Promise<void> {
+  // Typed arrays are in host byte order and the dtypes written say "<".
+  if (endianness() !== "LE") throw new AnnDataError("IO", "writing Zarr arrays needs a little-endian machine");
+  const n = value.data.length;
+  if (scalar && n !== 1) throw new RangeError(`a scalar needs exactly one value, got ${n}`);
+  let dtype: string;
+  let fill: Json;
+  let typesize: number;
+  let filters: Json = null;
+  if (value.type === "string") {
+    if (scalar) {
+      // numpy str scalar: fixed-width UTF-32 ("<U5"), as np.array("hello") is.
+      const chars = Math.max(1, Array.from(value.data[0]!).length);
+      dtype = `<U${chars}`;
+      fill = "";
+      typesize = 4 * chars;
+    } else {
+      dtype = "|O";
+      fill = 0;
+      typesize = 8; // numpy object itemsize, which guess_chunks uses
+      filters = [{ id: "vlen-utf8" }];
+    }
+  } else if (value.type === "bool") {
+    dtype = "|b1";
+    fill = false;
+    typesize = 1;
+  } else {
+    dtype = numpyDtype(value.data);
+    fill = 0;
+    typesize = value.data.BYTES_PER_ELEMENT;
+  }
+  const chunkLength = scalar ? 1 : guessChunkLength(n, typesize);
+  const meta: JsonObject = {
+    chunks: scalar ? [] : [chunkLength],
+    compressor: scalar ? null : { ...BLOSC_CONFIG },
+    dtype,
+    fill_value: fill,
+    filters,
+    order: "C",
+    shape: scalar ? [] : [n],
+    zarr_format: 2,
+  };
+  await files.mkdir(key);
+  await files.writeNewJson(keyJoin(key, ".zarray"), meta);
+  await files.writeNewJson(keyJoin(key, ".zattrs"), attrs);
+  const chunkCount = scalar ? 1 : Math.ceil(n / chunkLength);
+  for (let c = 0; c < chunkCount; c++) {
+    const start = c * chunkLength;
+    const end = Math.min(n, start + chunkLength);
+    const raw = scalar && value.type === "string" ? utf32(value.data[0]!, typesize / 4) : chunkBytes(value, start, end, chunkLength);
+    const stored = scalar ? raw : await blosc.encode(raw);
+    // Zarr v2 names chunks by grid index; a 0-d array's only chunk is "0".
+    await files.writeNewBytes(keyJoin(key, String(c)), stored);
+  }
+}
+
+/**
+ * The bytes of one chunk. Zarr v2 chunks are always full size: the last one
+ * is padded (zeros, or empty strings for vlen-utf8), as Python zarr pads it.
+ */
+function chunkBytes(value: ArrayData, start: number, end: number, chunkLength: number): Uint8Array {
+  if (value.type === "string") return vlenUtf8(value.data.slice(start, end), chunkLength);
+  if (value.type === "bool") {
+    const out = new Uint8Array(chunkLength);
+    for (let i = start; i < end; i++) out[i - start] = value.data[i] ? 1 : 0;
+    return out;
+  }
+  const size = value.data.BYTES_PER_ELEMENT;
+  const out = new Uint8Array(chunkLength * size);
+  out.set(new Uint8Array(value.data.buffer, value.data.byteOffset + start * size, (end - start) * size));
+  return out;
+}
+
+/** numcodecs VLenUTF8: item count, then per item a byte length and its UTF-8 (all uint32 little-endian). */
+function vlenUtf8(items: string[], count: number): Uint8Array {
+  const enc = new TextEncoder();
+  const encoded = items.map((s) => enc.encode(s));
+  const total = 4 + 4 * count + encoded.reduce((a, b) => a + b.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, count, true);
+  let at = 4;
+  for (let i = 0; i < count; i++) {
+    const b = encoded[i] ?? new Uint8Array(0);
+    view.setUint32(at, b.length, true);
+    out.set(b, at + 4);
+    at += 4 + b.length;
+  }
+  return out;
+}
+
+/** numpy `<U` storage: one little-endian uint32 code point per character, zero-padded. */
+function utf32(s: string, chars: number): Uint8Array {
+  const out = new Uint8Array(chars * 4);
+  const view = new DataView(out.buffer);
+  let i = 0;
+  for (const ch of s) view.setUint32(4 * i++, ch.codePointAt(0)!, true);
+  return out;
+}

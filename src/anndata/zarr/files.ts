@@ -1,0 +1,202 @@
+/**
+ * The file side of a Zarr v2 directory store: keys are paths relative to the
+ * store's root folder. Reads go through zarrita (via DirectoryReader); writes
+ * are plain files written here, because zarrita only creates Zarr v3 metadata
+ * and cannot encode vlen-utf8, both of which anndata's v2 layout needs.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { AbsolutePath, AsyncReadable } from "zarrita";
+import { writeAtomically } from "../../node/atomic.js";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** The part of zarrita's store interface that reading needs: whole values by key. */
+export class DirectoryReader implements AsyncReadable {
+  constructor(readonly root: string) {}
+
+  async get(key: AbsolutePath): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(this.fsPath(key.slice(1))));
+    } catch (err) {
+      // A missing chunk is not an error in Zarr: it reads as fill_value.
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  fsPath(key: string): string {
+    return key === "" ? this.root : join(this.root, ...key.split("/"));
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+/** Joins store keys, skipping empty parts (the root is ""). */
+export function keyJoin(...parts: string[]): string {
+  return parts.filter((p) => p !== "").join("/");
+}
+
+/**
+ * Element names become folder names, so some cannot be used: "/" would nest,
+ * "." / ".." escape, and names starting with ".z" collide with Zarr's own
+ * metadata files. Python zarr refuses most of these too.
+ */
+export function checkElementName(name: string, what: string): void {
+  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\\") || name.includes("\0") || name.startsWith(".z")) {
+    throw new TypeError(`${what} cannot be stored in Zarr under the name ${JSON.stringify(name)}`);
+  }
+}
+
+export class ZarrFiles {
+  readonly reader: DirectoryReader;
+  constructor(readonly root: string) {
+    this.reader = new DirectoryReader(root);
+  }
+
+  path(key: string): string {
+    return this.reader.fsPath(key);
+  }
+
+  async isDirectory(key: string): Promise<boolean> {
+    try {
+      return (await stat(this.path(key))).isDirectory();
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.path(key));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** A JSON metadata file, or undefined when absent. */
+  async readJson(key: string): Promise<Json | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path(key), "utf8");
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    return parsePythonJson(text);
+  }
+
+  async readJsonObject(key: string): Promise<JsonObject | undefined> {
+    const v = await this.readJson(key);
+    if (v === undefined) return undefined;
+    if (!isJsonObject(v)) throw new SyntaxError(`${key} is not a JSON object`);
+    return v;
+  }
+
+  /** What kind of Zarr node sits at `key`: decided by its metadata file, as Python zarr does. */
+  async nodeKind(key: string): Promise<"array" | "group" | undefined> {
+    if (await this.exists(keyJoin(key, ".zarray"))) return "array";
+    if (await this.exists(keyJoin(key, ".zgroup"))) return "group";
+    return undefined;
+  }
+
+  /** Child node names of a group, sorted like Python zarr lists them. */
+  async children(key: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const e of await readdir(this.path(key), { withFileTypes: true })) {
+      if (!e.isDirectory() || isTempName(e.name)) continue;
+      if (await this.nodeKind(keyJoin(key, e.name))) out.push(e.name);
+    }
+    return out.sort();
+  }
+
+  /** Creates the folder of a new node; failing if it exists guards against clobbering. */
+  async mkdir(key: string): Promise<void> {
+    await mkdir(this.path(key));
+  }
+
+  /** New files in a folder that is not yet visible under its final name: no temp-and-rename needed. */
+  async writeNewJson(key: string, value: Json): Promise<void> {
+    await writeFile(this.path(key), pythonJson(value));
+  }
+
+  async writeNewBytes(key: string, bytes: Uint8Array): Promise<void> {
+    await writeFile(this.path(key), bytes);
+  }
+
+  /** Replaces a metadata file of a live node atomically, so readers never see half a JSON file. */
+  async replaceJson(key: string, value: Json): Promise<void> {
+    const text = pythonJson(value);
+    await writeAtomically(this.path(key), (tmp) => writeFile(tmp, text));
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await rename(this.path(from), this.path(to));
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.path(key), { recursive: true, force: true });
+  }
+}
+
+const TEMP_PREFIX = ".cellucid-tmp-";
+
+/** A sibling name for writing an element before it is renamed into place. */
+export function tempName(): string {
+  return TEMP_PREFIX + randomBytes(6).toString("hex");
+}
+
+export function isTempName(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX);
+}
+
+export function isJsonObject(v: Json | undefined): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * JSON the way Python zarr 2 writes metadata (json.dumps with indent=4,
+ * sort_keys=True, ensure_ascii=True), so files we touch look like files
+ * Python wrote and diffs stay small.
+ */
+export function pythonJson(value: Json): string {
+  const text = JSON.stringify(sortKeys(value), null, 4);
+  return text.replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+function sortKeys(v: Json): Json {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (isJsonObject(v)) {
+    const out: JsonObject = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]!);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * Python's json module writes bare NaN / Infinity (allow_nan=True), which
+ * JSON.parse rejects; those tokens outside strings are read as numbers here.
+ */
+export function parsePythonJson(text: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (first) {
+    const fixed = text.replace(/("(?:[^"\\]|\\.)*")|-?\bNaN\b|-?\bInfinity\b/g, (m, str: string | undefined) => {
+      if (str !== undefined) return str;
+      return JSON.stringify(m.replace("-", "") === "NaN" ? "__NaN__" : m.startsWith("-") ? "__-Infinity__" : "__Infinity__");
+    });
+    if (fixed === text) throw first;
+    return JSON.parse(fixed, (_k, v: unknown) =>
+      v === "__NaN__" ? NaN : v === "__Infinity__" ? Infinity : v === "__-Infinity__" ? -Infinity : v,
+    ) as Json;
+  }
+}
