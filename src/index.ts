@@ -16,3 +16,8 @@ export * from "./bundle/bundle.js";
 export * from "./bundle/writer.js";
 export * from "./bundle/validate.js";
 export * from "./apply/naming.js";
+export * from "./apply/apply.js";
+export * from "./apply/anndata.js";
+export * from "./export/table.js";
+export * from "./anndata/model.js";
+export { MemoryAnnData, type DataFrameInit } from "./anndata/memory.js";

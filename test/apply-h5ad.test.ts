@@ -169,3 +169,15 @@ test("a bundle written for another dataset is refused by export --obs-names", as
     assert.match(r.stderr, /Dataset fingerprint mismatch: cellCount 5 != n_obs 2638/);
   });
 });
+
+test("bundle.applyToAnnData on a path returns the output path", async () => {
+  await withTempDir(async (dir) => {
+    const bundle = await CellucidSessionBundle.open(EXAMPLE);
+    const out = await bundle.applyToAnnData(DATASET, { output: join(dir, "r.h5ad") });
+    await bundle.close();
+    assert.equal(out, join(dir, "r.h5ad"));
+    const s = await H5adStore.open(out);
+    assert.ok(s.columnNames("obs").includes("cell_type_manual"));
+    await s.close();
+  });
+});

@@ -138,3 +138,14 @@ test("missing codes chunks are skipped with a warning; corrupt chunks fail the w
   assert.deepEqual(src.columnNames("obs"), []);
   assert.equal(await src.readUns(["cellucid"]), undefined);
 });
+
+test("bundle.applyToAnnData mirrors the Python method", async () => {
+  const b = await bundle();
+  const src = adata();
+  const out = await b.applyToAnnData(src);
+  assert.notEqual(out, src);
+  assert.equal(out.columnNames("obs").length, 6);
+  const { summary } = await b.applyWithSummary(src, { inplace: true, addUserDefinedFields: false });
+  assert.deepEqual(summary.addedObsColumns, ["cellucid_highlight__g_1", "cellucid_highlight__empty", "cellucid_highlight__g_1__2"]);
+  assert.equal(src.columnNames("obs").length, 3);
+});

@@ -12,7 +12,7 @@ export type NumericArray =
   | Uint8Array | Uint16Array | Uint32Array | BigUint64Array
   | Float32Array | Float64Array;
 
-export type CodesArray = Int8Array | Int16Array | Int32Array | BigInt64Array;
+export type CategoricalCodes = Int8Array | Int16Array | Int32Array | BigInt64Array;
 
 export type Column =
   /** anndata `array` of numpy bool (h5py enum / zarr `|b1`); one byte per row, 0 or 1. */
@@ -20,7 +20,7 @@ export type Column =
   /** anndata `array` of a numeric dtype. */
   | { kind: "numeric"; values: NumericArray }
   /** anndata `categorical` 0.2.0: signed codes, −1 = missing. */
-  | { kind: "categorical"; codes: CodesArray; categories: string[]; ordered: boolean }
+  | { kind: "categorical"; codes: CategoricalCodes; categories: string[]; ordered: boolean }
   /** anndata `string-array` 0.2.0. */
   | { kind: "string"; values: string[] }
   /** anndata `nullable-integer` 0.1.0: mask 1 = missing. */

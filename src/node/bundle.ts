@@ -9,6 +9,10 @@ import { indexBundle } from "../format/framing.js";
 import { copyFileAtomically, writePartsAtomically } from "./atomic.js";
 import { fileSource } from "./file-source.js";
 import { zlibGzip } from "./zlib-gzip.js";
+import type { ApplyFileOptions } from "../apply/files.js";
+import type { ApplySummary } from "../apply/apply.js";
+import type { MemoryAnnData } from "../anndata/memory.js";
+import type { ApplyToMemoryOptions } from "../apply/anndata.js";
 
 export class CellucidSessionBundle extends CoreBundle {
   /** Set when the bundle was opened from a file. */
@@ -28,6 +32,31 @@ export class CellucidSessionBundle extends CoreBundle {
       await source.close?.();
       throw err;
     }
+  }
+
+  /**
+   * Applies this bundle to an AnnData: an in-memory MemoryAnnData (returns the
+   * possibly copied AnnData), or a path to a .h5ad / .zarr (returns the path of
+   * the result: `output`, or the input with `inplace`).
+   */
+  async applyToAnnData(adata: MemoryAnnData, options?: ApplyToMemoryOptions): Promise<MemoryAnnData>;
+  async applyToAnnData(adata: string, options: ApplyFileOptions): Promise<string>;
+  async applyToAnnData(adata: MemoryAnnData | string, options: ApplyToMemoryOptions | ApplyFileOptions = {}): Promise<MemoryAnnData | string> {
+    return (await this.applyWithSummary(adata as never, options as never)).adata;
+  }
+
+  /** Same as applyToAnnData, with the summary of what was added. */
+  async applyWithSummary(adata: MemoryAnnData, options?: ApplyToMemoryOptions): Promise<{ adata: MemoryAnnData; summary: ApplySummary }>;
+  async applyWithSummary(adata: string, options: ApplyFileOptions): Promise<{ adata: string; summary: ApplySummary }>;
+  async applyWithSummary(adata: MemoryAnnData | string, options: ApplyToMemoryOptions | ApplyFileOptions = {}): Promise<{ adata: MemoryAnnData | string; summary: ApplySummary }> {
+    if (typeof adata === "string") {
+      const { applySessionToFile } = await import("../apply/files.js");
+      const opts = options as ApplyFileOptions;
+      const summary = await applySessionToFile(this, adata, opts);
+      return { adata: opts.inplace || opts.dryRun ? adata : opts.output!, summary };
+    }
+    const { applyCellucidSessionToAnnData } = await import("../apply/anndata.js");
+    return applyCellucidSessionToAnnData(this, adata, { ...(options as ApplyToMemoryOptions), returnSummary: true });
   }
 
   /** Writes a copy of the bundle to `dest` (temp file + rename). */

@@ -4,3 +4,6 @@ export { CellucidSessionBundle, writeSessionFile, createSessionWriter } from "./
 export { zlibGzip } from "./zlib-gzip.js";
 export { fileSource } from "./file-source.js";
 export { writeAtomically, writePartsAtomically, copyFileAtomically } from "./atomic.js";
+export { openAnnData, detectAnnDataFormat, type AnnDataFormat } from "../anndata/open.js";
+export { H5adStore } from "../anndata/h5/store.js";
+export { applySessionToFile, type ApplyFileOptions } from "../apply/files.js";
