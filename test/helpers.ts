@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import assert from "node:assert/strict";
-import { CellucidSessionError, MAGIC, writeU32LE } from "../src/index.js";
+import { CellucidSessionError, MAGIC, concatBytes, writeU32LE } from "../src/index.js";
 
 export interface RawChunk {
   meta: Record<string, unknown>;
@@ -50,13 +50,7 @@ export function rawBundle(chunks: RawChunk[], opts: RawOptions = {}): Uint8Array
   const parts: Uint8Array[] = [opts.magic ?? MAGIC, u32(opts.manifestLength ?? mBytes.length), mBytes];
   for (const c of chunks) parts.push(u32(c.frameLength ?? c.stored.length), c.stored);
   if (opts.trailing) parts.push(opts.trailing);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 export function u32(v: number): Uint8Array {

@@ -9,6 +9,7 @@ import { encodeCodes } from "../codecs/codes.js";
 import { type GzipCodec, webGzip } from "../codecs/gzip.js";
 import { encodeIndexSet, normalizeIndices } from "../codecs/index-set.js";
 import { jsonBytes } from "../codecs/json.js";
+import { concatBytes } from "../format/source.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId } from "../chunks/ids.js";
 
 export interface ChunkOptions {
@@ -203,14 +204,7 @@ export class SessionWriter {
   }
 
   async toBytes(): Promise<Uint8Array> {
-    const parts = await this.toParts();
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(await this.toParts());
   }
 
   async toBlob(): Promise<Blob> {

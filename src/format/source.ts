@@ -70,7 +70,7 @@ export async function readStreamFully(
       loaded += value.length;
       if (loaded > maxBytes) throw formatError("TOO_LARGE", `stream is larger than ${maxBytes} bytes`, { source: name });
       if (!magicChecked && loaded >= MAGIC_LENGTH) {
-        if (!hasMagic(concat(parts, MAGIC_LENGTH))) throw badMagic(name);
+        if (!hasMagic(concatBytes(parts, MAGIC_LENGTH))) throw badMagic(name);
         magicChecked = true;
       }
       opts.onProgress?.(loaded, opts.totalBytes ?? null);
@@ -83,14 +83,15 @@ export async function readStreamFully(
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
   }
-  return concat(parts, loaded);
+  return concatBytes(parts, loaded);
 }
 
 export function badMagic(source?: string) {
   return formatError("BAD_MAGIC", "Not a .cellucid-session file (invalid MAGIC header)", { source });
 }
 
-function concat(parts: Uint8Array[], length: number): Uint8Array {
+/** The first `length` bytes of `parts` joined (all of them by default). */
+export function concatBytes(parts: readonly Uint8Array[], length = parts.reduce((n, p) => n + p.length, 0)): Uint8Array {
   if (parts.length === 1 && parts[0]!.length === length) return parts[0]!;
   const out = new Uint8Array(length);
   let at = 0;
