@@ -76,6 +76,15 @@ export interface AnnDataStore {
   setUns(path: string[], value: UnsValue): Promise<void>;
   /** Flushes and releases the store. */
   close(): Promise<void>;
+  /** Names of the obsm entries that are dense arrays (embeddings such as X_umap). */
+  obsmKeys?(): string[];
+  /** A dense obsm entry, row-major: shape [nObs, dims]. */
+  readObsm?(key: string): Promise<DenseMatrix>;
+}
+
+export interface DenseMatrix {
+  shape: [number, number];
+  data: Float32Array | Float64Array;
 }
 
 export class AnnDataError extends Error {

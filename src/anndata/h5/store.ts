@@ -5,7 +5,7 @@
  * anndata writes, so every other object stays byte-for-byte as it was.
  */
 import { randomBytes } from "node:crypto";
-import { type AnnDataStore, type Axis, type Column, type NumericArray, type UnsValue, AnnDataError, checkLength, isUnsDict } from "../model.js";
+import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type NumericArray, type UnsValue, AnnDataError, checkLength, isUnsDict } from "../model.js";
 import { type AttrValue, type H5DType, H5File } from "./binding.js";
 
 const ENC = "encoding-type";
@@ -272,6 +272,24 @@ export class H5adStore implements AnnDataStore {
         this.writeUns(`${path}/${k}`, child);
       }
     }
+  }
+
+  obsmKeys(): string[] {
+    if (this.file.kind("/obsm") !== "group") return [];
+    return this.file.list("/obsm").filter((k) => {
+      if (this.file.kind(`/obsm/${k}`) !== "dataset") return false;
+      const info = this.file.datasetInfo(`/obsm/${k}`);
+      return info.shape.length === 2 && info.dtype !== "string" && info.dtype !== "bool";
+    });
+  }
+
+  async readObsm(key: string): Promise<DenseMatrix> {
+    const path = `/obsm/${key}`;
+    if (!this.obsmKeys().includes(key)) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no dense obsm entry '${key}'`);
+    const r = this.file.readDataset(path);
+    const [rows, cols] = r.shape as [number, number];
+    const data = r.data instanceof Float32Array || r.data instanceof Float64Array ? r.data : Float64Array.from(r.data as ArrayLike<number | bigint>, Number);
+    return { shape: [rows, cols], data };
   }
 
   async close(): Promise<void> {
