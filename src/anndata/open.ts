@@ -3,6 +3,7 @@ import { open as openFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type AnnDataStore, AnnDataError } from "./model.js";
 import { H5adStore } from "./h5/store.js";
+import { ZarrStore } from "./zarr/store.js";
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -35,6 +36,5 @@ export interface OpenAnnDataOptions {
 export async function openAnnData(path: string, opts: OpenAnnDataOptions = {}): Promise<AnnDataStore> {
   const mode = opts.mode ?? "r";
   const format = await detectAnnDataFormat(path);
-  if (format === "h5ad") return H5adStore.open(path, mode);
-  throw new AnnDataError("NOT_ANNDATA", `${path}: Zarr stores are not supported yet`);
+  return format === "h5ad" ? H5adStore.open(path, mode) : ZarrStore.open(path, mode);
 }

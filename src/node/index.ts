@@ -6,4 +6,5 @@ export { fileSource } from "./file-source.js";
 export { writeAtomically, writePartsAtomically, copyFileAtomically } from "./atomic.js";
 export { openAnnData, detectAnnDataFormat, type AnnDataFormat } from "../anndata/open.js";
 export { H5adStore } from "../anndata/h5/store.js";
+export { ZarrStore } from "../anndata/zarr/store.js";
 export { applySessionToFile, type ApplyFileOptions } from "../apply/files.js";

@@ -8,7 +8,10 @@ import { endianness } from "node:os";
 import * as zarr from "zarrita";
 import Blosc from "numcodecs/blosc";
 import { AnnDataError, type NumericArray } from "../model.js";
-import { type Json, type JsonObject, type ZarrFiles, keyJoin } from "./files.js";
+import { type Json, type JsonObject, NodeReader, PyFloat, type ZarrFiles, keyJoin } from "./files.js";
+import { installCheckedBlosc } from "./codecs.js";
+
+installCheckedBlosc();
 
 /** Arrays as this project uses them: 0-d (uns scalars) or 1-d (columns, uns arrays). */
 export type ArrayData =
@@ -19,23 +22,55 @@ export type ArrayData =
 
 export type ArrayRead = ArrayData & { shape: number[]; dtype: string };
 
-/** Where `what` names the element in messages, e.g. "/path/to/store.zarr: obs/leiden/codes". */
-export async function readArray(files: ZarrFiles, key: string, what: string): Promise<ArrayRead> {
-  // A Location built directly, not root.resolve(): resolve() goes through URL
-  // parsing, which would cut a column name at "#" or "?".
-  const loc = new zarr.Location(files.reader, `/${key}` as zarr.AbsolutePath);
+/**
+ * Reads a whole array of at most `maxDims` dimensions (1 for columns and uns,
+ * 2 for obsm), row-major whatever its storage order. `what` names the element
+ * in messages, e.g. "/path/to/store.zarr: obs/leiden/codes".
+ */
+export async function readArray(files: ZarrFiles, key: string, what: string, maxDims = 1): Promise<ArrayRead> {
   try {
+    const loc = new zarr.Location(new NodeReader(files.reader, key, rawChunkBytes(await files.readJsonObject(keyJoin(key, ".zarray")))), "/");
     const arr = await zarr.open.v2(loc, { kind: "array" });
     const shape = [...arr.shape];
-    if (shape.length > 1) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is a ${shape.length}-d array; only 0-d and 1-d arrays are read`);
+    if (shape.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is a ${shape.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
     const dtype: string = arr.dtype;
-    // get() returns a scalar for 0-d arrays and a chunk {data, shape, stride} otherwise.
-    const got: unknown = await zarr.get(arr);
-    const items: unknown = shape.length === 0 ? [got] : (got as { data: unknown }).data;
+    let items: unknown;
+    if (shape.includes(0)) {
+      // zarrita 0.7 fails on empty arrays ("Input contains an empty iterator"); there is nothing to read anyway.
+      items = [];
+    } else if (shape.length === 0) {
+      // get() returns a scalar for 0-d arrays.
+      items = [await zarr.get(arr)];
+    } else {
+      const got = (await zarr.get(arr)) as { data: unknown; stride: number[] };
+      items = shape.length === 2 ? rowMajor(got.data, shape, got.stride) : got.data;
+    }
     return { ...toArrayData(items, dtype, what), shape, dtype };
   } catch (err) {
     throw asAnnDataError(err, what);
   }
+}
+
+/** zarrita returns an F-order array in its native order (strides say so); callers get row-major data. */
+function rowMajor(data: unknown, shape: number[], stride: number[]): unknown {
+  const [rows, cols] = shape as [number, number];
+  if (stride[0] === cols && stride[1] === 1) return data;
+  if (!isNumericArray(data)) throw new AnnDataError("UNSUPPORTED_ENCODING", "only numeric 2-d arrays are read");
+  const out = new (data.constructor as new (n: number) => NumericArray)(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = data[i * stride[0]! + j * stride[1]!]!;
+  return out;
+}
+
+/** The exact size of every chunk file of an uncompressed, unfiltered fixed-size array; undefined otherwise. */
+function rawChunkBytes(meta: JsonObject | undefined): number | undefined {
+  if (!meta || meta["compressor"] !== null) return undefined;
+  const filters = meta["filters"];
+  if (filters !== null && filters !== undefined && !(Array.isArray(filters) && filters.length === 0)) return undefined;
+  const m = typeof meta["dtype"] === "string" ? /^[<>|]([biufc])(\d+)$|^[<>|]([US])(\d+)$/.exec(meta["dtype"]) : null;
+  const chunks = meta["chunks"];
+  if (!m || !Array.isArray(chunks) || !chunks.every((c) => typeof c === "number")) return undefined;
+  const itemsize = m[1] ? Number(m[2]) : Number(m[4]) * (m[3] === "U" ? 4 : 1);
+  return (chunks as number[]).reduce((a, b) => a * b, itemsize);
 }
 
 function toArrayData(items: unknown, dtype: string, what: string): ArrayData {
@@ -79,7 +114,10 @@ export function isNumericArray(v: unknown): v is NumericArray {
 
 function asAnnDataError(err: unknown, what: string): AnnDataError {
   if (err instanceof AnnDataError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  let message = err instanceof Error ? err.message : String(err);
+  // zarrita wraps codec failures; the cause says what was wrong with the chunk.
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause instanceof Error) message += `: ${cause.message}`;
   // Unknown codecs and dtypes are format features we do not read; anything else is I/O or corruption.
   if (zarr.isZarritaError(err, "UnknownCodecError", "InvalidMetadataError", "UnsupportedError")) {
     return new AnnDataError("UNSUPPORTED_ENCODING", `${what}: ${message}`);
@@ -125,8 +163,8 @@ export function guessChunkLength(length: number, typesize: number): number {
 }
 
 /**
- * Writes a new array at `key` (a folder that must not exist yet): `.zarray`,
- * `.zattrs` and every chunk. `scalar` writes a 0-d array of the single value,
+ * Writes a new array at `key` (a folder that must not exist yet): every
+ * chunk, `.zattrs`, and `.zarray` last. `scalar` writes a 0-d array of the single value,
  * uncompressed, as zarr does for numpy scalars.
  */
 export async function writeArray(files: ZarrFiles, key: string, value: ArrayData, attrs: JsonObject, scalar = false): Promise<void> {
@@ -157,7 +195,8 @@ export async function writeArray(files: ZarrFiles, key: string, value: ArrayData
     typesize = 1;
   } else {
     dtype = numpyDtype(value.data);
-    fill = 0;
+    // numpy's zero of the dtype, as zarr writes it: 0.0 for floats, 0 for ints.
+    fill = dtype[1] === "f" ? new PyFloat(0) : 0;
     typesize = value.data.BYTES_PER_ELEMENT;
   }
   const chunkLength = scalar ? 1 : guessChunkLength(n, typesize);
@@ -172,7 +211,6 @@ export async function writeArray(files: ZarrFiles, key: string, value: ArrayData
     zarr_format: 2,
   };
   await files.mkdir(key);
-  await files.writeNewJson(keyJoin(key, ".zarray"), meta);
   await files.writeNewJson(keyJoin(key, ".zattrs"), attrs);
   const chunkCount = scalar ? 1 : Math.ceil(n / chunkLength);
   for (let c = 0; c < chunkCount; c++) {
@@ -183,6 +221,9 @@ export async function writeArray(files: ZarrFiles, key: string, value: ArrayData
     // Zarr v2 names chunks by grid index; a 0-d array's only chunk is "0".
     await files.writeNewBytes(keyJoin(key, String(c)), stored);
   }
+  // .zarray last: until it exists the folder is no Zarr node (for Python zarr
+  // and for us), so an interrupted write leaves nothing that reads as an array.
+  await files.writeNewJson(keyJoin(key, ".zarray"), meta);
 }
 
 /**

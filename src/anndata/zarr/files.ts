@@ -1,6 +1,6 @@
 /**
  * The file side of a Zarr v2 directory store: keys are paths relative to the
- * store's root folder. Reads go through zarrita (via DirectoryReader); writes
+ * store's root folder. Array data is read by zarrita (through NodeReader); writes
  * are plain files written here, because zarrita only creates Zarr v3 metadata
  * and cannot encode vlen-utf8, both of which anndata's v2 layout needs.
  */
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { AbsolutePath, AsyncReadable } from "zarrita";
 import { writeAtomically } from "../../node/atomic.js";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | PyFloat | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
 /** The part of zarrita's store interface that reading needs: whole values by key. */
@@ -29,6 +29,28 @@ export class DirectoryReader implements AsyncReadable {
 
   fsPath(key: string): string {
     return key === "" ? this.root : join(this.root, ...key.split("/"));
+  }
+}
+
+/**
+ * The same files seen from one node's folder, for zarrita. zarrita resolves
+ * keys through URL parsing, which would cut a name at "#" or "?"; rooting the
+ * view at the node leaves it only Zarr's own keys (".zarray", "0", "0.0").
+ */
+export class NodeReader implements AsyncReadable {
+  /**
+   * `rawChunkBytes`: the size every chunk file must have when the array is
+   * stored without compressor or filters. zarrita does not check it and would
+   * zero-fill a truncated chunk; Python zarr refuses it, and so do we.
+   */
+  constructor(private readonly reader: DirectoryReader, private readonly key: string, private readonly rawChunkBytes?: number) {}
+
+  async get(key: AbsolutePath): Promise<Uint8Array | undefined> {
+    const bytes = await this.reader.get(`/${keyJoin(this.key, key.slice(1))}` as AbsolutePath);
+    if (bytes && this.rawChunkBytes !== undefined && !key.startsWith("/.") && bytes.length !== this.rawChunkBytes) {
+      throw new Error(`corrupt chunk ${key.slice(1)}: ${bytes.length} bytes, expected ${this.rawChunkBytes}`);
+    }
+    return bytes;
   }
 }
 
@@ -159,27 +181,47 @@ export function isTempName(name: string): boolean {
 }
 
 export function isJsonObject(v: Json | undefined): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof PyFloat);
+}
+
+/**
+ * A number Python wrote (or must read) as a float: JSON has one number type,
+ * but Python's json writes 0.0 for a float and 0 for an int, and zarr's
+ * fill_value for a float dtype is a float.
+ */
+export class PyFloat {
+  constructor(readonly value: number) {}
 }
 
 /**
  * JSON the way Python zarr 2 writes metadata (json.dumps with indent=4,
- * sort_keys=True, ensure_ascii=True), so files we touch look like files
+ * sort_keys=True, ensure_ascii=True), so files we write look like files
  * Python wrote and diffs stay small.
  */
-export function pythonJson(value: Json): string {
-  const text = JSON.stringify(sortKeys(value), null, 4);
-  return text.replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+export function pythonJson(value: Json, indent = ""): string {
+  const inner = indent + "    ";
+  if (value instanceof PyFloat) {
+    const v = value.value;
+    if (Number.isNaN(v)) return "NaN";
+    if (!Number.isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
+    return Number.isInteger(v) ? v.toFixed(1) : String(v);
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[\n${value.map((v) => inner + pythonJson(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  if (isJsonObject(value)) {
+    const keys = Object.keys(value).sort();
+    if (keys.length === 0) return "{}";
+    return `{\n${keys.map((k) => `${inner}${asciiJson(k)}: ${pythonJson(value[k]!, inner)}`).join(",\n")}\n${indent}}`;
+  }
+  return asciiJson(value);
 }
 
-function sortKeys(v: Json): Json {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (isJsonObject(v)) {
-    const out: JsonObject = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]!);
-    return out;
-  }
-  return v;
+function asciiJson(v: string | number | boolean | null): string {
+  // Python's json writes non-finite numbers bare (allow_nan=True); JSON.stringify would write null.
+  if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  return JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
 }
 
 /**
