@@ -5,8 +5,8 @@
  * reference readers, worth knowing).
  */
 import { CellucidSessionError } from "../format/errors.js";
-import { decodeCodes } from "../codecs/codes.js";
-import { decodeIndexSet, type IndexSetStats } from "../codecs/index-set.js";
+import { scanCodes } from "../codecs/codes.js";
+import { scanIndexSet, type IndexSetStats } from "../codecs/index-set.js";
 import { checkKind, decodeJsonPayload, decodePayload } from "../codecs/payload.js";
 import { parseHighlightsMeta, listHighlightGroups } from "../chunks/highlights.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, HIGHLIGHT_CELLS_PREFIX, USER_DEFINED_CODES_PREFIX, chunkRole } from "../chunks/ids.js";
@@ -78,18 +78,30 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
 
   const total = bundle.index.frames.reduce((n, f) => n + f.length, 0);
   let done = 0;
-  for (const frame of bundle.index.frames) {
+  const frames = bundle.index.frames;
+  const needsPayload = (k: number): boolean => {
+    const id = frames[k]!.meta.id;
+    const role = chunkRole(id);
+    return !decoded.has(id) && role !== "highlights-meta" && role !== "field-overlays";
+  };
+  const payloads = new Prefetcher((k) => bundle.readChunkPayload(frames[k]!.meta.id));
+  for (const [k, frame] of frames.entries()) {
     if (opts.signal?.aborted) throw new CellucidSessionError("ABORTED", "validation was aborted", { source });
     const id = frame.meta.id;
     const role = chunkRole(id);
     const check: ChunkCheck = { id, ok: true, role, storedBytes: frame.length, payloadBytes: null };
     const before = errors.length;
     try {
-      if (decoded.has(id) || role === "highlights-meta" || role === "field-overlays") {
+      if (!needsPayload(k)) {
         // Decoded (or failed) above.
         if (errors.some((e) => e.chunkId === id)) check.ok = false;
       } else {
-        const payload = await bundle.readChunkPayload(id);
+        const payloadPromise = payloads.take(k);
+        // Read and inflate the next chunk while this one is checked, unless it is big.
+        let next = k + 1;
+        while (next < frames.length && !needsPayload(next)) next++;
+        if (next < frames.length && (frames[next]!.meta.uncompressedBytes ?? Infinity) <= PREFETCH_MAX_BYTES) payloads.start(next);
+        const payload = await payloadPromise;
         check.payloadBytes = payload.length;
         const declared = frame.meta.uncompressedBytes;
         if (typeof declared === "number" && declared !== payload.length)
@@ -119,7 +131,7 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
   function checkCells(id: string, payload: Uint8Array): void {
     const gid = id.slice(HIGHLIGHT_CELLS_PREFIX.length);
     const stats: IndexSetStats = { duplicates: 0, trailingBytes: 0 };
-    const cells = decodeIndexSet(payload, { limit: cellCount }, stats);
+    scanIndexSet(payload, { limit: cellCount }, stats);
     if (stats.duplicates) warn("DUPLICATE_INDICES", id, `${stats.duplicates} duplicate indices (gap 0)`);
     if (stats.trailingBytes) warn("TRAILING_CHUNK_BYTES", id, `${stats.trailingBytes} bytes after the last index are ignored`);
     if (decoded.has(HIGHLIGHTS_META_ID) && !groupIds.has(gid)) warn("ORPHAN_CHUNK", id, `no highlight group '${gid}' in highlights/meta`);
@@ -130,19 +142,37 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     const field = fields.get(fid);
     const fromFingerprint = field?.source === "var" ? varCount : cellCount;
     const declared = typeof field?.codesLength === "number" ? field.codesLength : null;
-    const { codes, trailingBytes } = decodeCodes(payload, { expectedLength: fromFingerprint ?? declared });
-    if (trailingBytes) warn("TRAILING_CHUNK_BYTES", id, `${trailingBytes} bytes after the codes are ignored`);
+    const nCats = field?.categories?.length ?? 0;
+    const scan = scanCodes(payload, nCats > 0 ? nCats : Infinity, { expectedLength: fromFingerprint ?? declared });
+    if (scan.trailingBytes) warn("TRAILING_CHUNK_BYTES", id, `${scan.trailingBytes} bytes after the codes are ignored`);
     if (!field) {
       if (decoded.has(FIELD_OVERLAYS_ID)) warn("ORPHAN_CHUNK", id, `no user-defined field '${fid}' in core/field-overlays`);
       return;
     }
-    if (declared !== null && declared !== codes.length)
-      warn("CODES_LENGTH_MISMATCH", id, `field declares codesLength ${declared} but holds ${codes.length} codes`);
-    const nCats = field.categories?.length ?? 0;
-    if (nCats > 0) {
-      let outside = 0;
-      for (let i = 0; i < codes.length; i++) if (codes[i]! >= nCats) outside++;
-      if (outside) warn("CODES_OUT_OF_RANGE", id, `${outside} codes are outside the ${nCats} categories (they become missing)`);
-    }
+    if (declared !== null && declared !== scan.length)
+      warn("CODES_LENGTH_MISMATCH", id, `field declares codesLength ${declared} but holds ${scan.length} codes`);
+    if (scan.outOfRange) warn("CODES_OUT_OF_RANGE", id, `${scan.outOfRange} codes are outside the ${nCats} categories (they become missing)`);
+  }
+}
+
+/** Over this size a chunk is not read ahead, so at most one big payload is in memory. */
+const PREFETCH_MAX_BYTES = 64 * 1024 * 1024;
+
+/** At most one read started ahead of its turn. */
+class Prefetcher {
+  private ahead: { k: number; promise: Promise<Uint8Array> } | null = null;
+  constructor(private readonly read: (k: number) => Promise<Uint8Array>) {}
+
+  start(k: number): void {
+    const promise = this.read(k);
+    // Its failure is reported when its turn comes, not as an unhandled rejection now.
+    promise.catch(() => undefined);
+    this.ahead = { k, promise };
+  }
+
+  take(k: number): Promise<Uint8Array> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    return ahead?.k === k ? ahead.promise : this.read(k);
   }
 }

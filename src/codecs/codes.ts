@@ -30,7 +30,16 @@ export interface CodesDecodeOptions {
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export function decodeCodes(bytes: Uint8Array, opts: CodesDecodeOptions = {}): DecodedCodes {
+interface CodesHeader {
+  encoding: 0 | 1 | 2 | 3;
+  length: number;
+  /** Where the raw codes or the RLE pairs start. */
+  body: number;
+  /** RLE only. */
+  pairCount: number;
+}
+
+function readCodesHeader(bytes: Uint8Array, opts: CodesDecodeOptions): CodesHeader {
   if (bytes.length === 0) throw formatError("CODES_ENCODING", "codes payload is empty (no encoding byte)");
   const encoding = bytes[0]!;
   if (encoding > 3) throw formatError("CODES_ENCODING", `unknown codes encoding ${encoding} (expected 0, 1, 2 or 3)`);
@@ -43,43 +52,90 @@ export function decodeCodes(bytes: Uint8Array, opts: CodesDecodeOptions = {}): D
   if (expected === null && length > cap) throw formatError("CODES_LENGTH", `codes length ${length} exceeds the limit of ${cap}`);
 
   if (encoding === CODES_RAW_U8 || encoding === CODES_RAW_U16) {
-    const width = encoding === CODES_RAW_U8 ? 1 : 2;
-    const need = length * width;
+    const need = length * (encoding === CODES_RAW_U8 ? 1 : 2);
     if (bytes.length - c.pos < need)
       throw formatError("VARINT_TRUNCATED", `truncated raw codes: ${length} codes need ${need} bytes, ${bytes.length - c.pos} remain`);
-    const raw = bytes.slice(c.pos, c.pos + need);
-    const codes = width === 1 ? raw : toU16(raw, length);
-    return { encoding, codes, trailingBytes: bytes.length - c.pos - need };
+    return { encoding, length, body: c.pos, pairCount: 0 };
   }
-
-  const maxValue = encoding === CODES_RLE_U8 ? 0xff : 0xffff;
   const pairCount = readUvarint(c, "RLE pair count");
   if (pairCount > length) throw formatError("RLE_INVALID", `RLE has ${pairCount} pairs for only ${length} codes`);
   if (pairCount * 2 > bytes.length - c.pos)
     throw formatError("VARINT_TRUNCATED", `truncated RLE: ${pairCount} pairs need at least ${pairCount * 2} bytes, ${bytes.length - c.pos} remain`);
-  // First pass validates every pair, so nothing is allocated for a lying header.
-  const start = c.pos;
+  return { encoding: encoding as 2 | 3, length, body: c.pos, pairCount };
+}
+
+/**
+ * Checks every RLE pair before anything is allocated for a lying header;
+ * returns where the pairs end and how many codes are ≥ `atLeast`.
+ */
+function checkRlePairs(bytes: Uint8Array, h: CodesHeader, atLeast: number): { end: number; counted: number } {
+  const maxValue = h.encoding === CODES_RLE_U8 ? 0xff : 0xffff;
+  const c = cursor(bytes, h.body);
   let total = 0;
-  for (let i = 0; i < pairCount; i++) {
-    const value = readUvarint(c, `RLE value ${i}`);
-    const run = readUvarint(c, `RLE run ${i}`);
+  let counted = 0;
+  for (let i = 0; i < h.pairCount; i++) {
+    const value = readUvarint(c, "RLE value", i);
+    const run = readUvarint(c, "RLE run", i);
     if (value > maxValue) throw formatError("RLE_INVALID", `RLE value ${value} (pair ${i}) does not fit in ${maxValue === 0xff ? 8 : 16} bits`);
     if (run === 0) throw formatError("RLE_INVALID", `RLE run of pair ${i} is 0 (runs must be positive)`);
     total += run;
-    if (total > length) throw formatError("RLE_INVALID", `RLE runs add up to more than the length ${length}`);
+    if (total > h.length) throw formatError("RLE_INVALID", `RLE runs add up to more than the length ${h.length}`);
+    if (value >= atLeast) counted += run;
   }
-  if (total !== length) throw formatError("RLE_INVALID", `RLE runs add up to ${total}, not the length ${length}`);
-  const trailingBytes = bytes.length - c.pos;
+  if (total !== h.length) throw formatError("RLE_INVALID", `RLE runs add up to ${total}, not the length ${h.length}`);
+  return { end: c.pos, counted };
+}
+
+export function decodeCodes(bytes: Uint8Array, opts: CodesDecodeOptions = {}): DecodedCodes {
+  const h = readCodesHeader(bytes, opts);
+  const { encoding, length } = h;
+  if (encoding === CODES_RAW_U8 || encoding === CODES_RAW_U16) {
+    const need = length * (encoding === CODES_RAW_U8 ? 1 : 2);
+    const raw = bytes.slice(h.body, h.body + need);
+    return { encoding, codes: encoding === CODES_RAW_U8 ? raw : toU16(raw, length), trailingBytes: bytes.length - h.body - need };
+  }
+  const { end } = checkRlePairs(bytes, h, Infinity);
   const codes = encoding === CODES_RLE_U8 ? new Uint8Array(length) : new Uint16Array(length);
-  c.pos = start;
+  const c = cursor(bytes, h.body);
   let at = 0;
-  for (let i = 0; i < pairCount; i++) {
+  for (let i = 0; i < h.pairCount; i++) {
     const value = readUvarint(c);
     const run = readUvarint(c);
     if (value !== 0) codes.fill(value, at, at + run);
     at += run;
   }
-  return { encoding: encoding as 2 | 3, codes, trailingBytes };
+  return { encoding, codes, trailingBytes: bytes.length - end };
+}
+
+export interface CodesScan {
+  encoding: 0 | 1 | 2 | 3;
+  length: number;
+  trailingBytes: number;
+  /** How many codes are ≥ `categories` (they become missing when applied). */
+  outOfRange: number;
+}
+
+/** Checks codes under every rule of decodeCodes without materialising them (validate). */
+export function scanCodes(bytes: Uint8Array, categories: number, opts: CodesDecodeOptions = {}): CodesScan {
+  const h = readCodesHeader(bytes, opts);
+  const { encoding, length } = h;
+  if (encoding === CODES_RAW_U8) {
+    return { encoding, length, trailingBytes: bytes.length - h.body - length, outOfRange: countAtLeastU8(bytes, h.body, h.body + length, categories) };
+  }
+  if (encoding === CODES_RAW_U16) {
+    let outOfRange = 0;
+    if (categories <= 0xffff) for (let i = h.body; i < h.body + 2 * length; i += 2) if ((bytes[i]! | (bytes[i + 1]! << 8)) >= categories) outOfRange++;
+    return { encoding, length, trailingBytes: bytes.length - h.body - 2 * length, outOfRange };
+  }
+  const { end, counted } = checkRlePairs(bytes, h, categories);
+  return { encoding, length, trailingBytes: bytes.length - end, outOfRange: counted };
+}
+
+function countAtLeastU8(bytes: Uint8Array, from: number, to: number, n: number): number {
+  if (n > 0xff) return 0;
+  let k = 0;
+  for (let i = from; i < to; i++) k += bytes[i]! >= n ? 1 : 0;
+  return k;
 }
 
 function toU16(raw: Uint8Array, length: number): Uint16Array {

@@ -27,7 +27,58 @@ export function decodeIndexSet(bytes: Uint8Array, opts: IndexSetDecodeOptions = 
   return indices;
 }
 
+/**
+ * Checks an index set under every rule without materialising it (validate):
+ * the same loop as decoding, minus the output array. Returns the count.
+ */
+export function scanIndexSet(bytes: Uint8Array, opts: IndexSetDecodeOptions = {}, stats?: IndexSetStats): number {
+  const c = cursor(bytes);
+  const count = walkIndexSet(c, opts, null, stats);
+  if (stats) stats.trailingBytes = bytes.length - c.pos;
+  return count;
+}
+
 export function decodeIndexSetAt(c: Cursor, opts: IndexSetDecodeOptions = {}, stats?: IndexSetStats): Uint32Array {
+  const out = new Uint32Array(readCount(c, opts));
+  walkIndexSet(c, opts, out, stats, out.length);
+  return out;
+}
+
+/**
+ * A gap of two or more bytes starting at `pos`; leaves `c.pos` after it. Gaps
+ * of 2..4 bytes (< 2^28) are read inline; longer, truncated or malformed ones
+ * go through the checked reader, which also builds the error message.
+ */
+function readLongGap(c: Cursor, pos: number, i: number): number {
+  const bytes = c.bytes;
+  const end = bytes.length;
+  const start = pos;
+  let gap = bytes[pos++]! & 0x7f;
+  let b = 0x80;
+  let shift = 7;
+  while (shift < 28 && pos < end) {
+    b = bytes[pos++]!;
+    gap |= (b & 0x7f) << shift;
+    shift += 7;
+    if (b < 0x80) break;
+  }
+  c.pos = start;
+  if (b >= 0x80) return readUvarintSlow(c, "index", i);
+  c.pos = pos;
+  return gap;
+}
+
+/** Error path: the first index (and its entry number) at or above `bound`, by a plain re-read. */
+function firstAtLeast(bytes: Uint8Array, first: number, bound: number): [number, number] {
+  const c = cursor(bytes, first);
+  let value = 0;
+  for (let i = 0; ; i++) {
+    value += readUvarint(c);
+    if (value >= bound) return [value, i];
+  }
+}
+
+function readCount(c: Cursor, opts: IndexSetDecodeOptions): number {
   const limit = opts.limit ?? null;
   const count = readUvarint(c, "index count");
   if (limit !== null && count > limit)
@@ -37,35 +88,56 @@ export function decodeIndexSetAt(c: Cursor, opts: IndexSetDecodeOptions = {}, st
   // Every index takes at least one byte: a larger count is a lie, refuse it before allocating.
   if (count > end - c.pos)
     throw formatError("VARINT_TRUNCATED", `truncated index set: count ${count} but only ${end - c.pos} bytes follow`);
+  return count;
+}
+
+/** Reads the gaps after the count (read here unless `knownCount` is given), into `out` when there is one. */
+function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array | null, stats?: IndexSetStats, knownCount?: number): number {
+  const count = knownCount ?? readCount(c, opts);
+  const limit = opts.limit ?? null;
+  const bytes = c.bytes;
+  const end = bytes.length;
   const bound = limit !== null && limit < U32_LIMIT ? limit : U32_LIMIT;
-  const out = new Uint32Array(count);
-  let pos = c.pos;
+  const first = c.pos;
+  let pos = first;
   let value = 0;
-  let dups = 0;
-  for (let i = 0; i < count; i++) {
-    let gap = bytes[pos]!;
-    if (gap < 0x80 && pos < end) {
+  let zeros = 0;
+  let i = 0;
+  // Invariant: entries left ≤ bytes left (checked by readCount, re-checked
+  // after every multi-byte gap), so the one-byte loop needs no bounds check.
+  // Indices only grow, so the range is checked once at the end.
+  while (i < count) {
+    while (i < count) {
+      const gap = bytes[pos]!;
+      if (gap >= 0x80) break;
       pos++;
-    } else {
-      c.pos = pos;
-      gap = readUvarintSlow(c, `index ${i}`);
-      pos = c.pos;
+      zeros += gap === 0 ? 1 : 0;
+      value += gap;
+      if (out) out[i] = value;
+      i++;
     }
-    if (gap === 0 && i > 0) dups++;
-    value += gap;
-    if (value >= bound) {
-      throw formatError(
-        "INDEX_OUT_OF_RANGE",
-        limit !== null && value >= limit
-          ? `index ${value} (entry ${i}) is out of range for ${limit} cells`
-          : `index ${value} (entry ${i}) does not fit in 32 bits`,
-      );
-    }
-    out[i] = value;
+    if (i === count) break;
+    value += readLongGap(c, pos, i);
+    pos = c.pos;
+    if (count - i - 1 > end - pos)
+      throw formatError("VARINT_TRUNCATED", `truncated index set: ${count - i - 1} indices left but only ${end - pos} bytes follow`);
+    if (out) out[i] = value;
+    i++;
   }
+  if (value >= bound) {
+    const [bad, entry] = firstAtLeast(bytes, first, bound);
+    throw formatError(
+      "INDEX_OUT_OF_RANGE",
+      limit !== null && bad >= limit
+        ? `index ${bad} (entry ${entry}) is out of range for ${limit} cells`
+        : `index ${bad} (entry ${entry}) does not fit in 32 bits`,
+    );
+  }
+  // A first index of 0 is a value, not a repeated one.
+  const dups = count > 0 && bytes[first] === 0 ? zeros - 1 : zeros;
   c.pos = pos;
   if (stats) stats.duplicates = dups;
-  return out;
+  return count;
 }
 
 /**

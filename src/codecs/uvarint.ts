@@ -17,32 +17,39 @@ export function cursor(bytes: Uint8Array, pos = 0): Cursor {
   return { bytes, pos };
 }
 
-/** Reads one uvarint; `what` names the field in error messages. */
-export function readUvarint(c: Cursor, what = "varint"): number {
+/**
+ * Reads one uvarint; `what` (and `n`, e.g. the pair number) name the field in
+ * error messages. `n` is separate so hot loops never build a label string.
+ */
+export function readUvarint(c: Cursor, what = "varint", n?: number): number {
   const { bytes } = c;
-  let pos = c.pos;
+  const pos = c.pos;
   const b0 = bytes[pos];
-  if (b0 === undefined) throw formatError("VARINT_TRUNCATED", `truncated ${what}: data ends at byte ${pos}`);
+  if (b0 === undefined) throw formatError("VARINT_TRUNCATED", `truncated ${label(what, n)}: data ends at byte ${pos}`);
   if (b0 < 0x80) {
     c.pos = pos + 1;
     return b0;
   }
-  return readUvarintSlow(c, what);
+  return readUvarintSlow(c, what, n);
+}
+
+function label(what: string, n: number | undefined): string {
+  return n === undefined ? what : `${what} ${n}`;
 }
 
 /** General path, kept apart so the one-byte fast path stays small and inlinable. */
-export function readUvarintSlow(c: Cursor, what: string): number {
+export function readUvarintSlow(c: Cursor, what: string, n?: number): number {
   const { bytes } = c;
   const start = c.pos;
   let pos = start;
   let value = 0;
   let scale = 1;
   for (let n = 0; ; n++) {
-    if (n >= MAX_VARINT_BYTES) throw formatError("VARINT_TOO_LONG", `${what} at byte ${start} is longer than ${MAX_VARINT_BYTES} bytes`);
+    if (n >= MAX_VARINT_BYTES) throw formatError("VARINT_TOO_LONG", `${label(what, n)} at byte ${start} is longer than ${MAX_VARINT_BYTES} bytes`);
     const b = bytes[pos++];
-    if (b === undefined) throw formatError("VARINT_TRUNCATED", `truncated ${what}: data ends inside the varint at byte ${start}`);
+    if (b === undefined) throw formatError("VARINT_TRUNCATED", `truncated ${label(what, n)}: data ends inside the varint at byte ${start}`);
     value += (b & 0x7f) * scale;
-    if (value > MAX_VARINT_VALUE) throw formatError("VARINT_TOO_LARGE", `${what} at byte ${start} exceeds 2^53-1`);
+    if (value > MAX_VARINT_VALUE) throw formatError("VARINT_TOO_LARGE", `${label(what, n)} at byte ${start} exceeds 2^53-1`);
     if (b < 0x80) break;
     scale *= 128;
   }

@@ -1,14 +1,19 @@
 /**
- * gzip through node:zlib: synchronous inflate with `maxOutputLength`, which
+ * gzip through node:zlib: one-shot inflate with `maxOutputLength`, which
  * makes zlib stop as soon as the output passes the limit (it never inflates
  * first and measures after). Faster than the web-streams path for big chunks.
+ * Inflation runs on libuv's thread pool, so a caller can decode one chunk
+ * while the next one inflates (validate does).
  */
-import { constants, createGunzip, gunzipSync, gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { constants, createGunzip, gunzip, gzipSync } from "node:zlib";
+
+const gunzipAsync = promisify(gunzip);
 import { type GzipCodec, InflateCorrupt, InflateLimitExceeded } from "../codecs/gzip.js";
 
-function inflateBounded(data: Uint8Array, limit: number, chunkSize?: number): Buffer {
+async function inflateBounded(data: Uint8Array, limit: number, chunkSize?: number): Promise<Buffer> {
   try {
-    return gunzipSync(data, { maxOutputLength: Math.max(1, limit), ...(chunkSize ? { chunkSize } : {}) });
+    return await gunzipAsync(data, { maxOutputLength: Math.max(1, limit), ...(chunkSize ? { chunkSize } : {}) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw new InflateLimitExceeded(limit);
     throw new InflateCorrupt((err as Error).message);
@@ -37,14 +42,14 @@ export const zlibGzip: GzipCodec = {
   async inflate(data, limit, sizeKnown) {
     if (limit === 0) {
       // maxOutputLength must be ≥ 1; an empty declared payload still has to be checked.
-      const out = inflateBounded(data, 1);
+      const out = await inflateBounded(data, 1);
       if (out.length > 0) throw new InflateLimitExceeded(0);
       return new Uint8Array(out.buffer, out.byteOffset, 0);
     }
     const size = sizeKnown ? limit : await measure(data, limit);
     // One output buffer of the right size avoids concatenating 16 KiB pieces.
     const chunkSize = Math.min(Math.max(size + 1, constants.Z_MIN_CHUNK), 64 * 1024 * 1024);
-    const out = inflateBounded(data, size, chunkSize);
+    const out = await inflateBounded(data, size, chunkSize);
     return new Uint8Array(out.buffer, out.byteOffset, out.length);
   },
   async deflate(data) {
