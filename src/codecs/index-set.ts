@@ -4,7 +4,7 @@
  * bundle (millions of cells), so the one-byte case is handled inline.
  */
 import { formatError } from "../format/errors.js";
-import { ByteWriter, type Cursor, cursor, readUvarint, readUvarintSlow } from "./uvarint.js";
+import { type Cursor, cursor, readUvarint, readUvarintSlow, uvarintLength, writeUvarint } from "./uvarint.js";
 
 export interface IndexSetDecodeOptions {
   /** Exclusive upper bound for indices (n_obs); also bounds `count`. */
@@ -146,29 +146,46 @@ function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array |
  */
 export function encodeIndexSet(indices: ArrayLike<number>): Uint8Array {
   const sorted = normalizeIndices(indices);
-  const w = new ByteWriter(sorted.length + 8);
-  w.uvarint(sorted.length);
+  // Exact size first, so the output is one allocation with no growing.
+  let size = uvarintLength(sorted.length);
   let prev = 0;
   for (let i = 0; i < sorted.length; i++) {
-    const v = sorted[i]!;
-    w.uvarint(v - prev);
-    prev = v;
+    const gap = sorted[i]! - prev;
+    size += gap < 0x80 ? 1 : gap < 0x4000 ? 2 : gap < 0x200000 ? 3 : gap < 0x10000000 ? 4 : 5;
+    prev = sorted[i]!;
   }
-  return w.finish();
+  const out = new Uint8Array(size);
+  let pos = writeUvarint(out, 0, sorted.length);
+  prev = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    let gap = sorted[i]! - prev;
+    prev = sorted[i]!;
+    while (gap >= 0x80) {
+      out[pos++] = (gap & 0x7f) | 0x80;
+      gap >>>= 7;
+    }
+    out[pos++] = gap;
+  }
+  return out;
 }
 
 export function normalizeIndices(indices: ArrayLike<number>): Uint32Array {
-  const arr = Uint32Array.from(indices as ArrayLike<number>, (v, i) => {
-    if (!Number.isInteger(v) || v < 0 || v >= U32_LIMIT) throw new RangeError(`index at position ${i} is not a valid cell index: ${v}`);
-    return v;
-  });
+  const n = indices.length;
+  const arr = new Uint32Array(n);
   let sorted = true;
-  for (let i = 1; i < arr.length; i++) if (arr[i]! <= arr[i - 1]!) { sorted = false; break; }
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    const v = indices[i]!;
+    if (!(v >= 0 && v < U32_LIMIT && Number.isInteger(v))) throw new RangeError(`index at position ${i} is not a valid cell index: ${v}`);
+    arr[i] = v;
+    if (v <= prev) sorted = false;
+    prev = v;
+  }
   if (sorted) return arr;
   arr.sort();
-  let n = 0;
-  for (let i = 0; i < arr.length; i++) if (i === 0 || arr[i] !== arr[n - 1]) arr[n++] = arr[i]!;
-  return arr.slice(0, n);
+  let k = 0;
+  for (let i = 0; i < n; i++) if (k === 0 || arr[i] !== arr[k - 1]) arr[k++] = arr[i]!;
+  return arr.slice(0, k);
 }
 
 export { readUvarint };
