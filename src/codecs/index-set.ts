@@ -117,8 +117,15 @@ function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array |
       i++;
     }
     if (i === count) break;
-    value += readLongGap(c, pos, i);
-    pos = c.pos;
+    const b1 = bytes[pos + 1];
+    if (b1 !== undefined && b1 < 0x80) {
+      // Two-byte gaps (128..16383) are common enough to stay inline.
+      value += (bytes[pos]! & 0x7f) | (b1 << 7);
+      pos += 2;
+    } else {
+      value += readLongGap(c, pos, i);
+      pos = c.pos;
+    }
     if (count - i - 1 > end - pos)
       throw formatError("VARINT_TRUNCATED", `truncated index set: ${count - i - 1} indices left but only ${end - pos} bytes follow`);
     if (out) out[i] = value;
