@@ -6,17 +6,24 @@
 import { CellucidSessionError } from "../format/errors.js";
 import { UsageError } from "./args.js";
 import { AnnDataError } from "../anndata/model.js";
-import { applyCommand } from "./commands/apply.js";
-import { exportCommand } from "./commands/export.js";
-import { inspectCommand } from "./commands/inspect.js";
-import { validateCommand } from "./commands/validate.js";
 import type { Io } from "./output.js";
 
-const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number>; summary: string }> = {
-  inspect: { run: inspectCommand, summary: "show what a bundle holds (fast: reads only two small chunks)" },
-  validate: { run: validateCommand, summary: "decode every chunk under every guard; exit 1 if invalid" },
-  apply: { run: applyCommand, summary: "add highlights and labels as columns to a .h5ad or .zarr AnnData" },
-  export: { run: exportCommand, summary: "highlights and labels as a TSV/CSV/JSON table, one row per cell" },
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+/**
+ * Commands load on demand: `inspect` must not pay for loading the HDF5
+ * binding, zarrita or the server (that is most of its start-up time).
+ */
+function lazy<M>(load: () => Promise<M>, pick: (m: M) => Command): Command {
+  return async (argv, io) => pick(await load())(argv, io);
+}
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  inspect: { run: lazy(() => import("./commands/inspect.js"), (m) => m.inspectCommand), summary: "show what a bundle holds (fast: reads only two small chunks)" },
+  validate: { run: lazy(() => import("./commands/validate.js"), (m) => m.validateCommand), summary: "decode every chunk under every guard; exit 1 if invalid" },
+  apply: { run: lazy(() => import("./commands/apply.js"), (m) => m.applyCommand), summary: "add highlights and labels as columns to a .h5ad or .zarr AnnData" },
+  export: { run: lazy(() => import("./commands/export.js"), (m) => m.exportCommand), summary: "highlights and labels as a TSV/CSV/JSON table, one row per cell" },
+  serve: { run: lazy(() => import("./commands/serve.js"), (m) => m.serveCommand), summary: "show an AnnData in the viewer page on a local server" },
 };
 
 export const mainHelp = `Usage: cellucid-session COMMAND [options]

@@ -8,3 +8,4 @@ export { openAnnData, detectAnnDataFormat, type AnnDataFormat } from "../anndata
 export { H5adStore } from "../anndata/h5/store.js";
 export { ZarrStore } from "../anndata/zarr/store.js";
 export { applySessionToFile, type ApplyFileOptions } from "../apply/files.js";
+export { startViewer, ViewerError, CapturedSessionBundle, type Viewer, type StartViewerOptions, type WaitOptions, type ViewerEvent, type ViewerEventMap, type ViewerErrorCode, type SessionInput, type DatasetInfo } from "../server/index.js";

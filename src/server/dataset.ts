@@ -1,0 +1,130 @@
+/**
+ * What the page needs from the AnnData: the config summary, embeddings as
+ * Float32 and categorical obs columns as Int32 codes. Only shapes and
+ * category lists are cached; the arrays are read per request, because the
+ * page asks for each once and caching every embedding would hold all of
+ * obsm in memory for the server's lifetime.
+ */
+import { basename } from "node:path";
+import { endianness } from "node:os";
+import type { AnnDataStore, Column } from "../anndata/model.js";
+
+export interface DatasetFingerprintInfo {
+  sourceType: "local-user";
+  datasetId: string;
+  cellCount: number;
+  varCount: number;
+}
+
+export interface DatasetInfo {
+  name: string;
+  nObs: number;
+  nVars: number;
+  fingerprint: DatasetFingerprintInfo;
+  embeddings: { key: string; dims: number }[];
+  obsCategoricals: { key: string; categories: string[] }[];
+}
+
+const LITTLE_ENDIAN_HOST = endianness() === "LE";
+
+/** "pbmc-demo.h5ad" → "pbmc-demo"; "atlas.zarr/" → "atlas". */
+export function datasetIdFor(name: string): string {
+  const base = basename(name.replace(/[\\/]+$/, ""));
+  return base.replace(/\.(h5ad|zarr)$/i, "");
+}
+
+/**
+ * The dataset's own id when it records one (`uns["dataset_id"]`, as Cellucid
+ * exports write it), so bundles saved from the web app for this dataset match
+ * its fingerprint; otherwise the file name.
+ */
+export async function defaultDatasetId(store: AnnDataStore): Promise<string> {
+  const recorded = await store.readUns(["dataset_id"]).catch(() => undefined);
+  return typeof recorded === "string" && recorded !== "" ? recorded : datasetIdFor(store.name);
+}
+
+function categoricalView(col: Column): { categories: string[]; codes: (n: number) => Int32Array } | null {
+  switch (col.kind) {
+    case "categorical":
+      return {
+        categories: col.categories,
+        codes: (n) => {
+          const out = new Int32Array(n);
+          for (let i = 0; i < n; i++) {
+            const c = Number(col.codes[i]);
+            out[i] = c >= 0 && c < col.categories.length ? c : -1;
+          }
+          return out;
+        },
+      };
+    case "bool":
+      return { categories: ["False", "True"], codes: (n) => Int32Array.from(col.values.subarray(0, n), (v) => (v ? 1 : 0)) };
+    case "nullable-boolean":
+      return { categories: ["False", "True"], codes: (n) => Int32Array.from(col.values.subarray(0, n), (v, i) => (col.mask[i] ? -1 : v ? 1 : 0)) };
+    default:
+      return null;
+  }
+}
+
+function littleEndianBytes(a: Float32Array | Int32Array): Buffer {
+  const buf = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  if (!LITTLE_ENDIAN_HOST) buf.swap32();
+  return buf;
+}
+
+export class DatasetEndpoints {
+  private info: Promise<DatasetInfo> | null = null;
+
+  constructor(
+    readonly store: AnnDataStore,
+    private readonly datasetId: string,
+  ) {}
+
+  /** Computed on first use (reading every obs column and embedding once), then kept. */
+  describe(): Promise<DatasetInfo> {
+    if (!this.info) {
+      this.info = this.compute();
+      this.info.catch(() => (this.info = null)); // a failed read may be retried
+    }
+    return this.info;
+  }
+
+  private async compute(): Promise<DatasetInfo> {
+    const s = this.store;
+    const embeddings: DatasetInfo["embeddings"] = [];
+    for (const key of s.obsmKeys?.() ?? []) {
+      const m = await s.readObsm!(key).catch(() => null); // an unreadable entry is just not offered
+      if (m && m.shape[0] === s.nObs && m.shape[1] >= 2) embeddings.push({ key, dims: m.shape[1] });
+    }
+    const obsCategoricals: DatasetInfo["obsCategoricals"] = [];
+    for (const key of s.columnNames("obs")) {
+      const col = await s.readColumn("obs", key).catch(() => null);
+      const view = col && categoricalView(col);
+      if (view) obsCategoricals.push({ key, categories: view.categories });
+    }
+    return {
+      name: basename(s.name.replace(/[\\/]+$/, "")),
+      nObs: s.nObs,
+      nVars: s.nVars,
+      fingerprint: { sourceType: "local-user", datasetId: this.datasetId, cellCount: s.nObs, varCount: s.nVars },
+      embeddings,
+      obsCategoricals,
+    };
+  }
+
+  /** Row-major Float32 LE bytes and dims of an offered embedding; null when `key` is not one. */
+  async embedding(key: string): Promise<{ bytes: Buffer; rows: number; dims: number } | null> {
+    const entry = (await this.describe()).embeddings.find((e) => e.key === key);
+    if (!entry) return null;
+    const m = await this.store.readObsm!(key);
+    const f32 = m.data instanceof Float32Array ? m.data : Float32Array.from(m.data);
+    return { bytes: littleEndianBytes(f32), rows: m.shape[0], dims: m.shape[1] };
+  }
+
+  /** Int32 LE codes (−1 = missing) of an offered categorical; null when `key` is not one. */
+  async obsCodes(key: string): Promise<Buffer | null> {
+    if (!(await this.describe()).obsCategoricals.some((c) => c.key === key)) return null;
+    const view = categoricalView(await this.store.readColumn("obs", key));
+    return view && littleEndianBytes(view.codes(this.store.nObs));
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The HTTP contract of the viewer server (see README "Viewer server"). Every
+ * request passes the Host guard first; POSTs also the Origin guard. Paths are
+ * matched on the raw request target, never normalised, so `..` and `%2f`
+ * tricks simply match no route or fail the asset name pattern.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { rm } from "node:fs/promises";
+import { AnnDataError } from "../anndata/model.js";
+import { CellucidSessionError } from "../format/errors.js";
+import { CapturedSessionBundle, type CaptureRegistry } from "./captures.js";
+import type { DatasetEndpoints } from "./dataset.js";
+import { HttpError, ViewerError } from "./errors.js";
+import { BASE_HEADERS, type HostGuard, readLimitedBody, sendError, sendJson, sendThrown } from "./http.js";
+import { serveSession, type SessionSource } from "./sessions.js";
+import type { MessageHub } from "./sse.js";
+import { serveAsset, serveIndex } from "./static.js";
+import { UploadFailure, receiveBundleUpload } from "./upload.js";
+import type { ViewerEvent } from "./viewer.js";
+
+export const MAX_EVENT_BYTES = 64 * 1024;
+const NO_PENDING = "No pending session bundle request";
+const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+
+/** A bundle pushed by loadSession(), downloadable by requestId. */
+export interface SessionPush {
+  source: SessionSource;
+  settled: boolean;
+  delivered: boolean;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** What the routes need from the viewer (implemented by ViewerImpl in viewer.ts). */
+export interface ViewerState {
+  readonly viewerId: string;
+  readonly viewerToken: string;
+  readonly hub: MessageHub;
+  readonly captures: CaptureRegistry;
+  readonly pushes: Map<string, SessionPush>;
+  readonly uploads: Set<Promise<unknown>>;
+  readonly dataset: DatasetEndpoints;
+  readonly initialSession: SessionSource | null;
+  readonly maxUploadBytes: number;
+  readonly tempParent: string;
+  readonly webDir: string;
+  readonly guard: HostGuard;
+  readonly closed: boolean;
+  emit(event: ViewerEvent): void;
+}
+
+type Handler = (v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string, query: URLSearchParams) => Promise<void> | void;
+interface Route {
+  path: string;
+  /** Matches `path` + anything (the rest is passed to the handler). */
+  prefix?: boolean;
+  methods: string[];
+  handler: Handler;
+}
+
+const GET = ["GET", "HEAD"];
+
+const ROUTES: Route[] = [
+  { path: "/", methods: GET, handler: (v, req, res) => serveIndex(req, res, v.webDir) },
+  { path: "/index.html", methods: GET, handler: (v, req, res) => serveIndex(req, res, v.webDir) },
+  { path: "/assets/", prefix: true, methods: GET, handler: (v, req, res, rest) => serveAsset(req, res, v.webDir, decodeOr404(rest)) },
+  { path: "/_cellucid/config", methods: GET, handler: config },
+  { path: "/_cellucid/obsm/", prefix: true, methods: GET, handler: obsm },
+  { path: "/_cellucid/obs/", prefix: true, methods: GET, handler: obs },
+  { path: "/_cellucid/session", methods: GET, handler: session },
+  { path: "/_cellucid/messages", methods: ["GET"], handler: messages },
+  { path: "/_cellucid/events", methods: ["POST"], handler: events },
+  { path: "/_cellucid/session_bundle", methods: ["POST"], handler: sessionBundle },
+];
+
+function decodeOr404(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new HttpError(404, "Not found");
+  }
+}
+
+export async function handleRequest(v: ViewerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    if (!v.guard || !v.guard.allows(req.headers.host)) return sendError(res, 403, "Host not allowed");
+    if (v.closed) return sendError(res, 503, "Viewer closed");
+    const target = req.url ?? "/";
+    const q = target.indexOf("?");
+    const path = q < 0 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
+    const route = ROUTES.find((r) => (r.prefix ? path.startsWith(r.path) && path.length > r.path.length : path === r.path));
+    if (!route) return sendError(res, 404, "Not found");
+    if (!route.methods.includes(req.method ?? "")) return sendError(res, 405, "Method not allowed", { Allow: route.methods.join(", ") });
+    if (req.method === "POST" && !v.guard.allowsOrigin(req.headers.origin)) return sendError(res, 403, "Origin not allowed");
+    await route.handler(v, req, res, path.slice(route.path.length), query);
+  } catch (err) {
+    if (err instanceof AnnDataError) sendError(res, 500, err.message);
+    else sendThrown(res, err);
+  } finally {
+    discardUnreadBody(req);
+  }
+}
+
+/**
+ * After an early answer (413, 400, 404 on a POST) the client may still be
+ * sending. Destroying the socket now could make it lose our answer (a TCP
+ * reset discards unread data), so the rest is read and thrown away, for at
+ * most 10 s, after which the connection is cut.
+ */
+function discardUnreadBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  const cut = setTimeout(() => req.socket.destroy(), 10_000).unref();
+  req.once("end", () => clearTimeout(cut));
+  req.once("close", () => clearTimeout(cut));
+  req.resume();
+}
+
+async function config(v: ViewerState, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const info = await v.dataset.describe();
+  sendJson(res, 200, { viewerId: v.viewerId, viewerToken: v.viewerToken, dataset: { ...info, hasSession: v.initialSession !== null } });
+}
+
+function sendBinary(req: IncomingMessage, res: ServerResponse, bytes: Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(200, { ...BASE_HEADERS, "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length), ...headers });
+  res.end(req.method === "HEAD" ? undefined : bytes);
+}
+
+async function obsm(v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+  const e = await v.dataset.embedding(decodeOr404(rest));
+  if (!e) return sendError(res, 404, "No such embedding");
+  sendBinary(req, res, e.bytes, { "X-Cellucid-Shape": `${e.rows},${e.dims}` });
+}
+
+async function obs(v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+  const codes = await v.dataset.obsCodes(decodeOr404(rest));
+  if (!codes) return sendError(res, 404, "No such categorical obs column");
+  sendBinary(req, res, codes);
+}
+
+async function session(v: ViewerState, req: IncomingMessage, res: ServerResponse, _rest: string, q: URLSearchParams): Promise<void> {
+  if (q.get("viewerId") !== v.viewerId) return sendError(res, 404, "Unknown viewerId");
+  const requestId = q.get("requestId") ?? "";
+  const push = requestId === "initial" ? null : v.pushes.get(requestId);
+  const source = requestId === "initial" ? v.initialSession : push?.source;
+  if (!source) return sendError(res, 404, "No such session");
+  if ((await serveSession(req, res, source)) && push) push.resolve();
+}
+
+function messages(v: ViewerState, req: IncomingMessage, res: ServerResponse, _rest: string, q: URLSearchParams): void {
+  if (q.get("viewerId") !== v.viewerId) return sendError(res, 404, "Unknown viewerId");
+  v.hub.attach(req, res);
+}
+
+async function events(v: ViewerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readLimitedBody(req, MAX_EVENT_BYTES, "Event too large");
+  let ev: unknown;
+  try {
+    ev = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new HttpError(400, "Event body is not valid JSON");
+  }
+  if (typeof ev !== "object" || ev === null || Array.isArray(ev)) throw new HttpError(400, "Event must be a JSON object");
+  const e = ev as Record<string, unknown>;
+  if (e["viewerId"] !== v.viewerId) throw new HttpError(404, "Unknown viewerId");
+  if (typeof e["type"] !== "string" || !EVENT_TYPE.test(e["type"])) throw new HttpError(400, "Event needs a string type");
+  v.emit(e as ViewerEvent);
+  res.writeHead(204, BASE_HEADERS);
+  res.end();
+}
+
+async function sessionBundle(v: ViewerState, req: IncomingMessage, res: ServerResponse, _rest: string, q: URLSearchParams): Promise<void> {
+  const viewerId = q.get("viewerId");
+  const requestId = q.get("requestId");
+  const claim = viewerId === v.viewerId && requestId ? v.captures.claim(viewerId, requestId) : ({ ok: false, status: 404 } as const);
+  if (!claim.ok) return sendError(res, claim.status, claim.status === 409 ? `${NO_PENDING} (this request was already answered)` : NO_PENDING);
+  const capture = claim.capture;
+  // Timeout or close while streaming: cut the upload; its error path removes the temp file.
+  capture.abortUpload = () => req.destroy();
+  const work = receiveCapture(v, req, res, capture);
+  v.uploads.add(work);
+  try {
+    await work;
+  } finally {
+    v.uploads.delete(work);
+    capture.abortUpload = undefined;
+  }
+}
+
+async function receiveCapture(v: ViewerState, req: IncomingMessage, res: ServerResponse, capture: ReturnType<CaptureRegistry["all"]>[number]): Promise<void> {
+  let received;
+  try {
+    received = await receiveBundleUpload(req, { maxBytes: v.maxUploadBytes, tempParent: v.tempParent });
+  } catch (err) {
+    if (err instanceof UploadFailure) {
+      sendError(res, err.status, err.message);
+      capture.reject(new ViewerError(err.code, `capture failed: ${err.message}`));
+    } else {
+      sendError(res, 500, "Could not store the session bundle");
+      capture.reject(err as Error);
+    }
+    return;
+  }
+  let bundle: CapturedSessionBundle;
+  try {
+    bundle = await CapturedSessionBundle.openCaptured(received.path, received.dir);
+  } catch (err) {
+    await rm(received.dir, { recursive: true, force: true }).catch(() => undefined);
+    const msg = err instanceof CellucidSessionError ? err.message : "Invalid session bundle";
+    sendError(res, 400, msg);
+    capture.reject(new ViewerError("INVALID_UPLOAD", `capture failed: the page sent an invalid session bundle: ${msg}`, { cause: err }));
+    return;
+  }
+  if (!capture.resolve(bundle)) {
+    // The wait ended (timeout, close) while the file was being indexed: nobody will take this bundle.
+    await bundle.close();
+    return sendError(res, 410, NO_PENDING);
+  }
+  // Nothing waits on the pair any more; it only lingers to refuse a second upload until its deadline.
+  capture.timer?.unref();
+  sendJson(res, 200, { ok: true, bytes: received.bytes });
+}

@@ -1,0 +1,177 @@
+/**
+ * The viewer: loads binary data from the server, draws it, turns lasso and
+ * rectangle gestures into highlight groups, and keeps colours, selection and
+ * state in step. DOM panels only talk to it and to ViewerState.
+ */
+import { type ViewerApi, type ViewerConfig, fetchEmbedding, fetchObsCodes } from "./api.js";
+import { categoryRgba32, hexToRgba32, labelRgba32, MISSING, UNCOLOURED } from "./palette.js";
+import { PointRenderer } from "./render.js";
+import { Selector } from "./selector.js";
+import type { ViewSnapshot } from "./session-io.js";
+import type { ViewerState } from "./state.js";
+import { CanvasInput, type Tool } from "./ui/canvas-input.js";
+import type { Controls, ControlsHost } from "./ui/controls.js";
+import { byId, formatCount, setStatus } from "./ui/dom.js";
+import { View, boundsOf } from "./view.js";
+
+export class App implements ControlsHost {
+  readonly view = new View();
+  readonly renderer = new PointRenderer(byId<HTMLCanvasElement>("points"));
+  readonly selector = new Selector();
+  readonly input: CanvasInput;
+  controls: Controls | null = null;
+
+  embeddingKey: string | null = null;
+  embeddingData: Float32Array | null = null;
+  dims = 0;
+  axes: [number, number] = [0, 1];
+  xs = new Float32Array(0);
+  ys = new Float32Array(0);
+  colorBy = "";
+  colors = new Uint32Array(0);
+  private readonly obsCodes = new Map<string, Int32Array>();
+  private drawQueued = false;
+  /** performance.now() of the first frame with points (navigation start is 0). */
+  firstDrawAt: number | null = null;
+  /** Pointer release to selection stored, for the last lasso/rectangle. */
+  lastSelectionMs: number | null = null;
+  lastPolygon: Float64Array | null = null;
+  private selectionJob: Promise<void> = Promise.resolve();
+
+  constructor(readonly config: ViewerConfig, readonly state: ViewerState, readonly api: ViewerApi) {
+    this.input = new CanvasInput(byId<HTMLCanvasElement>("overlay"), this.view, {
+      redraw: () => this.requestDraw(),
+      onPolygon: (poly, type, t0) => this.select(poly, type, t0),
+    });
+    state.onChange((c) => {
+      if (c === "selection") this.requestDraw();
+      if (c === "fields" && this.colorBy.startsWith("field:")) {
+        // A deleted field cannot colour anything any more.
+        if (!state.fields.some((f) => `field:${f.id}` === this.colorBy)) this.colorBy = "";
+        this.recolor();
+      }
+    });
+    new ResizeObserver(() => this.requestDraw()).observe(byId("plot"));
+  }
+
+  async setEmbedding(key: string): Promise<void> {
+    const info = this.config.dataset.embeddings.find((e) => e.key === key);
+    if (!info) throw new Error(`no embedding '${key}'`);
+    setStatus(`Loading ${key}…`);
+    const data = await fetchEmbedding(key, this.config.dataset.nObs, info.dims);
+    this.embeddingKey = key;
+    this.embeddingData = data;
+    this.dims = info.dims;
+    this.setAxes(0, 1);
+    setStatus("");
+  }
+
+  /** Shows two columns of the embedding: an honest 2D view of 3D+ data, no hidden projection. */
+  setAxes(x: number, y: number): void {
+    const data = this.embeddingData;
+    if (!data) return;
+    const d = this.dims, n = this.config.dataset.nObs;
+    this.axes = [Math.min(x, d - 1), Math.min(y, d - 1)];
+    const xs = new Float32Array(n), ys = new Float32Array(n);
+    const [ax, ay] = this.axes;
+    for (let i = 0, o = 0; i < n; i++, o += d) {
+      xs[i] = data[o + ax]!;
+      ys[i] = data[o + ay]!;
+    }
+    this.xs = xs;
+    this.ys = ys;
+    this.selector.setPoints(xs, ys);
+    this.controls?.renderEmbedding();
+    this.fit();
+  }
+
+  fit(): void {
+    this.view.resize(this.renderer.canvas.clientWidth, this.renderer.canvas.clientHeight);
+    this.view.fit(boundsOf(this.xs, this.ys));
+    this.requestDraw();
+  }
+
+  async setColorBy(value: string): Promise<void> {
+    if (value.startsWith("obs:") && !this.obsCodes.has(value)) {
+      const key = value.slice(4);
+      setStatus(`Loading ${key}…`);
+      this.obsCodes.set(value, await fetchObsCodes(key, this.config.dataset.nObs));
+      setStatus("");
+    }
+    this.colorBy = value;
+    this.recolor();
+  }
+
+  /** One colour word per cell, recomputed only when the colouring changes, never per frame. */
+  recolor(): void {
+    const n = this.config.dataset.nObs;
+    const colors = this.colors.length === n ? this.colors : new Uint32Array(n);
+    const obs = this.obsCodes.get(this.colorBy);
+    const field = this.state.fields.find((f) => `field:${f.id}` === this.colorBy);
+    if (obs) {
+      const cats = this.config.dataset.obsCategoricals.find((c) => `obs:${c.key}` === this.colorBy)?.categories.length ?? 0;
+      const lut = Uint32Array.from({ length: cats }, (_, i) => categoryRgba32(i));
+      const missing = hexToRgba32(MISSING);
+      for (let i = 0; i < n; i++) {
+        const c = obs[i]!;
+        colors[i] = c >= 0 && c < cats ? lut[c]! : missing;
+      }
+    } else if (field) {
+      const lut = Uint32Array.from({ length: field.categories.length }, (_, i) => labelRgba32(i));
+      const missing = hexToRgba32(MISSING);
+      for (let i = 0; i < n; i++) colors[i] = lut[field.codes[i]!] ?? missing;
+    } else colors.fill(hexToRgba32(UNCOLOURED));
+    this.colors = colors;
+    this.controls?.renderColorOptions();
+    this.controls?.renderLegend();
+    this.requestDraw();
+  }
+
+  setTool(tool: Tool): void {
+    this.input.setTool(tool);
+  }
+
+  requestDraw(): void {
+    if (this.drawQueued) return;
+    this.drawQueued = true;
+    requestAnimationFrame(() => {
+      this.drawQueued = false;
+      this.drawNow();
+    });
+  }
+
+  drawNow(): void {
+    this.view.resize(this.renderer.canvas.clientWidth, this.renderer.canvas.clientHeight);
+    const hasPoints = this.xs.length > 0 && this.colors.length === this.xs.length;
+    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, selected: this.state.selection } : null);
+    if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
+    byId("hud").textContent = `${formatCount(this.xs.length)} cells · ${this.renderer.lastFrameMs.toFixed(1)} ms/frame`;
+  }
+
+  /** Selections run one after another, so groups are added in the order they were drawn. */
+  private select(polygon: Float64Array, type: "lasso" | "rectangle", t0: number): void {
+    this.lastPolygon = polygon;
+    this.selectionJob = this.selectionJob.then(async () => {
+      try {
+        const cells = await this.selector.select(polygon);
+        this.state.setSelection(cells);
+        this.state.addGroup(cells, type);
+        this.lastSelectionMs = performance.now() - t0;
+        this.api.event("selection", { count: cells.length, tool: type });
+        setStatus(`${formatCount(cells.length)} cells selected (${type}); added to page '${this.state.activePage?.name ?? ""}'`, "ok");
+      } catch (err) {
+        setStatus(`Selection failed: ${(err as Error).message}`, "error");
+        this.api.event("error", { message: `selection failed: ${(err as Error).message}` });
+      }
+    });
+  }
+
+  /** Waits for selections still running in the worker (tests and captures want settled state). */
+  settled(): Promise<void> {
+    return this.selectionJob;
+  }
+
+  snapshot(): ViewSnapshot {
+    return { embedding: this.embeddingKey, axes: [...this.axes], colorBy: this.colorBy || null, camera: { cx: this.view.cx, cy: this.view.cy, scale: this.view.scale } };
+  }
+}

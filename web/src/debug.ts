@@ -1,0 +1,80 @@
+/**
+ * `window.cellucidViewer`: a small read-mostly hook for tests and benchmarks
+ * (coordinates, data, groups, timings). Not an API for anything else.
+ */
+import type { App } from "./app.js";
+
+export interface DebugHook {
+  ready: boolean;
+  /** Data → page CSS pixels (what page.mouse expects). */
+  dataToScreen(x: number, y: number): [number, number];
+  /** Page CSS pixels → data coordinates, exactly as the lasso converts its path. */
+  screenToData(px: number, py: number): [number, number];
+  readonly embedding: { key: string | null; dims: number; axes: [number, number]; xs: Float32Array; ys: Float32Array; data: Float32Array | null };
+  readonly pages: { id: string; name: string; active: boolean; groups: { id: string; label: string; type: string; count: number; cells: Uint32Array }[] }[];
+  readonly fields: { id: string; key: string; categories: string[]; codes: Uint8Array | Uint16Array }[];
+  readonly selection: Uint32Array | null;
+  readonly lastFrameMs: number;
+  readonly firstDrawMs: number | null;
+  readonly lastSelectionMs: number | null;
+  readonly lastPolygon: Float64Array | null;
+  /** Resolves once running selections have been stored. */
+  settled(): Promise<void>;
+  /** The bundle the page would save, as bytes. */
+  bundleBytes(): Promise<Uint8Array>;
+}
+
+declare global {
+  interface Window {
+    cellucidViewer?: DebugHook;
+  }
+}
+
+export function installDebugHook(app: App, bundle: () => Promise<Blob>): DebugHook {
+  const origin = (): DOMRect => app.renderer.canvas.getBoundingClientRect();
+  const hook: DebugHook = {
+    ready: false,
+    dataToScreen(x, y) {
+      const [px, py] = app.view.toScreen(x, y);
+      const r = origin();
+      return [px + r.left + window.scrollX, py + r.top + window.scrollY];
+    },
+    screenToData(px, py) {
+      const r = origin();
+      return app.view.toData(px - r.left - window.scrollX, py - r.top - window.scrollY);
+    },
+    get embedding() {
+      return { key: app.embeddingKey, dims: app.dims, axes: app.axes, xs: app.xs, ys: app.ys, data: app.embeddingData };
+    },
+    get pages() {
+      return app.state.pages.map((p) => ({
+        id: p.id,
+        name: p.name,
+        active: p.id === app.state.activePageId,
+        groups: p.groups.map((g) => ({ id: g.id, label: g.label, type: g.type, count: g.cells.length, cells: g.cells })),
+      }));
+    },
+    get fields() {
+      return app.state.fields.map((f) => ({ id: f.id, key: f.key, categories: f.categories, codes: f.codes }));
+    },
+    get selection() {
+      return app.state.selection;
+    },
+    get lastFrameMs() {
+      return app.renderer.lastFrameMs;
+    },
+    get firstDrawMs() {
+      return app.firstDrawAt;
+    },
+    get lastSelectionMs() {
+      return app.lastSelectionMs;
+    },
+    get lastPolygon() {
+      return app.lastPolygon;
+    },
+    settled: () => app.settled(),
+    bundleBytes: async () => new Uint8Array(await (await bundle()).arrayBuffer()),
+  };
+  window.cellucidViewer = hook;
+  return hook;
+}

@@ -1,0 +1,85 @@
+/**
+ * The viewer state to and from a `.cellucid-session`, through the project's
+ * own core (SessionWriter / CellucidSessionBundle), so the page writes exactly
+ * what the web app writes and what `apply` reads.
+ */
+import { CellucidSessionBundle, SessionWriter, mismatchReasons } from "../../src/index.js";
+import type { ViewerConfig } from "./api.js";
+import { type Group, type LabelField, type Page, type ViewerState, newId } from "./state.js";
+
+/** View settings stored in `core/state`: not applied by anything, kept for the person's next visit. */
+export interface ViewSnapshot {
+  embedding: string | null;
+  axes: [number, number];
+  colorBy: string | null;
+  camera: { cx: number; cy: number; scale: number };
+}
+
+export function buildBundle(state: ViewerState, config: ViewerConfig, view: ViewSnapshot): Promise<Blob> {
+  const fp = config.dataset.fingerprint;
+  const writer = new SessionWriter({
+    datasetFingerprint: { ...fp },
+    dataSource: { sourceType: fp.sourceType, datasetId: fp.datasetId, userPath: null },
+    summary: { app: "cellucid-session viewer", pages: state.pages.length, fields: state.fields.length },
+  });
+  writer.addJsonChunk("core/state", { viewer: "cellucid-session", ...view }, { contributorId: "core-state", label: "Viewer state" });
+  for (const page of state.pages) {
+    writer.addHighlightPage(
+      { id: page.id, name: page.name, groups: page.groups.map((g) => ({ id: g.id, label: g.label, type: g.type, enabled: g.enabled, cells: g.cells })) },
+      { active: page.id === state.activePageId },
+    );
+  }
+  for (const f of state.fields) writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: f.codes });
+  return writer.toBlob();
+}
+
+export class FingerprintMismatchError extends Error {
+  constructor(readonly reasons: string[]) {
+    super(`Dataset fingerprint mismatch: ${reasons.join("; ")}`);
+    this.name = "FingerprintMismatchError";
+  }
+}
+
+export interface RestoreResult {
+  pages: number;
+  groups: number;
+  fields: number;
+  warnings: string[];
+}
+
+/**
+ * Reads highlights and obs label fields from a bundle into `state`, replacing
+ * what was there. A bundle made on another dataset is refused before anything
+ * changes: its cell indices would point at the wrong cells.
+ */
+export async function restoreBundle(source: Blob | Uint8Array, state: ViewerState, config: ViewerConfig, name = "session"): Promise<RestoreResult> {
+  const bundle = source instanceof Blob ? await CellucidSessionBundle.fromBlob(source, { name }) : await CellucidSessionBundle.fromBytes(source, { name });
+  const { nObs, nVars, fingerprint } = config.dataset;
+  const reasons = mismatchReasons(bundle, { nObs, nVars }, fingerprint.datasetId);
+  if (reasons.length) throw new FingerprintMismatchError(reasons);
+
+  const warnings: string[] = [];
+  const meta = await bundle.highlightsMeta();
+  const pages: Page[] = [];
+  // Ids become chunk ids on the next save, where a repeat would be refused: give repeats fresh ones.
+  const seen = new Set<string>();
+  const unique = (id: string, prefix: string): string => (seen.has(`${prefix}:${id}`) ? newId(prefix) : (seen.add(`${prefix}:${id}`), id));
+  for (const page of await bundle.highlightPages({ nObs })) {
+    const groups: Group[] = page.groups.map((g) => ({ id: unique(g.id, "grp"), label: g.label, type: g.type ?? "selection", enabled: g.enabled, cells: g.cells }));
+    pages.push({ id: page.id, name: page.name ?? page.id, groups });
+  }
+
+  const fields: LabelField[] = [];
+  for (const f of await bundle.userDefinedFields()) {
+    // This viewer labels cells only; gene fields and deleted fields are not shown.
+    if (f.kind !== "category" || f.source === "var" || f.isDeleted) continue;
+    try {
+      const { codes } = await bundle.readUserDefinedCodes(f, { expectedLength: nObs });
+      fields.push({ id: unique(f.id, "udf"), key: f.key ?? f.id, categories: [...(f.categories ?? [])], codes: codes.slice() });
+    } catch (err) {
+      warnings.push(`label field '${f.key ?? f.id}' skipped: ${(err as Error).message}`);
+    }
+  }
+  state.replace(pages, meta?.activePageId ?? null, fields);
+  return { pages: pages.length, groups: pages.reduce((n, p) => n + p.groups.length, 0), fields: fields.length, warnings };
+}
