@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { openAnnData, startViewer, type Viewer, type ViewerEventMap } from "../src/node/index.js";
+import { CellucidSessionBundle, openAnnData, startViewer, type Viewer, type ViewerEventMap } from "../src/node/index.js";
 import { drawLasso, insidePolygon, launchChromium, openViewerPage, starPolygon } from "./viewer-browser.js";
 
 const DATASET = fileURLToPath(new URL("../../examples/pbmc-demo.h5ad", import.meta.url));
@@ -86,6 +86,22 @@ describe("viewer tools in Chromium", { timeout: 180_000 }, () => {
     // Deleted fields and gene (var) fields are not shown.
     assert.deepEqual(await page.evaluate(() => window.cellucidViewer!.fields.map((f) => f.key)), ["cell type (manual)", "QC flag"]);
     assert.equal(await page.locator('[data-testid="group-row"]').count(), 3);
+  });
+
+  test("Load → capture loses nothing the page does not edit: gene fields, deleted fields, other chunks", async () => {
+    const captured = await viewer.getSessionBundle({ timeoutMs: 30_000 });
+    const original = await CellucidSessionBundle.open(SESSION);
+    try {
+      for (const id of ["user-defined/codes/udf-markers", "user-defined/codes/udf-old", "ui/dockable-layout", "plugins/figure-notes"]) {
+        assert.ok(captured.hasChunk(id), `${id} kept`);
+        assert.deepEqual(await captured.decodeChunk(id), await original.decodeChunk(id), `${id} unchanged`);
+      }
+      const fields = (await captured.userDefinedFields()).map((f) => [f.key, f.source, f.isDeleted === true]);
+      assert.deepEqual(fields, [["cell type (manual)", "obs", false], ["QC flag", "obs", false], ["old labels", "obs", true], ["marker genes", "var", false]]);
+    } finally {
+      await original.close();
+      await captured.close();
+    }
   });
 
   test("rectangle selection adds a rectangle group with exactly the cells inside", async () => {

@@ -3,9 +3,9 @@
  * own core (SessionWriter / CellucidSessionBundle), so the page writes exactly
  * what the web app writes and what `apply` reads.
  */
-import { CellucidSessionBundle, SessionWriter, mismatchReasons } from "../../src/index.js";
+import { CellucidSessionBundle, SessionWriter, chunkRole, mismatchReasons, userDefinedCodesId } from "../../src/index.js";
 import type { ViewerConfig } from "./api.js";
-import { type Group, type LabelField, type Page, type ViewerState, newId } from "./state.js";
+import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, newId } from "./state.js";
 
 /** View settings stored in `core/state`: not applied by anything, kept for the person's next visit. */
 export interface ViewSnapshot {
@@ -30,6 +30,19 @@ export function buildBundle(state: ViewerState, config: ViewerConfig, view: View
     );
   }
   for (const f of state.fields) writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: f.codes });
+  for (const f of state.carried.fields) if (!state.fields.some((x) => x.id === f.id)) writer.addUserDefinedField(f);
+  for (const { id, meta, value } of state.carried.chunks) {
+    const opts = {
+      contributorId: meta.contributorId,
+      priority: meta.priority === "lazy" ? ("lazy" as const) : ("eager" as const),
+      label: meta.label,
+      datasetDependent: meta.datasetDependent,
+      dependsOn: meta.dependsOn,
+      codec: meta.codec === "none" ? ("none" as const) : ("gzip" as const),
+    };
+    if (meta.kind === "json") writer.addJsonChunk(id, value, opts);
+    else writer.addBinaryChunk(id, value as Uint8Array, opts);
+  }
   return writer.toBlob();
 }
 
@@ -70,9 +83,19 @@ export async function restoreBundle(source: Blob | Uint8Array, state: ViewerStat
   }
 
   const fields: LabelField[] = [];
+  const carried: CarriedContent = { fields: [], chunks: [] };
   for (const f of await bundle.userDefinedFields()) {
-    // This viewer labels cells only; gene fields and deleted fields are not shown.
-    if (f.kind !== "category" || f.source === "var" || f.isDeleted) continue;
+    // This viewer labels cells only; gene fields and deleted fields are not shown, only carried.
+    if (f.kind !== "category" || f.source === "var" || f.isDeleted) {
+      if (f.kind !== "category" || !bundle.hasChunk(userDefinedCodesId(f.id))) continue;
+      try {
+        const { codes } = await bundle.readUserDefinedCodes(f, { expectedLength: f.source === "var" ? nVars : nObs });
+        carried.fields.push({ ...f, id: unique(f.id, "udf"), key: f.key ?? f.id, source: f.source === "var" ? "var" : "obs", categories: [...(f.categories ?? [])], codes: codes.slice() });
+      } catch (err) {
+        warnings.push(`field '${f.key ?? f.id}' dropped: ${(err as Error).message}`);
+      }
+      continue;
+    }
     try {
       const { codes } = await bundle.readUserDefinedCodes(f, { expectedLength: nObs });
       fields.push({ id: unique(f.id, "udf"), key: f.key ?? f.id, categories: [...(f.categories ?? [])], codes: codes.slice() });
@@ -80,6 +103,11 @@ export async function restoreBundle(source: Blob | Uint8Array, state: ViewerStat
       warnings.push(`label field '${f.key ?? f.id}' skipped: ${(err as Error).message}`);
     }
   }
-  state.replace(pages, meta?.activePageId ?? null, fields);
+  // Chunks of other contributors (analysis windows, layouts, ...) go back out as they came in.
+  for (const id of bundle.listChunkIds()) {
+    const role = chunkRole(id);
+    if (role === "unknown" || (role === "viewer-state" && id !== "core/state")) carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
+  }
+  state.replace(pages, meta?.activePageId ?? null, fields, carried);
   return { pages: pages.length, groups: pages.reduce((n, p) => n + p.groups.length, 0), fields: fields.length, warnings };
 }

@@ -4,6 +4,7 @@
  * cell, code 0 = "unassigned") and the current selection. Views subscribe to
  * the kinds of change they draw.
  */
+import type { ChunkMeta, UserDefinedFieldInput } from "../../src/index.js";
 
 export interface Group {
   id: string;
@@ -39,11 +40,22 @@ export function newId(prefix: string): string {
   return `${prefix}-${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
 }
 
+export interface CarriedContent {
+  fields: UserDefinedFieldInput[];
+  chunks: { id: string; meta: ChunkMeta; value: unknown }[];
+}
+
 export class ViewerState {
   pages: Page[] = [];
   activePageId: string | null = null;
   fields: LabelField[] = [];
   activeFieldId: string | null = null;
+  /**
+   * What a loaded bundle held that this page does not edit (gene fields,
+   * deleted fields, other contributors' chunks): written back unchanged on
+   * Save, so Load → Save loses nothing.
+   */
+  carried: CarriedContent = { fields: [], chunks: [] };
   /** The last lasso/rectangle result, or a group picked for labelling. */
   selection: Uint32Array | null = null;
   private readonly listeners = new Set<(c: Change) => void>();
@@ -179,7 +191,8 @@ export class ViewerState {
   }
 
   /** Replaces everything with a restored session. */
-  replace(pages: Page[], activePageId: string | null, fields: LabelField[]): void {
+  replace(pages: Page[], activePageId: string | null, fields: LabelField[], carried: CarriedContent = { fields: [], chunks: [] }): void {
+    this.carried = carried;
     this.pages = pages;
     this.activePageId = pages.some((p) => p.id === activePageId) ? activePageId : (pages[0]?.id ?? null);
     this.fields = fields;
