@@ -2,14 +2,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFile, readFile, readdir, stat } from "node:fs/promises";
+import { copyFile, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { CellucidSessionBundle, createSessionWriter, writeSessionFile } from "../src/node/index.js";
 import { applySessionToFile } from "../src/apply/files.js";
 import { H5adStore } from "../src/anndata/h5/store.js";
-import { CLI, EXAMPLE, ROOT, binaryChunk, jsonChunk, rawBundle, rejectsWithCode, withTempDir } from "./helpers.js";
+import { CLI, EXAMPLE, ROOT, corruptCodesBundle, rejectsWithCode, withTempDir } from "./helpers.js";
 import { python } from "./python.js";
 
 const DATASET = join(ROOT, "examples", "pbmc-demo.h5ad");
@@ -108,15 +108,8 @@ test("failing applies leave the source untouched and no output: conflict, mismat
     assert.equal(await sha(join(dir, "first.h5ad")), first);
     await rejectsWithCode(() => applySessionToFile(bundle, p, { output: join(dir, "x.h5ad"), expectedDatasetId: "nope", datasetMismatch: "error" }), "DATASET_MISMATCH", "Dataset fingerprint mismatch");
     await bundle.close();
-    // Highlights decode fine, then a codes chunk breaks the RLE rules.
     const corrupt = join(dir, "corrupt.cellucid-session");
-    const { writeFile } = await import("node:fs/promises");
-    await writeFile(corrupt, rawBundle([
-      jsonChunk("highlights/meta", { pages: [{ id: "p", highlightedGroups: [{ id: "g" }] }] }),
-      binaryChunk("highlights/cells/g", Uint8Array.from([2, 1, 1])),
-      jsonChunk("core/field-overlays", { userDefinedFields: [{ id: "f", key: "f", source: "obs", kind: "category", categories: ["a"] }] }),
-      binaryChunk("user-defined/codes/f", Uint8Array.from([2, 0xce, 0x14, 1, 0, 5])),
-    ], { fingerprint: { cellCount: 2638, varCount: 1838 } }));
+    await writeFile(corrupt, corruptCodesBundle());
     const bad = await CellucidSessionBundle.open(corrupt);
     await rejectsWithCode(() => applySessionToFile(bad, p, { output: join(dir, "x.h5ad") }), "RLE_INVALID");
     await rejectsWithCode(() => applySessionToFile(bad, p, { inplace: true }), "RLE_INVALID");

@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { CellucidSessionBundle, ZarrStore, openAnnData } from "../src/node/index.js";
 import { applySessionToFile } from "../src/apply/files.js";
-import { CLI, EXAMPLE, ROOT, binaryChunk, jsonChunk, rawBundle, rejectsWithCode, withTempDir } from "./helpers.js";
+import { CLI, EXAMPLE, ROOT, corruptCodesBundle, rejectsWithCode, withTempDir } from "./helpers.js";
 import { python } from "./python.js";
 
 const H5AD = join(ROOT, "examples", "pbmc-demo.h5ad");
@@ -110,12 +110,7 @@ test("failing Zarr applies leave the source untouched and no output: conflict, m
     await rejectsWithCode(() => applySessionToFile(bundle, p, { output: join(dir, "x.zarr"), expectedDatasetId: "nope", datasetMismatch: "error" }), "DATASET_MISMATCH", "Dataset fingerprint mismatch");
     await bundle.close();
     const corrupt = join(dir, "corrupt.cellucid-session");
-    await writeFile(corrupt, rawBundle([
-      jsonChunk("highlights/meta", { pages: [{ id: "p", highlightedGroups: [{ id: "g" }] }] }),
-      binaryChunk("highlights/cells/g", Uint8Array.from([2, 1, 1])),
-      jsonChunk("core/field-overlays", { userDefinedFields: [{ id: "f", key: "f", source: "obs", kind: "category", categories: ["a"] }] }),
-      binaryChunk("user-defined/codes/f", Uint8Array.from([2, 0xce, 0x14, 1, 0, 5])),
-    ], { fingerprint: { cellCount: 2638, varCount: 1838 } }));
+    await writeFile(corrupt, corruptCodesBundle());
     const bad = await CellucidSessionBundle.open(corrupt);
     await rejectsWithCode(() => applySessionToFile(bad, first, { inplace: true }), "RLE_INVALID");
     await rejectsWithCode(() => applySessionToFile(bad, p, { output: join(dir, "x.zarr") }), "RLE_INVALID");

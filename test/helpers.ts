@@ -88,3 +88,16 @@ export async function rejectsWithCode(fn: () => Promise<unknown>, code: string, 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const EXAMPLE = join(ROOT, "examples", "pbmc-demo.cellucid-session");
 export const CLI = join(ROOT, "dist", "src", "cli", "main.js");
+
+/**
+ * A bundle for the 2638-cell example dataset whose highlights decode fine and
+ * whose codes chunk then breaks the RLE rules: an apply fails mid-way.
+ */
+export function corruptCodesBundle(): Uint8Array {
+  return rawBundle([
+    jsonChunk("highlights/meta", { pages: [{ id: "p", highlightedGroups: [{ id: "g" }] }] }),
+    binaryChunk("highlights/cells/g", Uint8Array.from([2, 1, 1])),
+    jsonChunk("core/field-overlays", { userDefinedFields: [{ id: "f", key: "f", source: "obs", kind: "category", categories: ["a"] }] }),
+    binaryChunk("user-defined/codes/f", Uint8Array.from([2, 0xce, 0x14, 1, 0, 5])),
+  ], { fingerprint: { cellCount: 2638, varCount: 1838 } });
+}
