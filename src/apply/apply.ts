@@ -90,6 +90,28 @@ interface PendingWrite {
 }
 
 export async function applySessionToStore(bundle: CellucidSessionBundle, store: AnnDataStore, options: ApplyOptions = {}): Promise<ApplySummary> {
+  const plan = await planApply(bundle, store, options);
+  if (!options.dryRun) await plan.commit(store);
+  return plan.summary;
+}
+
+export interface ApplyPlan {
+  /** What applying adds (final once planned: nothing is decided while writing). */
+  summary: ApplySummary;
+  /**
+   * Writes the planned columns and bookkeeping to `store`, which must hold the
+   * same obs/var columns as the store planned on (it, or a copy of it).
+   */
+  commit(store: AnnDataStore): Promise<void>;
+}
+
+/**
+ * Decodes, checks and names everything without writing: a bundle that fails
+ * (mismatch under error, a conflict under error, a corrupt chunk) fails here.
+ * Files plan on a read-only handle, then commit to a copy or in place, so
+ * every chunk is decoded once.
+ */
+export async function planApply(bundle: CellucidSessionBundle, store: AnnDataStore, options: ApplyOptions = {}): Promise<ApplyPlan> {
   const o = { ...APPLY_DEFAULTS, ...stripUndefined(options) };
   const summary: ApplySummary = { addedObsColumns: [], addedVarColumns: [], skippedDueToMismatch: false, mismatchReasons: [], highlights: [], fields: [], warnings: [] };
   const warn = (m: string) => {
@@ -128,11 +150,13 @@ export async function applySessionToStore(bundle: CellucidSessionBundle, store: 
   }
 
   for (const w of writes) (w.axis === "obs" ? summary.addedObsColumns : summary.addedVarColumns).push(w.column);
-  if (o.dryRun) return summary;
-
-  for (const w of writes) await store.setColumn(w.axis, w.column, w.data);
-  if (o.storeUns) await store.setUns(["cellucid", "session"], bookkeeping(bundle, o, meta, overlays, summary));
-  return summary;
+  return {
+    summary,
+    async commit(target) {
+      for (const w of writes) await target.setColumn(w.axis, w.column, w.data);
+      if (o.storeUns) await target.setUns(["cellucid", "session"], bookkeeping(bundle, o, meta, overlays, summary));
+    },
+  };
 }
 
 async function planField(

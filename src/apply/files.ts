@@ -11,7 +11,7 @@ import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { AnnDataError } from "../anndata/model.js";
 import { detectAnnDataFormat, openAnnData } from "../anndata/open.js";
 import { tempPathFor } from "../node/atomic.js";
-import { type ApplyOptions, type ApplySummary, applySessionToStore } from "./apply.js";
+import { type ApplyOptions, type ApplySummary, planApply } from "./apply.js";
 
 export interface ApplyFileOptions extends ApplyOptions {
   /** Append to `input` itself. */
@@ -24,28 +24,31 @@ export interface ApplyFileOptions extends ApplyOptions {
 
 export async function applySessionToFile(bundle: CellucidSessionBundle, input: string, opts: ApplyFileOptions = {}): Promise<ApplySummary> {
   const format = await detectAnnDataFormat(input);
-  if (opts.dryRun) return withStore(input, "r", (s) => applySessionToStore(bundle, s, opts));
-  if (opts.inplace) {
-    if (opts.output && resolve(opts.output) !== resolve(input)) throw new AnnDataError("IO", "give either an output path or inplace, not both");
-    // Plan on a read-only handle first: a failing apply must not leave the store half-written.
-    await withStore(input, "r", (s) => applySessionToStore(bundle, s, { ...opts, dryRun: true, onWarning: undefined }));
-    return withStore(input, "r+", (s) => applySessionToStore(bundle, s, opts));
+  const output = opts.inplace ? input : opts.output;
+  if (!opts.dryRun) {
+    if (opts.inplace && opts.output && resolve(opts.output) !== resolve(input)) throw new AnnDataError("IO", "give either an output path or inplace, not both");
+    if (!output) throw new AnnDataError("IO", "an output path is needed unless applying in place");
+    if (!opts.inplace && resolve(output) === resolve(input)) throw new AnnDataError("IO", `output ${output} is the input; use inplace to modify it`);
+    if (!opts.inplace && !opts.force && (await stat(output).then(() => true, () => false))) throw new AnnDataError("IO", `output ${output} already exists (use force to replace it)`);
   }
-  const output = opts.output;
-  if (!output) throw new AnnDataError("IO", "an output path is needed unless applying in place");
-  if (resolve(output) === resolve(input)) throw new AnnDataError("IO", `output ${output} is the input; use inplace to modify it`);
-  if (!opts.force && (await stat(output).then(() => true, () => false))) throw new AnnDataError("IO", `output ${output} already exists (use force to replace it)`);
-
-  // Fail fast (conflict, mismatch, corrupt chunk) before copying a possibly huge store.
-  await withStore(input, "r", (s) => applySessionToStore(bundle, s, { ...opts, dryRun: true, onWarning: undefined }));
-  const tmp = tempPathFor(output);
+  // Plan on a read-only handle: a failing apply (conflict, mismatch, corrupt
+  // chunk) fails before anything is copied or written.
+  const plan = await withStore(input, "r", (s) => planApply(bundle, s, opts));
+  if (opts.dryRun) return plan.summary;
+  if (opts.inplace) {
+    await withStore(input, "r+", (s) => plan.commit(s));
+    return plan.summary;
+  }
+  const dest = output!;
+  const tmp = tempPathFor(dest);
   try {
-    if (format === "zarr") await cp(input, tmp, { recursive: true, errorOnExist: true });
-    else await copyFile(input, tmp, constants.COPYFILE_FICLONE);
-    const summary = await withStore(tmp, "r+", (s) => applySessionToStore(bundle, s, opts));
-    if (opts.force) await rm(output, { recursive: true, force: true });
-    await rename(tmp, output);
-    return summary;
+    // EXCL: the temp path is new; without it libuv truncates the target, and ext4 then flushes it on close.
+    if (format === "zarr") await cp(input, tmp, { recursive: true, errorOnExist: true, force: false });
+    else await copyFile(input, tmp, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+    await withStore(tmp, "r+", (s) => plan.commit(s));
+    if (opts.force) await rm(dest, { recursive: true, force: true });
+    await rename(tmp, dest);
+    return plan.summary;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw err;
