@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { rectanglePolygon, selectInPolygon } from "../web/src/selection.js";
 import { View, boundsOf } from "../web/src/view.js";
+import { columnCentre, depthAxis, project } from "../web/src/projection.js";
 import { insidePolygon } from "./viewer-browser.js";
 
 function bruteForce(xs: Float32Array, ys: Float32Array, poly: number[]): number[] {
@@ -64,4 +65,31 @@ test("view: toData inverts toScreen; zoomAt keeps the anchor; fit shows all poin
   v.panBy(10, -20);
   const [tx, ty] = v.toScreen(1, 2);
   assert.ok(Math.abs(tx - sx - 10) < 1e-9 && Math.abs(ty - sy + 20) < 1e-9);
+});
+
+test("3D view: no turn shows the two columns; a quarter turn brings the depth column into x; turning keeps distances to the centre", () => {
+  const coord = fc.integer({ min: -500, max: 500 }).map((v) => v / 10);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(coord, coord, coord, coord), { minLength: 2, maxLength: 50 }), fc.integer({ min: -180, max: 180 }), fc.integer({ min: -90, max: 90 }), (rows, yaw, pitch) => {
+      const data = Float32Array.from(rows.flat());
+      const dims = 4;
+      const flat = project(data, dims, { axes: [2, 1], depth: depthAxis(dims, [2, 1]), yaw: 0, pitch: 0 });
+      assert.deepEqual(Array.from(flat.xs), rows.map((r) => Math.fround(r[2])));
+      assert.deepEqual(Array.from(flat.ys), rows.map((r) => Math.fround(r[1])));
+      assert.equal(depthAxis(dims, [2, 1]), 0);
+
+      const quarter = project(data, dims, { axes: [0, 1], depth: 2, yaw: 90, pitch: 0 });
+      const cx = columnCentre(data, dims, 0), cz = columnCentre(data, dims, 2);
+      rows.forEach((r, i) => assert.ok(Math.abs(quarter.xs[i]! - (Math.fround(r[2]) - cz + cx)) < 1e-3));
+
+      // A rotation moves no point closer to or farther from the centre than its 3D distance allows.
+      const turned = project(data, dims, { axes: [0, 1], depth: 2, yaw, pitch });
+      const cy = columnCentre(data, dims, 1);
+      rows.forEach((r, i) => {
+        const d3 = Math.hypot(Math.fround(r[0]) - cx, Math.fround(r[1]) - cy, Math.fround(r[2]) - cz);
+        assert.ok(Math.hypot(turned.xs[i]! - cx, turned.ys[i]! - cy) <= d3 + 1e-3);
+      });
+    }),
+    { numRuns: 200 },
+  );
 });

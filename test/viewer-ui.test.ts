@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { CellucidSessionBundle, openAnnData, startViewer, type Viewer, type ViewerEventMap } from "../src/node/index.js";
 import { drawLasso, insidePolygon, launchChromium, openViewerPage, starPolygon } from "./viewer-browser.js";
+import { project } from "../web/src/projection.js";
 
 const DATASET = fileURLToPath(new URL("../../examples/pbmc-demo.h5ad", import.meta.url));
 const SESSION = fileURLToPath(new URL("../../examples/pbmc-demo.cellucid-session", import.meta.url));
@@ -219,6 +220,35 @@ describe("viewer tools in Chromium", { timeout: 180_000 }, () => {
     const expected = await expectedInside(poly, 1, [2, 3]);
     assert.ok(expected.length > 0);
     assert.deepEqual(await lastGroupCells(page), expected);
+  });
+
+  test("a 3D view turned and tilted: the lasso selects what is shown", async () => {
+    await page.selectOption("#embedding-select", "X_pca");
+    await page.waitForFunction(() => window.cellucidViewer!.embedding.key === "X_pca");
+    await page.selectOption("#axis-x", "0");
+    await page.selectOption("#axis-y", "1");
+    assert.equal(await page.locator("#rotate-row").isVisible(), true);
+    await page.locator("#rotate-yaw").evaluate((el: HTMLInputElement) => { el.value = "40"; el.dispatchEvent(new Event("input")); });
+    await page.locator("#rotate-pitch").evaluate((el: HTMLInputElement) => { el.value = "-25"; el.dispatchEvent(new Event("input")); });
+    await page.waitForFunction(() => window.cellucidViewer!.embedding.projection.yaw === 40 && window.cellucidViewer!.embedding.projection.pitch === -25);
+    const projection = await page.evaluate(() => window.cellucidViewer!.embedding.projection);
+    assert.deepEqual(projection, { axes: [0, 1], depth: 2, yaw: 40, pitch: -25 });
+
+    await page.click("#tool-lasso");
+    const b = await plotBox();
+    const poly = starPolygon(b.x + b.width * 0.45, b.y + b.height * 0.5, 180, 7);
+    await drawLasso(page, poly);
+    await page.evaluate(() => window.cellucidViewer!.settled());
+    const dataPoly = await page.evaluate((pts) => pts.map(([x, y]) => window.cellucidViewer!.screenToData(x, y)), poly);
+    const { data, dims } = coords[1]!;
+    const { xs, ys } = project(data, dims, projection);
+    const expected: number[] = [];
+    for (let i = 0; i < xs.length; i++) if (insidePolygon(xs[i]!, ys[i]!, dataPoly)) expected.push(i);
+    assert.ok(expected.length > 20, `${expected.length} cells inside`);
+    assert.deepEqual(await lastGroupCells(page), expected);
+    // Changing axes starts from an unturned view again.
+    await page.selectOption("#axis-y", "2");
+    assert.deepEqual(await page.evaluate(() => window.cellucidViewer!.embedding.projection), { axes: [0, 2], depth: 1, yaw: 0, pitch: 0 });
   });
 
   test("no page errors", () => {

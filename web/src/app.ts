@@ -5,6 +5,7 @@
  */
 import { type ViewerApi, type ViewerConfig, fetchEmbedding, fetchObsCodes } from "./api.js";
 import { categoryRgba32, hexToRgba32, labelRgba32, MISSING, UNCOLOURED } from "./palette.js";
+import { type Projection, depthAxis, project } from "./projection.js";
 import { PointRenderer } from "./render.js";
 import { Selector } from "./selector.js";
 import type { ViewSnapshot } from "./session-io.js";
@@ -25,6 +26,7 @@ export class App implements ControlsHost {
   embeddingData: Float32Array | null = null;
   dims = 0;
   axes: [number, number] = [0, 1];
+  rotation = { yaw: 0, pitch: 0 };
   xs = new Float32Array(0);
   ys = new Float32Array(0);
   colorBy = "";
@@ -66,23 +68,34 @@ export class App implements ControlsHost {
     setStatus("");
   }
 
-  /** Shows two columns of the embedding: an honest 2D view of 3D+ data, no hidden projection. */
+  /** Shows two columns of the embedding; 3D+ embeddings can then be turned (setRotation). */
   setAxes(x: number, y: number): void {
-    const data = this.embeddingData;
-    if (!data) return;
-    const d = this.dims, n = this.config.dataset.nObs;
+    if (!this.embeddingData) return;
+    const d = this.dims;
     this.axes = [Math.min(x, d - 1), Math.min(y, d - 1)];
-    const xs = new Float32Array(n), ys = new Float32Array(n);
-    const [ax, ay] = this.axes;
-    for (let i = 0, o = 0; i < n; i++, o += d) {
-      xs[i] = data[o + ax]!;
-      ys[i] = data[o + ay]!;
-    }
+    this.rotation = { yaw: 0, pitch: 0 };
+    this.reproject();
+    this.controls?.renderEmbedding();
+    this.fit();
+  }
+
+  /** Turns a 3D+ embedding around its centre (degrees); the camera stays put. */
+  setRotation(yaw: number, pitch: number): void {
+    if (!this.embeddingData || this.dims < 3) return;
+    this.rotation = { yaw, pitch };
+    this.reproject();
+    this.requestDraw();
+  }
+
+  projection(): Projection {
+    return { axes: [...this.axes], depth: depthAxis(this.dims, this.axes), ...this.rotation };
+  }
+
+  private reproject(): void {
+    const { xs, ys } = project(this.embeddingData!, this.dims, this.projection());
     this.xs = xs;
     this.ys = ys;
     this.selector.setPoints(xs, ys);
-    this.controls?.renderEmbedding();
-    this.fit();
   }
 
   fit(): void {
@@ -172,6 +185,6 @@ export class App implements ControlsHost {
   }
 
   snapshot(): ViewSnapshot {
-    return { embedding: this.embeddingKey, axes: [...this.axes], colorBy: this.colorBy || null, camera: { cx: this.view.cx, cy: this.view.cy, scale: this.view.scale } };
+    return { embedding: this.embeddingKey, axes: [...this.axes], rotation: { ...this.rotation }, colorBy: this.colorBy || null, camera: { cx: this.view.cx, cy: this.view.cy, scale: this.view.scale } };
   }
 }

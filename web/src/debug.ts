@@ -3,6 +3,7 @@
  * (coordinates, data, groups, timings). Not an API for anything else.
  */
 import type { App } from "./app.js";
+import type { Projection } from "./projection.js";
 
 export interface DebugHook {
   ready: boolean;
@@ -10,7 +11,7 @@ export interface DebugHook {
   dataToScreen(x: number, y: number): [number, number];
   /** Page CSS pixels → data coordinates, exactly as the lasso converts its path. */
   screenToData(px: number, py: number): [number, number];
-  readonly embedding: { key: string | null; dims: number; axes: [number, number]; xs: Float32Array; ys: Float32Array; data: Float32Array | null };
+  readonly embedding: { key: string | null; dims: number; axes: [number, number]; projection: Projection; xs: Float32Array; ys: Float32Array; data: Float32Array | null };
   readonly pages: { id: string; name: string; active: boolean; groups: { id: string; label: string; type: string; count: number; cells: Uint32Array }[] }[];
   readonly fields: { id: string; key: string; categories: string[]; codes: Uint8Array | Uint16Array }[];
   readonly selection: Uint32Array | null;
@@ -44,7 +45,7 @@ export function installDebugHook(app: App, bundle: () => Promise<Blob>): DebugHo
       return app.view.toData(px - r.left - window.scrollX, py - r.top - window.scrollY);
     },
     get embedding() {
-      return { key: app.embeddingKey, dims: app.dims, axes: app.axes, xs: app.xs, ys: app.ys, data: app.embeddingData };
+      return { key: app.embeddingKey, dims: app.dims, axes: app.axes, projection: app.projection(), xs: app.xs, ys: app.ys, data: app.embeddingData };
     },
     get pages() {
       return app.state.pages.map((p) => ({

@@ -11,6 +11,7 @@ import { type CarriedContent, type Group, type LabelField, type Page, type Viewe
 export interface ViewSnapshot {
   embedding: string | null;
   axes: [number, number];
+  rotation: { yaw: number; pitch: number };
   colorBy: string | null;
   camera: { cx: number; cy: number; scale: number };
 }

@@ -1,4 +1,4 @@
-/** View controls: embedding and axes, colour by, legend, tool buttons, fit. */
+/** View controls: embedding, axes and rotation, colour by, legend, tool buttons, fit. */
 import type { ViewerConfig } from "../api.js";
 import { categoryColor, labelColor, MISSING } from "../palette.js";
 import type { ViewerState } from "../state.js";
@@ -10,9 +10,11 @@ export interface ControlsHost {
   readonly state: ViewerState;
   embeddingKey: string | null;
   axes: [number, number];
+  rotation: { yaw: number; pitch: number };
   colorBy: string;
   setEmbedding(key: string): Promise<void>;
   setAxes(x: number, y: number): void;
+  setRotation(yaw: number, pitch: number): void;
   setColorBy(value: string): Promise<void>;
   setTool(tool: Tool): void;
   fit(): void;
@@ -24,6 +26,9 @@ export class Controls {
   private readonly embedding = byId<HTMLSelectElement>("embedding-select");
   private readonly axisX = byId<HTMLSelectElement>("axis-x");
   private readonly axisY = byId<HTMLSelectElement>("axis-y");
+  private readonly yaw = byId<HTMLInputElement>("rotate-yaw");
+  private readonly pitch = byId<HTMLInputElement>("rotate-pitch");
+  private rotateQueued = false;
   private readonly color = byId<HTMLSelectElement>("color-select");
   private readonly legend = byId<HTMLUListElement>("legend");
 
@@ -34,6 +39,17 @@ export class Controls {
     const axesChanged = guard(() => host.setAxes(Number(this.axisX.value), Number(this.axisY.value)));
     this.axisX.addEventListener("change", axesChanged);
     this.axisY.addEventListener("change", axesChanged);
+    // Slider input arrives faster than frames: re-project at most once per frame.
+    const rotate = () => {
+      if (this.rotateQueued) return;
+      this.rotateQueued = true;
+      requestAnimationFrame(() => {
+        this.rotateQueued = false;
+        host.setRotation(Number(this.yaw.value), Number(this.pitch.value));
+      });
+    };
+    this.yaw.addEventListener("input", rotate);
+    this.pitch.addEventListener("input", rotate);
     this.color.addEventListener("change", guard(() => host.setColorBy(this.color.value)));
     byId("fit-view").addEventListener("click", () => host.fit());
     const toolButtons = Array.from(document.querySelectorAll<HTMLButtonElement>(".tools button"));
@@ -61,6 +77,9 @@ export class Controls {
     const axes = Array.from({ length: dims }, (_, i) => ({ value: String(i), text: `${info?.key ?? ""}[${i}]` }));
     setOptions(this.axisX, axes, String(this.host.axes[0]));
     setOptions(this.axisY, axes, String(this.host.axes[1]));
+    byId("rotate-row").hidden = dims < 3;
+    this.yaw.value = String(this.host.rotation.yaw);
+    this.pitch.value = String(this.host.rotation.pitch);
   }
 
   renderColorOptions(): void {
