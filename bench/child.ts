@@ -96,47 +96,63 @@ export class ChildRunner {
   }
 
   /** Runs `node ...nodeArgs` to completion. */
-  run(nodeArgs: string[], opts: RunOptions = {}): Promise<ChildResult> {
+  async run(nodeArgs: string[], opts: RunOptions = {}): Promise<ChildResult> {
     const rssFile = join(this.tmpDir, `child-${process.pid}-${this.seq++}.rss`);
     const [cmd, args, env] = this.gnuTime
       ? [this.gnuTime, ["-f", "%M", "-o", rssFile, process.execPath, ...nodeArgs], process.env]
       : [process.execPath, ["--import", fileURLToPath(new URL("./rss-hook.js", import.meta.url)), ...nodeArgs], { ...process.env, BENCH_MAXRSS_FILE: rssFile }];
-    return new Promise<ChildResult>((resolve, reject) => {
-      const t0 = now();
-      // Own process group, so a timeout can kill node as well as the GNU time wrapper around it.
-      const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-      const pid = child.pid;
-      if (pid !== undefined) running.add(pid);
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on("data", (b: Buffer) => out.push(b));
-      child.stderr.on("data", (b: Buffer) => err.push(b));
-      let timedOut = false;
-      const timer = opts.timeoutMs
-        ? setTimeout(() => {
-            timedOut = true;
-            if (pid !== undefined) process.kill(-pid, "SIGKILL");
-          }, opts.timeoutMs)
-        : null;
-      child.on("error", (e) => {
-        if (timer) clearTimeout(timer);
-        if (pid !== undefined) running.delete(pid);
-        reject(e);
-      });
-      child.on("close", (exitCode, signal) => {
-        const wallMs = now() - t0;
-        if (timer) clearTimeout(timer);
-        if (pid !== undefined) running.delete(pid);
-        try {
-          if (timedOut) throw new Error(`node ${nodeArgs.join(" ")} did not finish within ${opts.timeoutMs} ms and was killed`);
-          const peakRssBytes = parseKiB(readFileSync(rssFile, "utf8")) * 1024;
-          resolve({ wallMs, peakRssBytes, exitCode, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
-        } catch (e) {
-          reject(e);
-        } finally {
-          rmSync(rssFile, { force: true });
-        }
-      });
-    });
+    try {
+      const r = await runCommand(cmd, args, { ...opts, env });
+      return { ...r, peakRssBytes: parseKiB(readFileSync(rssFile, "utf8")) * 1024 };
+    } finally {
+      rmSync(rssFile, { force: true });
+    }
   }
+}
+
+export interface CommandResult {
+  wallMs: number;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to completion, measuring its wall time. It gets its own
+ * process group, so a timeout or an interrupted benchmark kills it and
+ * anything it started (node under a GNU time wrapper, say).
+ */
+export function runCommand(cmd: string, args: string[], opts: RunOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+  return new Promise<CommandResult>((resolve, reject) => {
+    const t0 = now();
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    let timedOut = false;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          if (pid !== undefined) process.kill(-pid, "SIGKILL");
+        }, opts.timeoutMs)
+      : null;
+    const done = () => {
+      if (timer) clearTimeout(timer);
+      if (pid !== undefined) running.delete(pid);
+    };
+    child.on("error", (e) => {
+      done();
+      reject(e);
+    });
+    child.on("close", (exitCode, signal) => {
+      const wallMs = now() - t0;
+      done();
+      if (timedOut) return reject(new Error(`${cmd} ${args.join(" ")} did not finish within ${opts.timeoutMs} ms and was killed`));
+      resolve({ wallMs, exitCode, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+    });
+  });
 }

@@ -6,6 +6,8 @@
  *   2. `inspect` wall time and peak RSS on a ~1 GB bundle (CLI child)
  *   3. `validate` throughput as a ratio to plain gunzip (in-process)
  *   4. peak RSS while `validate` rejects a zip bomb (CLI child)
+ *   5. `apply --inplace` / copy on 1M-cell .h5ad files (CLI child)
+ *   6. the viewer page with 1M cells in headless Chromium
  *
  * Pass section numbers to run only those (`node --expose-gc dist/bench/run.js 2 4`).
  * Generated files live in one temp dir, removed at the end, on failure and on
@@ -23,8 +25,10 @@ import { Report, mb } from "./report.js";
 import { now } from "./timing.js";
 import { validateSection } from "./validate.js";
 import { zipBombSection } from "./zip-bomb.js";
+import { applySection } from "./apply.js";
+import { viewerSection } from "./viewer.js";
 
-const SECTIONS: Section[] = [decodeSection, inspectSection, validateSection, zipBombSection];
+const SECTIONS: Section[] = [decodeSection, inspectSection, validateSection, zipBombSection, applySection, viewerSection];
 
 const root = mkdtempSync(join(tmpdir(), "cellucid-bench-"));
 let cleaned = false;
@@ -73,7 +77,7 @@ async function main(): Promise<void> {
     } catch (err) {
       report.crash(section.title, err);
     } finally {
-      // Free disk (up to ~1 GB per section) before the next section writes its own files.
+      // Free disk (up to ~3 GB in the apply section) before the next section writes its own files.
       killRunningChildren();
       rmSync(dir, { recursive: true, force: true });
     }

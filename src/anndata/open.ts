@@ -2,8 +2,6 @@
 import { open as openFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type AnnDataStore, AnnDataError } from "./model.js";
-import { H5adStore } from "./h5/store.js";
-import { ZarrStore } from "./zarr/store.js";
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -36,5 +34,7 @@ export interface OpenAnnDataOptions {
 export async function openAnnData(path: string, opts: OpenAnnDataOptions = {}): Promise<AnnDataStore> {
   const mode = opts.mode ?? "r";
   const format = await detectAnnDataFormat(path);
-  return format === "h5ad" ? H5adStore.open(path, mode) : ZarrStore.open(path, mode);
+  // Each store loads its own stack (the HDF5 binding; zarrita and its codecs) only when a file needs it.
+  if (format === "h5ad") return (await import("./h5/store.js")).H5adStore.open(path, mode);
+  return (await import("./zarr/store.js")).ZarrStore.open(path, mode);
 }

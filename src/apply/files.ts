@@ -31,25 +31,30 @@ export async function applySessionToFile(bundle: CellucidSessionBundle, input: s
     if (!opts.inplace && resolve(output) === resolve(input)) throw new AnnDataError("IO", `output ${output} is the input; use inplace to modify it`);
     if (!opts.inplace && !opts.force && (await stat(output).then(() => true, () => false))) throw new AnnDataError("IO", `output ${output} already exists (use force to replace it)`);
   }
-  // Plan on a read-only handle: a failing apply (conflict, mismatch, corrupt
-  // chunk) fails before anything is copied or written.
-  const plan = await withStore(input, "r", (s) => planApply(bundle, s, opts));
-  if (opts.dryRun) return plan.summary;
-  if (opts.inplace) {
-    await withStore(input, "r+", (s) => plan.commit(s));
+  if (opts.dryRun || opts.inplace) {
+    // Plan on a read-only handle: a failing apply (conflict, mismatch, corrupt chunk) writes nothing.
+    const plan = await withStore(input, "r", (s) => planApply(bundle, s, opts));
+    if (opts.inplace && !opts.dryRun) await withStore(input, "r+", (s) => plan.commit(s));
     return plan.summary;
   }
   const dest = output!;
   const tmp = tempPathFor(dest);
-  try {
+  // The copy (kernel work) runs while the bundle is decoded and planned
+  // (JavaScript work) on a read-only handle of the source. A failing plan
+  // waits for the copy and removes it: the output never appears.
+  const copying = format === "zarr"
+    ? cp(input, tmp, { recursive: true, errorOnExist: true, force: false })
     // EXCL: the temp path is new; without it libuv truncates the target, and ext4 then flushes it on close.
-    if (format === "zarr") await cp(input, tmp, { recursive: true, errorOnExist: true, force: false });
-    else await copyFile(input, tmp, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+    : copyFile(input, tmp, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+  try {
+    const planning = withStore(input, "r", (s) => planApply(bundle, s, opts));
+    const [plan] = await Promise.all([planning, copying]);
     await withStore(tmp, "r+", (s) => plan.commit(s));
     if (opts.force) await rm(dest, { recursive: true, force: true });
     await rename(tmp, dest);
     return plan.summary;
   } catch (err) {
+    await copying.catch(() => undefined);
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
