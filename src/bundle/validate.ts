@@ -84,7 +84,10 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     const role = chunkRole(id);
     return !decoded.has(id) && role !== "highlights-meta" && role !== "field-overlays";
   };
+  // Chunks that need their payload read, in file order, and which of them may be read ahead.
+  const order = frames.map((_, k) => k).filter(needsPayload);
   const payloads = new Prefetcher((k) => bundle.readChunkPayload(frames[k]!.meta.id));
+  let nextAhead = 0;
   for (const [k, frame] of frames.entries()) {
     if (opts.signal?.aborted) throw new CellucidSessionError("ABORTED", "validation was aborted", { source });
     const id = frame.meta.id;
@@ -97,10 +100,10 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
         if (errors.some((e) => e.chunkId === id)) check.ok = false;
       } else {
         const payloadPromise = payloads.take(k);
-        // Read and inflate the next chunk while this one is checked, unless it is big.
-        let next = k + 1;
-        while (next < frames.length && !needsPayload(next)) next++;
-        if (next < frames.length && (frames[next]!.meta.uncompressedBytes ?? Infinity) <= PREFETCH_MAX_BYTES) payloads.start(next);
+        // Read and inflate the next chunks (on the thread pool) while this one is checked, unless they are big.
+        while (nextAhead < order.length && order[nextAhead]! <= k) nextAhead++;
+        while (nextAhead < order.length && payloads.pending < PREFETCH_DEPTH && (frames[order[nextAhead]!]!.meta.uncompressedBytes ?? Infinity) <= PREFETCH_MAX_BYTES)
+          payloads.start(order[nextAhead++]!);
         const payload = await payloadPromise;
         check.payloadBytes = payload.length;
         const declared = frame.meta.uncompressedBytes;
@@ -155,24 +158,30 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
   }
 }
 
-/** Over this size a chunk is not read ahead, so at most one big payload is in memory. */
+/** Over this size a chunk is not read ahead, so few big payloads are in memory at once. */
 const PREFETCH_MAX_BYTES = 64 * 1024 * 1024;
+/** Chunks read ahead at most: enough to keep a second core inflating while this one checks. */
+const PREFETCH_DEPTH = 2;
 
-/** At most one read started ahead of its turn. */
+/** Reads started ahead of their turn, taken in turn. */
 class Prefetcher {
-  private ahead: { k: number; promise: Promise<Uint8Array> } | null = null;
+  private readonly ahead = new Map<number, Promise<Uint8Array>>();
   constructor(private readonly read: (k: number) => Promise<Uint8Array>) {}
+
+  get pending(): number {
+    return this.ahead.size;
+  }
 
   start(k: number): void {
     const promise = this.read(k);
     // Its failure is reported when its turn comes, not as an unhandled rejection now.
     promise.catch(() => undefined);
-    this.ahead = { k, promise };
+    this.ahead.set(k, promise);
   }
 
   take(k: number): Promise<Uint8Array> {
-    const ahead = this.ahead;
-    this.ahead = null;
-    return ahead?.k === k ? ahead.promise : this.read(k);
+    const promise = this.ahead.get(k);
+    this.ahead.delete(k);
+    return promise ?? this.read(k);
   }
 }
