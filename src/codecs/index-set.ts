@@ -117,19 +117,24 @@ function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array |
       i++;
     }
     if (i === count) break;
-    const b1 = bytes[pos + 1];
-    if (b1 !== undefined && b1 < 0x80) {
-      // Two-byte gaps (128..16383) are common enough to stay inline.
-      value += (bytes[pos]! & 0x7f) | (b1 << 7);
+    // Two-byte gaps (128..16383) are common (sparse selections): their own loop.
+    while (i < count) {
+      const b0 = bytes[pos]!;
+      const b1 = bytes[pos + 1];
+      if (b0 < 0x80 || b1 === undefined || b1 >= 0x80) break;
+      value += (b0 & 0x7f) | (b1 << 7);
       pos += 2;
-    } else {
+      if (out) out[i] = value;
+      i++;
+    }
+    if (i < count && bytes[pos]! >= 0x80 && !(bytes[pos + 1]! < 0x80)) {
       value += readLongGap(c, pos, i);
       pos = c.pos;
+      if (out) out[i] = value;
+      i++;
     }
-    if (count - i - 1 > end - pos)
-      throw formatError("VARINT_TRUNCATED", `truncated index set: ${count - i - 1} indices left but only ${end - pos} bytes follow`);
-    if (out) out[i] = value;
-    i++;
+    if (count - i > end - pos)
+      throw formatError("VARINT_TRUNCATED", `truncated index set: ${count - i} indices left but only ${end - pos} bytes follow`);
   }
   if (value >= bound) {
     const [bad, entry] = firstAtLeast(bytes, first, bound);
