@@ -189,6 +189,34 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
     }
   });
 
+  test("Load State also brings back the view it was saved in: embedding, axes, turn, colour, zoom", async () => {
+    await page.selectOption("#embedding-select", "X_pca");
+    await page.waitForFunction(() => window.cellucidViewer!.embedding.key === "X_pca");
+    await page.selectOption("#axis-y", "2");
+    await page.locator("#rotate-yaw").evaluate((el: HTMLInputElement) => { el.value = "30"; el.dispatchEvent(new Event("input")); });
+    await page.waitForFunction(() => window.cellucidViewer!.embedding.projection.yaw === 30);
+    const labelField = await page.evaluate(() => window.cellucidViewer!.fields[0]!.id);
+    await page.selectOption("#color-select", `field:${labelField}`);
+    const box = (await page.locator("#points").boundingBox())!;
+    await page.mouse.move(box.x + box.width / 3, box.y + box.height / 3);
+    await page.mouse.wheel(0, -400);
+    await page.waitForFunction(() => window.cellucidViewer!.view.colorBy !== null && window.cellucidViewer!.view.colorBy.startsWith("field:"));
+    const view = await page.evaluate(() => window.cellucidViewer!.view);
+    assert.deepEqual([view.embedding, view.axes, view.rotation], ["X_pca", [0, 2], { yaw: 30, pitch: 0 }]);
+    const bytes = await page.evaluate(async () => Array.from(await window.cellucidViewer!.bundleBytes()));
+
+    const fresh = await openViewerPage(browser, viewer.url, pageErrors);
+    try {
+      assert.equal(await fresh.evaluate(() => window.cellucidViewer!.view.embedding), "X_umap");
+      await fresh.setInputFiles("#load-state", { name: "view.cellucid-session", mimeType: "application/octet-stream", buffer: Buffer.from(bytes) });
+      await fresh.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("Loaded"));
+      assert.deepEqual(await fresh.evaluate(() => window.cellucidViewer!.view), view);
+      assert.equal(await fresh.locator("#color-select").inputValue(), view.colorBy);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test("Load State refuses a bundle made for another dataset", async () => {
     const writer = createSessionWriter({ datasetFingerprint: { sourceType: "local-user", datasetId: "pbmc-demo", cellCount: 999, varCount: varNames.length } });
     writer.addHighlightPage({ id: "p", name: "other", groups: [{ id: "g", cells: [1, 2, 3] }] });

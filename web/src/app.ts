@@ -184,6 +184,22 @@ export class App implements ControlsHost {
     return this.selectionJob;
   }
 
+  /** Back to the view a saved session was made in, as far as this dataset still has it. */
+  async applySnapshot(v: ViewSnapshot): Promise<void> {
+    const embedding = this.config.dataset.embeddings.find((e) => e.key === v.embedding && e.dims >= 2);
+    if (!embedding) return;
+    if (this.embeddingKey !== embedding.key) await this.setEmbedding(embedding.key);
+    if (v.axes[0] < this.dims && v.axes[1] < this.dims) this.setAxes(v.axes[0], v.axes[1]);
+    this.setRotation(v.rotation.yaw, v.rotation.pitch);
+    const colors = [...this.config.dataset.obsCategoricals.map((c) => `obs:${c.key}`), ...this.state.fields.map((f) => `field:${f.id}`)];
+    if (v.colorBy !== null && colors.includes(v.colorBy)) await this.setColorBy(v.colorBy);
+    this.view.cx = v.camera.cx;
+    this.view.cy = v.camera.cy;
+    this.view.scale = v.camera.scale;
+    this.controls?.renderEmbedding();
+    this.requestDraw();
+  }
+
   snapshot(): ViewSnapshot {
     return { embedding: this.embeddingKey, axes: [...this.axes], rotation: { ...this.rotation }, colorBy: this.colorBy || null, camera: { cx: this.view.cx, cy: this.view.cy, scale: this.view.scale } };
   }

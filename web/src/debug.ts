@@ -4,6 +4,7 @@
  */
 import type { App } from "./app.js";
 import type { Projection } from "./projection.js";
+import type { ViewSnapshot } from "./session-io.js";
 
 export interface DebugHook {
   ready: boolean;
@@ -15,6 +16,8 @@ export interface DebugHook {
   readonly pages: { id: string; name: string; active: boolean; groups: { id: string; label: string; type: string; count: number; cells: Uint32Array }[] }[];
   readonly fields: { id: string; key: string; categories: string[]; codes: Uint8Array | Uint16Array }[];
   readonly selection: Uint32Array | null;
+  /** What Save State records of the view (embedding, axes, rotation, colour, camera). */
+  readonly view: ViewSnapshot;
   readonly lastFrameMs: number;
   readonly firstDrawMs: number | null;
   readonly lastSelectionMs: number | null;
@@ -43,6 +46,9 @@ export function installDebugHook(app: App, bundle: () => Promise<Blob>): DebugHo
     screenToData(px, py) {
       const r = origin();
       return app.view.toData(px - r.left - window.scrollX, py - r.top - window.scrollY);
+    },
+    get view() {
+      return app.snapshot();
     },
     get embedding() {
       return { key: app.embeddingKey, dims: app.dims, axes: app.axes, projection: app.projection(), xs: app.xs, ys: app.ys, data: app.embeddingData };

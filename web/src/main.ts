@@ -48,6 +48,7 @@ async function boot(): Promise<void> {
   const restore = async (source: Blob | Uint8Array, name: string): Promise<void> => {
     try {
       const r = await restoreBundle(source, state, config, name);
+      if (r.view) await app.applySnapshot(r.view);
       setStatus(`Loaded ${name}: ${r.pages} pages, ${r.groups} groups, ${r.fields} label fields${r.warnings.length ? `\n${r.warnings.join("\n")}` : ""}`, r.warnings.length ? "error" : "ok");
     } catch (err) {
       reportError(err instanceof FingerprintMismatchError ? `Cannot load ${name}: ${err.message}` : `Cannot load ${name}: ${messageOf(err)}`);

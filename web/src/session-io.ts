@@ -7,7 +7,7 @@ import { CellucidSessionBundle, SessionWriter, chunkRole, mismatchReasons, userD
 import type { ViewerConfig } from "./api.js";
 import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, newId } from "./state.js";
 
-/** View settings stored in `core/state`: not applied by anything, kept for the person's next visit. */
+/** View settings stored in `core/state`: restored by this page on Load; nothing else applies them. */
 export interface ViewSnapshot {
   embedding: string | null;
   axes: [number, number];
@@ -55,6 +55,8 @@ export class FingerprintMismatchError extends Error {
 }
 
 export interface RestoreResult {
+  /** The view settings this page saved, when the bundle has them (another viewer's `core/state` is left alone). */
+  view: ViewSnapshot | null;
   pages: number;
   groups: number;
   fields: number;
@@ -110,5 +112,24 @@ export async function restoreBundle(source: Blob | Uint8Array, state: ViewerStat
     if (role === "unknown" || (role === "viewer-state" && id !== "core/state")) carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
   }
   state.replace(pages, meta?.activePageId ?? null, fields, carried);
-  return { pages: pages.length, groups: pages.reduce((n, p) => n + p.groups.length, 0), fields: fields.length, warnings };
+  const view = bundle.hasChunk("core/state") ? parseViewSnapshot(await bundle.decodeChunk("core/state").catch(() => null)) : null;
+  return { view, pages: pages.length, groups: pages.reduce((n, p) => n + p.groups.length, 0), fields: fields.length, warnings };
+}
+
+/** Our own `core/state`, checked field by field: a hand-edited or foreign one yields null, never a broken view. */
+function parseViewSnapshot(v: unknown): ViewSnapshot | null {
+  if (!v || typeof v !== "object") return null;
+  const o = v as Record<string, unknown>;
+  const num = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+  const axes = o["axes"], rotation = o["rotation"] as Record<string, unknown> | undefined, camera = o["camera"] as Record<string, unknown> | undefined;
+  if (o["viewer"] !== "cellucid-session" || (o["embedding"] !== null && typeof o["embedding"] !== "string")) return null;
+  if (!Array.isArray(axes) || axes.length !== 2 || !axes.every((a) => Number.isInteger(a) && a >= 0)) return null;
+  if (!camera || !num(camera["cx"]) || !num(camera["cy"]) || !num(camera["scale"]) || camera["scale"] <= 0) return null;
+  return {
+    embedding: o["embedding"] as string | null,
+    axes: [axes[0] as number, axes[1] as number],
+    rotation: rotation && num(rotation["yaw"]) && num(rotation["pitch"]) ? { yaw: rotation["yaw"], pitch: rotation["pitch"] } : { yaw: 0, pitch: 0 },
+    colorBy: typeof o["colorBy"] === "string" ? o["colorBy"] : null,
+    camera: { cx: camera["cx"], cy: camera["cy"], scale: camera["scale"] },
+  };
 }
