@@ -104,7 +104,7 @@ function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array |
   let zeros = 0;
   let i = 0;
   // Invariant: entries left ≤ bytes left (checked by readCount, re-checked
-  // after every multi-byte gap), so the one-byte loop needs no bounds check.
+  // after the multi-byte gaps), so the one-byte loop needs no bounds check.
   // Indices only grow, so the range is checked once at the end.
   while (i < count) {
     while (i < count) {
@@ -127,6 +127,7 @@ function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array |
       if (out) out[i] = value;
       i++;
     }
+    // Stopped on a gap of three or more bytes, or one cut off by the end: the general reader.
     if (i < count && bytes[pos]! >= 0x80 && !(bytes[pos + 1]! < 0x80)) {
       value += readLongGap(c, pos, i);
       pos = c.pos;
