@@ -96,6 +96,8 @@ test("config describes the dataset; obsm and obs serve Float32 / Int32 arrays eq
       assert.deepEqual(cfg.dataset.obsCategoricals[2].categories, ["False", "True"]);
       assert.equal(cfg.dataset.hasSession, false);
 
+      for (const { key, dims } of cfg.dataset.embeddings) assert.deepEqual(store.obsmShape!(key), [2638, dims]);
+      assert.equal(store.obsmShape!("no_such_entry"), null);
       for (const { key, dims } of cfg.dataset.embeddings) {
         const r = await request(v.url, `/_cellucid/obsm/${key}`);
         assert.equal(r.status, 200);

@@ -344,6 +344,8 @@ async function assertFullContents(path: string): Promise<void> {
     // Dense obsm entries (embeddings), row-major whatever the storage order; data frames and other groups are not listed.
     assert.deepEqual(s.obsmKeys(), path.endsWith("full.zarr") ? ["X_f", "X_pca", "X_umap"] : ["X_pca", "X_umap"]);
     assert.deepEqual(await s.readObsm("X_umap"), { shape: [N_OBS, 2], data: Float64Array.from({ length: N_OBS * 2 }, (_, i) => i) });
+    assert.deepEqual(s.obsmShape("X_umap"), [N_OBS, 2]);
+    assert.equal(s.obsmShape("no_such_entry"), null);
     assert.deepEqual(await s.readObsm("X_pca"), { shape: [N_OBS, 4], data: Float64Array.from({ length: N_OBS * 4 }, (_, i) => i) });
     if (path.endsWith("full.zarr")) assert.deepEqual(await s.readObsm("X_f"), { shape: [N_OBS, 3], data: Float32Array.from({ length: N_OBS * 3 }, (_, i) => i) });
     await expectAnnDataError(s.readObsm("meta"), "NO_SUCH_COLUMN", "meta");

@@ -80,6 +80,8 @@ export interface AnnDataStore {
   obsmKeys?(): string[];
   /** A dense obsm entry, row-major: shape [nObs, dims]. */
   readObsm?(key: string): Promise<DenseMatrix>;
+  /** A dense obsm entry's [rows, dims] from its metadata, without reading it; null when there is no such entry. */
+  obsmShape?(key: string): [number, number] | null;
 }
 
 export interface DenseMatrix {

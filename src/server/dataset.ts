@@ -80,7 +80,7 @@ export class DatasetEndpoints {
     private readonly datasetId: string,
   ) {}
 
-  /** Computed on first use (reading every obs column and embedding once), then kept. */
+  /** Computed on first use (reading every obs column once, and embedding shapes), then kept. */
   describe(): Promise<DatasetInfo> {
     if (!this.info) {
       this.info = this.compute();
@@ -93,8 +93,9 @@ export class DatasetEndpoints {
     const s = this.store;
     const embeddings: DatasetInfo["embeddings"] = [];
     for (const key of s.obsmKeys?.() ?? []) {
-      const m = await s.readObsm!(key).catch(() => null); // an unreadable entry is just not offered
-      if (m && m.shape[0] === s.nObs && m.shape[1] >= 2) embeddings.push({ key, dims: m.shape[1] });
+      // Stores that know shapes from metadata spare reading every embedding here; an unreadable entry is just not offered.
+      const shape = s.obsmShape ? s.obsmShape(key) : ((await s.readObsm!(key).catch(() => null))?.shape ?? null);
+      if (shape && shape[0] === s.nObs && shape[1] >= 2) embeddings.push({ key, dims: shape[1] });
     }
     const obsCategoricals: DatasetInfo["obsCategoricals"] = [];
     for (const key of s.columnNames("obs")) {

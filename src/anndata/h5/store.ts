@@ -276,11 +276,14 @@ export class H5adStore implements AnnDataStore {
 
   obsmKeys(): string[] {
     if (this.file.kind("/obsm") !== "group") return [];
-    return this.file.list("/obsm").filter((k) => {
-      if (this.file.kind(`/obsm/${k}`) !== "dataset") return false;
-      const info = this.file.datasetInfo(`/obsm/${k}`);
-      return info.shape.length === 2 && info.dtype !== "string" && info.dtype !== "bool";
-    });
+    return this.file.list("/obsm").filter((k) => this.obsmShape(k) !== null);
+  }
+
+  obsmShape(key: string): [number, number] | null {
+    const path = `/obsm/${key}`;
+    if (key.includes("/") || this.file.kind("/obsm") !== "group" || this.file.kind(path) !== "dataset") return null;
+    const info = this.file.datasetInfo(path);
+    return info.shape.length === 2 && info.dtype !== "string" && info.dtype !== "bool" ? [info.shape[0]!, info.shape[1]!] : null;
   }
 
   async readObsm(key: string): Promise<DenseMatrix> {

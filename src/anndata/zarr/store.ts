@@ -133,21 +133,23 @@ export class ZarrStore implements AnnDataStore {
       if (isNotFound(err)) return [];
       throw new AnnDataError("IO", `${this.name}: cannot list obsm (${(err as Error).message})`);
     }
-    return names
-      .filter((k) => {
-        if (isTempName(k) || !isStorableName(k)) return false;
-        let meta: Json;
-        try {
-          meta = parsePythonJson(readFileSync(this.files.path(keyJoin("obsm", k, ".zarray")), "utf8"));
-        } catch {
-          return false; // a group (sparse matrix, data frame) or no node at all
-        }
-        if (!isJsonObject(meta)) return false;
-        const shape = meta["shape"];
-        const dtype = meta["dtype"];
-        return Array.isArray(shape) && shape.length === 2 && typeof dtype === "string" && /^[<>|][iuf]\d+$/.test(dtype);
-      })
-      .sort();
+    return names.filter((k) => this.obsmShape(k) !== null).sort();
+  }
+
+  obsmShape(key: string): [number, number] | null {
+    this.assertOpen();
+    if (isTempName(key) || !isStorableName(key)) return null;
+    let meta: Json;
+    try {
+      meta = parsePythonJson(readFileSync(this.files.path(keyJoin("obsm", key, ".zarray")), "utf8"));
+    } catch {
+      return null; // a group (sparse matrix, data frame) or no node at all
+    }
+    if (!isJsonObject(meta)) return null;
+    const shape = meta["shape"];
+    const dtype = meta["dtype"];
+    const dense = Array.isArray(shape) && shape.length === 2 && shape.every((n) => typeof n === "number") && typeof dtype === "string" && /^[<>|][iuf]\d+$/.test(dtype);
+    return dense ? [shape[0] as number, shape[1] as number] : null;
   }
 
   async readObsm(key: string): Promise<DenseMatrix> {
