@@ -39,6 +39,9 @@ for (const compression of ["none", "gzip"]) {
         assert.deepEqual(s.columnNames("obs"), ["cat", "ordcat", "flag", "i32", "f64", "u8", "names", "nint", "nbool"]);
         assert.deepEqual(await s.readIndex("obs"), ["c0", "c1", "c2", "c3", "c4", "c5"]);
         assert.deepEqual(s.columnNames("var"), []);
+        // Kinds from metadata alone agree with what reading the columns gives.
+        for (const c of s.columnNames("obs")) assert.equal(await s.columnKind!("obs", c), (await s.readColumn("obs", c)).kind, c);
+        assert.equal(await s.columnKind!("obs", "no_such_column"), null);
         const cat = await s.readColumn("obs", "cat");
         assert.ok(cat.kind === "categorical");
         assert.deepEqual([...cat.codes], [0, 1, -1, 0, 2, 1]);

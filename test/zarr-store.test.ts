@@ -299,6 +299,10 @@ async function assertFullContents(path: string): Promise<void> {
     assert.deepEqual(s.columnNames("var"), ["gene_symbol", "highly_variable"]);
     assert.deepEqual(await s.readIndex("obs"), ["cell0", "cell1", "cell2", "cell3", "cell4", "cell5"]);
     assert.deepEqual(await s.readIndex("var"), ["g0", "g1", "g2"]);
+    // Kinds from metadata alone agree with what reading the columns gives.
+    for (const axis of ["obs", "var"] as const)
+      for (const c of s.columnNames(axis)) assert.equal(await s.columnKind(axis, c), (await s.readColumn(axis, c)).kind, `${axis}/${c}`);
+    assert.equal(await s.columnKind("obs", "no_such_column"), null);
 
     const f32 = await s.readColumn("obs", "f32");
     assert.equal(f32.kind, "numeric");

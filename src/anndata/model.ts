@@ -66,6 +66,12 @@ export interface AnnDataStore {
   readIndex(axis: Axis): Promise<string[]>;
   readColumn(axis: Axis, name: string): Promise<Column>;
   /**
+   * A column's kind from its metadata alone (never its values); null when
+   * there is no such column or its encoding is not a column one. For callers
+   * that only need to pick columns, such as the viewer's colour list.
+   */
+  columnKind?(axis: Axis, name: string): Promise<Column["kind"] | null>;
+  /**
    * Adds a column at the end of `column-order`, or replaces an existing one in
    * place (keeping its position). Its length must be nObs / nVars.
    */

@@ -80,7 +80,7 @@ export class DatasetEndpoints {
     private readonly datasetId: string,
   ) {}
 
-  /** Computed on first use (reading every obs column once, and embedding shapes), then kept. */
+  /** Computed on first use (reading the obs columns that can colour cells, and embedding shapes), then kept. */
   describe(): Promise<DatasetInfo> {
     if (!this.info) {
       this.info = this.compute();
@@ -99,6 +99,9 @@ export class DatasetEndpoints {
     }
     const obsCategoricals: DatasetInfo["obsCategoricals"] = [];
     for (const key of s.columnNames("obs")) {
+      // Only columns that can colour cells are read (a store that knows kinds from metadata skips the rest).
+      const kind = s.columnKind ? await s.columnKind("obs", key).catch(() => null) : "categorical";
+      if (kind !== "categorical" && kind !== "bool" && kind !== "nullable-boolean") continue;
       const col = await s.readColumn("obs", key).catch(() => null);
       const view = col && categoricalView(col);
       if (view) obsCategoricals.push({ key, categories: view.categories });

@@ -103,6 +103,18 @@ export class H5adStore implements AnnDataStore {
     return this.readColumnAt(path, kind);
   }
 
+  async columnKind(axis: Axis, name: string): Promise<Column["kind"] | null> {
+    const path = `/${axis}/${name}`;
+    const kind = name.includes("/") ? undefined : this.file.kind(path);
+    if (!kind) return null;
+    if (kind === "dataset") {
+      const dtype = this.file.datasetInfo(path).dtype;
+      return dtype === "string" ? "string" : dtype === "bool" ? "bool" : "numeric";
+    }
+    const et = attrString(this.file.readAttrs(path)[ENC]);
+    return et === "categorical" || et === "nullable-integer" || et === "nullable-boolean" ? et : null;
+  }
+
   private readColumnAt(path: string, kind: "group" | "dataset"): Column {
     const attrs = this.file.readAttrs(path);
     const et = attrString(attrs[ENC]);

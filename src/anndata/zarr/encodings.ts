@@ -47,6 +47,20 @@ async function attrsOf(files: ZarrFiles, key: string): Promise<JsonObject> {
 
 // ---------------------------------------------------------------- columns
 
+/** What readColumnAt would return for `key`, from `.zattrs` / `.zarray` only; null for a non-column node. */
+export async function columnKindAt(files: ZarrFiles, key: string, what: string): Promise<Column["kind"] | null> {
+  const kind = await files.nodeKind(key);
+  if (!kind) return null;
+  const type = encodingOf(await attrsOf(files, key), what);
+  if (kind === "group") return type === "categorical" || type === "nullable-integer" || type === "nullable-boolean" ? type : null;
+  if (type !== undefined && type !== "array" && type !== "string-array") return null;
+  const dtype = (await files.readJsonObject(keyJoin(key, ".zarray")))?.["dtype"];
+  if (typeof dtype !== "string") return null;
+  if (dtype === "|b1") return "bool";
+  if (/^[<>|][iuf]\d+$/.test(dtype)) return "numeric";
+  return dtype === "|O" || /^[<>|][US]\d+$/.test(dtype) ? "string" : null;
+}
+
 /** Reads the column stored at `key`, which must exist (the caller checks). */
 export async function readColumnAt(files: ZarrFiles, key: string, what: string): Promise<Column> {
   const kind = await files.nodeKind(key);

@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type UnsValue, AnnDataError, checkLength } from "../model.js";
-import { checkColumn, dictAttrs, encodingOf, readColumnAt, readUnsAt, writeColumnAt, writeGroup, writeUnsAt } from "./encodings.js";
+import { checkColumn, columnKindAt, dictAttrs, encodingOf, readColumnAt, readUnsAt, writeColumnAt, writeGroup, writeUnsAt } from "./encodings.js";
 import { readArray } from "./arrays.js";
 import { type Json, type JsonObject, ZarrFiles, checkElementName, isJsonObject, isNotFound, isTempName, keyJoin, parsePythonJson, tempName } from "./files.js";
 
@@ -72,6 +72,11 @@ export class ZarrStore implements AnnDataStore {
     const key = keyJoin(axis, name);
     if (!isStorableName(name) || !(await this.files.nodeKind(key))) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no column ${axis}/${name}`);
     return readColumnAt(this.files, key, this.what(axis, name));
+  }
+
+  async columnKind(axis: Axis, name: string): Promise<Column["kind"] | null> {
+    this.assertOpen();
+    return isStorableName(name) ? columnKindAt(this.files, keyJoin(axis, name), this.what(axis, name)) : null;
   }
 
   async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
