@@ -189,8 +189,10 @@ export class App implements ControlsHost {
     const embedding = this.config.dataset.embeddings.find((e) => e.key === v.embedding && e.dims >= 2);
     if (!embedding) return;
     if (this.embeddingKey !== embedding.key) await this.setEmbedding(embedding.key);
-    if (v.axes[0] < this.dims && v.axes[1] < this.dims) this.setAxes(v.axes[0], v.axes[1]);
-    this.setRotation(v.rotation.yaw, v.rotation.pitch);
+    // Axes and turn together, then one projection (not one per setting).
+    if (v.axes[0] < this.dims && v.axes[1] < this.dims) this.axes = [v.axes[0], v.axes[1]];
+    this.rotation = this.dims >= 3 ? { ...v.rotation } : { yaw: 0, pitch: 0 };
+    this.reproject();
     const colors = [...this.config.dataset.obsCategoricals.map((c) => `obs:${c.key}`), ...this.state.fields.map((f) => `field:${f.id}`)];
     if (v.colorBy !== null && colors.includes(v.colorBy)) await this.setColorBy(v.colorBy);
     this.view.cx = v.camera.cx;
