@@ -95,9 +95,17 @@ export interface DenseMatrix {
   data: Float32Array | Float64Array;
 }
 
+export type AnnDataErrorCode =
+  | "NOT_ANNDATA" | "UNSUPPORTED_ENCODING" | "NO_SUCH_COLUMN" | "BAD_LENGTH"
+  /** Input/output problems the user fixes outside the data (exit 2 in the CLI). */
+  | "READ_ONLY" | "IO" | "LOCKED" | "NO_SPACE" | "PERMISSION_DENIED" | "INTERRUPTED";
+
+/** The CLI exits 2 (I/O) for these codes, 1 (invalid input) for the rest. */
+export const ANNDATA_IO_CODES: ReadonlySet<AnnDataErrorCode> = new Set(["READ_ONLY", "IO", "LOCKED", "NO_SPACE", "PERMISSION_DENIED", "INTERRUPTED"]);
+
 export class AnnDataError extends Error {
-  constructor(readonly code: "NOT_ANNDATA" | "UNSUPPORTED_ENCODING" | "NO_SUCH_COLUMN" | "BAD_LENGTH" | "READ_ONLY" | "IO", message: string) {
-    super(message);
+  constructor(readonly code: AnnDataErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = "AnnDataError";
   }
 }

@@ -5,7 +5,7 @@
  */
 import { CellucidSessionError } from "../format/errors.js";
 import { UsageError } from "./args.js";
-import { AnnDataError } from "../anndata/model.js";
+import { ANNDATA_IO_CODES, AnnDataError } from "../anndata/model.js";
 import type { Io } from "./output.js";
 
 type Command = (argv: string[], io: Io) => Promise<number>;
@@ -64,7 +64,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     }
     if (err instanceof AnnDataError) {
       io.err.write(`cellucid-session ${name}: error [${err.code}]: ${err.message}\n`);
-      return err.code === "IO" || err.code === "READ_ONLY" ? 2 : 1;
+      return ANNDATA_IO_CODES.has(err.code) ? 2 : 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (e && typeof e.code === "string" && (e.syscall || e.code.startsWith("E"))) {
