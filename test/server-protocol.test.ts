@@ -4,78 +4,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { openAnnData, startViewer, ViewerError, type Viewer } from "../src/node/index.js";
 import { EXAMPLE, ROOT, withTempDir } from "./helpers.js";
+import { connectPage, json, request } from "./server-client.js";
 
 const DATA = join(ROOT, "examples", "pbmc-demo.h5ad");
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/**
- * http.request rather than fetch: fetch may not set Host, nor send an
- * unnormalised path. Sends the viewer's token unless `token` says otherwise
- * (null: none).
- */
-function request(v: Viewer, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array; token?: string | null } = {}): Promise<Reply> {
-  const u = new URL(v.url);
-  // Host "" means: send no Host header at all.
-  const noHost = opts.headers?.["Host"] === "";
-  const token = opts.token === undefined ? v.token : opts.token;
-  const headers: Record<string, string> = { ...(token !== null && { Authorization: `Bearer ${token}` }), ...opts.headers };
-  if (noHost) delete headers["Host"];
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path, method: opts.method ?? "GET", headers, setHost: !noHost }, (res) => {
-      const parts: Buffer[] = [];
-      res.on("data", (d: Buffer) => parts.push(d));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
-    });
-    req.on("error", reject);
-    req.end(opts.body);
-  });
-}
-
-const json = (r: Reply) => JSON.parse(r.body.toString("utf8"));
-
-/** The page's side of /_cellucid/messages: collects `data:` messages. */
-async function connectPage(v: Viewer) {
-  const messages: Record<string, unknown>[] = [];
-  let wake: (() => void) | null = null;
-  const { req, res } = await new Promise<{ req: http.ClientRequest; res: http.IncomingMessage }>((resolve, reject) => {
-    const req = http.get(new URL(`/_cellucid/messages?viewerId=${v.viewerId}`, v.url), { headers: { Authorization: `Bearer ${v.token}` } }, (res) => resolve({ req, res }));
-    req.on("error", reject);
-  });
-  let buf = "";
-  res.setEncoding("utf8");
-  res.on("error", () => undefined);
-  res.on("data", (d: string) => {
-    buf += d;
-    for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
-      for (const line of buf.slice(0, i).split("\n")) if (line.startsWith("data: ")) messages.push(JSON.parse(line.slice(6)));
-      buf = buf.slice(i + 2);
-    }
-    wake?.();
-  });
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    async next(timeoutMs = 5000): Promise<Record<string, unknown>> {
-      const until = Date.now() + timeoutMs;
-      while (!messages.length) {
-        if (Date.now() > until) throw new Error("no SSE message");
-        await new Promise<void>((r) => ((wake = r), setTimeout(r, 50)));
-      }
-      return messages.shift()!;
-    },
-    close: () => req.destroy(),
-  };
-}
 
 async function withViewer(opts: Parameters<typeof startViewer>[1], fn: (v: Viewer) => Promise<void>): Promise<void> {
   const v = await startViewer(DATA, opts);

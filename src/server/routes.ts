@@ -61,7 +61,7 @@ export interface ViewerState {
 }
 
 type Handler = (v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string, query: URLSearchParams) => Promise<void> | void;
-interface Route {
+export interface Route {
   path: string;
   /** Matches `path` + anything (the rest is passed to the handler). */
   prefix?: boolean;
@@ -75,7 +75,7 @@ interface Route {
 
 const GET = ["GET", "HEAD"];
 
-const ROUTES: Route[] = [
+export const ROUTES: readonly Route[] = [
   { path: "/", methods: GET, open: true, handler: (v, req, res) => serveIndex(req, res, v.webDir) },
   { path: "/index.html", methods: GET, open: true, handler: (v, req, res) => serveIndex(req, res, v.webDir) },
   { path: "/assets/", prefix: true, methods: GET, open: true, handler: (v, req, res, rest) => serveAsset(req, res, v.webDir, decodeOr404(rest)) },
