@@ -47,7 +47,6 @@ export type HttpErrorCode =
   /** Over the message-stream limit of one client (429) or of the server (503). */
   | "TOO_MANY_STREAMS"
   | "VIEWER_CLOSED"
-  | "PAGE_NOT_BUILT"
   /** The dataset could not be read (details in the server log). */
   | "DATA_READ_ERROR"
   | "INTERNAL";

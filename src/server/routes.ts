@@ -124,9 +124,13 @@ export async function handleRequest(v: ViewerState, req: IncomingMessage, res: S
 /** Deliberate errors are answered as they are; anything else is logged in full and answered generically. */
 function sendThrown(v: ViewerState, res: ServerResponse, err: unknown): void {
   if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message, err.headers);
-  v.log(`${err instanceof AnnDataError ? `dataset error [${err.code}]` : "internal error"}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  if (err instanceof AnnDataError) sendError(res, 500, "DATA_READ_ERROR", "Could not read the dataset");
-  else sendError(res, 500, "INTERNAL", "Internal server error");
+  if (err instanceof AnnDataError) {
+    v.log(`dataset error [${err.code}]: ${err.message}`);
+    return sendError(res, 500, "DATA_READ_ERROR", "Could not read the dataset");
+  }
+  // Not one of ours: the stack is what finds the bug.
+  v.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  sendError(res, 500, "INTERNAL", "Internal server error");
 }
 
 /**
