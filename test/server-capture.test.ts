@@ -13,6 +13,10 @@ import { EXAMPLE, ROOT, rawBundle, withTempDir } from "./helpers.js";
 
 const DATA = join(ROOT, "examples", "pbmc-demo.h5ad");
 const MiB = 1024 * 1024;
+/** These tests fix the viewer's access token (startViewer's `token` option) and send it on every request. */
+const TOKEN = "capture-test-token-0123456789";
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
+const origin = (v: Viewer) => new URL(v.url).origin;
 
 interface Reply {
   status: number;
@@ -27,7 +31,7 @@ interface Reply {
  */
 function streamPost(url: string, head: Uint8Array, total: number, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { "Content-Type": "application/octet-stream", ...headers } }, (res) => {
+    const req = http.request(url, { method: "POST", headers: { "Content-Type": "application/octet-stream", ...AUTH, ...headers } }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => (body += d));
@@ -50,13 +54,13 @@ function streamPost(url: string, head: Uint8Array, total: number, headers: Recor
 }
 
 function post(url: string, body: Uint8Array | string): Promise<Reply> {
-  return fetch(url, { method: "POST", body: typeof body === "string" ? body : Buffer.from(body), headers: { "Content-Type": "application/octet-stream" } }).then(async (r) => ({ status: r.status, body: await r.text() }));
+  return fetch(url, { method: "POST", body: typeof body === "string" ? body : Buffer.from(body), headers: { "Content-Type": "application/octet-stream", ...AUTH } }).then(async (r) => ({ status: r.status, body: await r.text() }));
 }
 
 /** Registers a capture and returns the (viewerId, requestId) upload URL a page would use. */
 async function capture(v: Viewer, timeoutMs = 5000): Promise<{ url: string; bundle: Promise<CellucidSessionBundle> }> {
   const seen = new Promise<string>((resolve, reject) => {
-    const req = http.get(`${v.url}_cellucid/messages?viewerId=${v.viewerId}`, (res) => {
+    const req = http.get(`${origin(v)}/_cellucid/messages?viewerId=${v.viewerId}`, { headers: AUTH }, (res) => {
       res.setEncoding("utf8");
       res.on("data", (d: string) => {
         const m = /data: (.*)\n\n/.exec(d);
@@ -74,12 +78,12 @@ async function capture(v: Viewer, timeoutMs = 5000): Promise<{ url: string; bund
   const bundle = v.getSessionBundle({ timeoutMs });
   bundle.catch(() => undefined);
   const requestId = await seen;
-  return { url: `${v.url}_cellucid/session_bundle?viewerId=${v.viewerId}&requestId=${requestId}`, bundle };
+  return { url: `${origin(v)}/_cellucid/session_bundle?viewerId=${v.viewerId}&requestId=${requestId}`, bundle };
 }
 
 async function withViewer(opts: Parameters<typeof startViewer>[1], fn: (v: Viewer, tempDir: string) => Promise<void>): Promise<void> {
   await withTempDir(async (tempDir) => {
-    const v = await startViewer(DATA, { tempDir, ...opts });
+    const v = await startViewer(DATA, { tempDir, token: TOKEN, ...opts });
     try {
       await fn(v, tempDir);
     } finally {
@@ -119,9 +123,9 @@ test("unknown, foreign-viewer and expired request ids get 404 No pending session
   const file = await readFile(EXAMPLE);
   await withViewer({}, async (v, tempDir) => {
     for (const q of [`viewerId=${v.viewerId}&requestId=nope`, `viewerId=other&requestId=nope`, `viewerId=${v.viewerId}`, ""]) {
-      const r = await post(`${v.url}_cellucid/session_bundle?${q}`, file);
+      const r = await post(`${origin(v)}/_cellucid/session_bundle?${q}`, file);
       assert.equal(r.status, 404, q);
-      assert.deepEqual(JSON.parse(r.body), { error: "No pending session bundle request" });
+      assert.deepEqual(JSON.parse(r.body), { error: "No pending session bundle request", code: "NO_PENDING_REQUEST" });
     }
     const { url, bundle } = await capture(v, 150);
     await assert.rejects(bundle, isCode("TIMEOUT")); // delivered to a page that never answered
@@ -139,7 +143,7 @@ test("bad magic: 400 before anything touches the disk; the pair is consumed and 
     const { url, bundle } = await capture(v);
     const r = await post(url, "NOT_A_SESSION_FILE_AT_ALL, just some text");
     assert.equal(r.status, 400);
-    assert.deepEqual(JSON.parse(r.body), { error: "Invalid session bundle MAGIC header" });
+    assert.deepEqual(JSON.parse(r.body), { error: "Invalid session bundle MAGIC header", code: "INVALID_UPLOAD" });
     await assert.rejects(bundle, isCode("INVALID_UPLOAD"));
     assert.deepEqual(await readdir(tempDir), []);
     assert.equal((await post(url, await readFile(EXAMPLE))).status, 409, "one upload per pair, even a failed one");
@@ -166,7 +170,7 @@ test("over the cap: 413 while streaming (no Content-Length), temp file removed, 
     const { url, bundle } = await capture(v);
     const r = await streamPost(url, head, 5 * MiB);
     assert.equal(r.status, 413);
-    assert.deepEqual(JSON.parse(r.body), { error: "Session bundle too large" });
+    assert.deepEqual(JSON.parse(r.body), { error: "Session bundle too large", code: "UPLOAD_TOO_LARGE" });
     await assert.rejects(bundle, isCode("UPLOAD_TOO_LARGE"));
     assert.deepEqual(await readdir(tempDir), []);
 
@@ -179,7 +183,7 @@ test("over the cap: 413 while streaming (no Content-Length), temp file removed, 
     await assert.rejects(c2.bundle, isCode("UPLOAD_TOO_LARGE"));
     assert.deepEqual(await readdir(tempDir), []);
     // The server still answers after cutting uploads short.
-    assert.equal((await fetch(`${v.url}_cellucid/config`)).status, 200);
+    assert.equal((await fetch(`${origin(v)}/_cellucid/config`, { headers: AUTH })).status, 200);
   });
 });
 
@@ -212,10 +216,10 @@ test("a large upload streams to disk with bounded memory (RSS grows by less than
 
 test("close() during an upload: the wait rejects CLOSED and the partial temp file is removed", async () => {
   await withTempDir(async (tempDir) => {
-    const v = await startViewer(DATA, { tempDir });
+    const v = await startViewer(DATA, { tempDir, token: TOKEN });
     const { url, bundle } = await capture(v);
     // Start an upload that stalls after the magic, so a temp file exists.
-    const req = http.request(url, { method: "POST", headers: { "Content-Type": "application/octet-stream" } });
+    const req = http.request(url, { method: "POST", headers: { "Content-Type": "application/octet-stream", ...AUTH } });
     req.on("error", () => undefined);
     req.write(rawBundle([]));
     for (let i = 0; i < 100 && (await readdir(tempDir)).length === 0; i++) await new Promise((r) => setTimeout(r, 10));

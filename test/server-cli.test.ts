@@ -60,13 +60,14 @@ test("serve: missing data exits 2, bad --port exits 2, an invalid --session bund
   });
 });
 
-test("serve prints its URL, answers /_cellucid/config, and exits 0 on SIGTERM", async () => {
+test("serve prints its tokened URL, answers /_cellucid/config only with the token, and exits 0 on SIGTERM", async () => {
   const s = startServe([DATA, "--session", EXAMPLE]);
   try {
     const line = await s.firstLine;
-    const m = /^Serving pbmc-demo\.h5ad \(2,638 cells × 1,838 genes\) at (http:\/\/127\.0\.0\.1:\d+\/)$/.exec(line);
+    const m = /^Serving pbmc-demo\.h5ad \(2,638 cells × 1,838 genes\) at (http:\/\/127\.0\.0\.1:\d+)\/\?token=([A-Za-z0-9_-]{43})$/.exec(line);
     assert.ok(m, line);
-    const cfg = await (await fetch(`${m[1]}_cellucid/config`)).json();
+    assert.equal((await fetch(`${m[1]}/_cellucid/config`)).status, 401);
+    const cfg = await (await fetch(`${m[1]}/_cellucid/config`, { headers: { Authorization: `Bearer ${m[2]}` } })).json();
     assert.equal(cfg.dataset.nObs, 2638);
     assert.equal(cfg.dataset.hasSession, true);
     s.child.kill("SIGTERM");
@@ -76,12 +77,13 @@ test("serve prints its URL, answers /_cellucid/config, and exits 0 on SIGTERM", 
   }
 });
 
-test("serve --json prints {url, viewerId}; SIGINT also stops it with exit 0", async () => {
+test("serve --json prints {url, token, viewerId}; SIGINT also stops it with exit 0", async () => {
   const s = startServe([DATA, "--json", "--port", "0"]);
   try {
     const info = JSON.parse(await s.firstLine);
-    assert.deepEqual(Object.keys(info), ["url", "viewerId"]);
-    const cfg = await (await fetch(`${info.url}_cellucid/config`)).json();
+    assert.deepEqual(Object.keys(info), ["url", "token", "viewerId"]);
+    assert.equal(new URL(info.url).searchParams.get("token"), info.token);
+    const cfg = await (await fetch(new URL("/_cellucid/config", info.url), { headers: { Authorization: `Bearer ${info.token}` } })).json();
     assert.equal(cfg.viewerId, info.viewerId);
     s.child.kill("SIGINT");
     assert.equal(await s.exited, 0);

@@ -4,73 +4,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { openAnnData, startViewer, ViewerError, type Viewer } from "../src/node/index.js";
 import { EXAMPLE, ROOT, withTempDir } from "./helpers.js";
+import { connectPage, json, request } from "./server-client.js";
 
 const DATA = join(ROOT, "examples", "pbmc-demo.h5ad");
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** http.request rather than fetch: fetch may not set Host, nor send an unnormalised path. */
-function request(base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<Reply> {
-  const u = new URL(base);
-  // Host "" means: send no Host header at all.
-  const noHost = opts.headers?.["Host"] === "";
-  const headers = { ...opts.headers };
-  if (noHost) delete headers["Host"];
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path, method: opts.method ?? "GET", headers, setHost: !noHost }, (res) => {
-      const parts: Buffer[] = [];
-      res.on("data", (d: Buffer) => parts.push(d));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
-    });
-    req.on("error", reject);
-    req.end(opts.body);
-  });
-}
-
-const json = (r: Reply) => JSON.parse(r.body.toString("utf8"));
-
-/** The page's side of /_cellucid/messages: collects `data:` messages. */
-async function connectPage(base: string, viewerId: string) {
-  const messages: Record<string, unknown>[] = [];
-  let wake: (() => void) | null = null;
-  const { req, res } = await new Promise<{ req: http.ClientRequest; res: http.IncomingMessage }>((resolve, reject) => {
-    const req = http.get(`${base}_cellucid/messages?viewerId=${viewerId}`, (res) => resolve({ req, res }));
-    req.on("error", reject);
-  });
-  let buf = "";
-  res.setEncoding("utf8");
-  res.on("error", () => undefined);
-  res.on("data", (d: string) => {
-    buf += d;
-    for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
-      for (const line of buf.slice(0, i).split("\n")) if (line.startsWith("data: ")) messages.push(JSON.parse(line.slice(6)));
-      buf = buf.slice(i + 2);
-    }
-    wake?.();
-  });
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    async next(timeoutMs = 5000): Promise<Record<string, unknown>> {
-      const until = Date.now() + timeoutMs;
-      while (!messages.length) {
-        if (Date.now() > until) throw new Error("no SSE message");
-        await new Promise<void>((r) => ((wake = r), setTimeout(r, 50)));
-      }
-      return messages.shift()!;
-    },
-    close: () => req.destroy(),
-  };
-}
 
 async function withViewer(opts: Parameters<typeof startViewer>[1], fn: (v: Viewer) => Promise<void>): Promise<void> {
   const v = await startViewer(DATA, opts);
@@ -85,8 +25,9 @@ test("config describes the dataset; obsm and obs serve Float32 / Int32 arrays eq
   const store = await openAnnData(DATA);
   try {
     await withViewer({}, async (v) => {
-      assert.match(v.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-      const cfg = json(await request(v.url, "/_cellucid/config"));
+      assert.match(v.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
+      assert.equal(new URL(v.url).searchParams.get("token"), v.token);
+      const cfg = json(await request(v, "/_cellucid/config"));
       assert.equal(cfg.viewerId, v.viewerId);
       assert.match(cfg.viewerToken, /^[0-9a-f]{48}$/);
       assert.deepEqual(cfg.dataset.fingerprint, { sourceType: "local-user", datasetId: "pbmc3k-demo", cellCount: 2638, varCount: 1838 });
@@ -99,7 +40,7 @@ test("config describes the dataset; obsm and obs serve Float32 / Int32 arrays eq
       for (const { key, dims } of cfg.dataset.embeddings) assert.deepEqual(store.obsmShape!(key), [2638, dims]);
       assert.equal(store.obsmShape!("no_such_entry"), null);
       for (const { key, dims } of cfg.dataset.embeddings) {
-        const r = await request(v.url, `/_cellucid/obsm/${key}`);
+        const r = await request(v, `/_cellucid/obsm/${key}`);
         assert.equal(r.status, 200);
         assert.equal(r.headers["content-type"], "application/octet-stream");
         assert.equal(r.headers["x-cellucid-shape"], `2638,${dims}`);
@@ -107,18 +48,18 @@ test("config describes the dataset; obsm and obs serve Float32 / Int32 arrays eq
         const got = new Float32Array(r.body.buffer.slice(r.body.byteOffset, r.body.byteOffset + r.body.length));
         assert.deepEqual(got, Float32Array.from((await store.readObsm!(key)).data));
       }
-      const ct = await request(v.url, "/_cellucid/obs/cell_type");
+      const ct = await request(v, "/_cellucid/obs/cell_type");
       const col = await store.readColumn("obs", "cell_type");
       assert.equal(col.kind, "categorical");
       assert.deepEqual(new Int32Array(ct.body.buffer.slice(ct.body.byteOffset, ct.body.byteOffset + ct.body.length)), Int32Array.from(col.kind === "categorical" ? col.codes : [], Number));
-      const dbl = await request(v.url, "/_cellucid/obs/is_doublet");
+      const dbl = await request(v, "/_cellucid/obs/is_doublet");
       assert.equal(dbl.body.length, 2638 * 4);
       for (const [path, status] of [["/_cellucid/obsm/X_nope", 404], ["/_cellucid/obs/n_genes", 404], ["/_cellucid/obs/%E0%A4%A", 404], ["/nope", 404]] as const) {
-        const r = await request(v.url, path);
+        const r = await request(v, path);
         assert.equal(r.status, status, path);
         assert.equal(typeof json(r).error, "string");
       }
-      const wrong = await request(v.url, "/_cellucid/config", { method: "DELETE" });
+      const wrong = await request(v, "/_cellucid/config", { method: "DELETE" });
       assert.equal(wrong.status, 405);
       assert.ok(!wrong.body.toString().includes("at "), "no stack traces");
     });
@@ -131,17 +72,17 @@ test("Host guard: foreign Host headers get 403 (DNS rebinding); localhost is fin
   await withViewer({}, async (v) => {
     const port = new URL(v.url).port;
     // No Host at all: Node's own HTTP/1.1 parser refuses it (400) before we see it.
-    assert.equal((await request(v.url, "/_cellucid/config", { headers: { Host: "" } })).status, 400);
+    assert.equal((await request(v, "/_cellucid/config", { headers: { Host: "" } })).status, 400);
     for (const host of ["evil.example:" + port, "127.0.0.1:1", "localhost.evil.example:" + port, "127.0.0.1", `[::2]:${port}`]) {
-      const r = await request(v.url, "/_cellucid/config", { headers: { Host: host } });
+      const r = await request(v, "/_cellucid/config", { headers: { Host: host } });
       assert.equal(r.status, 403, host);
-      assert.deepEqual(json(r), { error: "Host not allowed" });
+      assert.deepEqual(json(r), { error: "Host not allowed", code: "HOST_NOT_ALLOWED" });
     }
-    assert.equal((await request(v.url, "/_cellucid/config", { headers: { Host: `localhost:${port}` } })).status, 200);
+    assert.equal((await request(v, "/_cellucid/config", { headers: { Host: `localhost:${port}` } })).status, 200);
     const ev = JSON.stringify({ viewerId: v.viewerId, type: "ready" });
-    const foreign = await request(v.url, "/_cellucid/events", { method: "POST", body: ev, headers: { Origin: "http://evil.example", "Content-Type": "application/json" } });
+    const foreign = await request(v, "/_cellucid/events", { method: "POST", body: ev, headers: { Origin: "http://evil.example", "Content-Type": "application/json" } });
     assert.equal(foreign.status, 403);
-    const same = await request(v.url, "/_cellucid/events", { method: "POST", body: ev, headers: { Origin: v.url.slice(0, -1), "Content-Type": "application/json" } });
+    const same = await request(v, "/_cellucid/events", { method: "POST", body: ev, headers: { Origin: new URL(v.url).origin, "Content-Type": "application/json" } });
     assert.equal(same.status, 204);
   });
 });
@@ -158,25 +99,25 @@ test("static page: index and assets served with no-store; traversal, hidden name
     await symlink(join(web, "secret.txt"), join(web, "assets", "link.js"));
     await withViewer({ webDir: web }, async (v) => {
       for (const p of ["/", "/index.html"]) {
-        const r = await request(v.url, p);
+        const r = await request(v, p);
         assert.equal(r.status, 200);
         assert.match(String(r.headers["content-type"]), /^text\/html/);
         assert.equal(r.headers["cache-control"], "no-store");
       }
-      const js = await request(v.url, "/assets/main.js");
+      const js = await request(v, "/assets/main.js");
       assert.equal(js.status, 200);
       assert.match(String(js.headers["content-type"]), /^text\/javascript/);
       assert.equal(js.headers["cache-control"], "no-store");
       assert.equal(js.body.toString(), "console.log(1)");
-      assert.match(String((await request(v.url, "/assets/style.css")).headers["content-type"]), /^text\/css/);
+      assert.match(String((await request(v, "/assets/style.css")).headers["content-type"]), /^text\/css/);
       for (const p of ["/assets/../package.json", "/assets/%2e%2e%2fpackage.json", "/assets/..%2f..%2fpackage.json", "/assets/..%2fsecret.txt", "/assets/..", "/assets/.", "/assets/", "/assets/link.js", "/assets/nope.js", "/secret.txt", "/assets/main.js/x", "/assets/%00main.js"]) {
-        const r = await request(v.url, p);
+        const r = await request(v, p);
         assert.equal(r.status, 404, p);
         assert.ok(!r.body.toString().includes("secret"), p);
       }
     });
     await withViewer({ webDir: join(dir, "empty") }, async (v) => {
-      const r = await request(v.url, "/");
+      const r = await request(v, "/");
       assert.equal(r.status, 503);
       assert.match(r.body.toString(), /viewer page not built: run npm run build/);
     });
@@ -186,16 +127,16 @@ test("static page: index and assets served with no-store; traversal, hidden name
 test("SSE: messages carry viewerId and the token; unknown viewerId is 404; loadSession and the initial session are downloadable", async () => {
   const file = await readFile(EXAMPLE);
   await withViewer({ session: EXAMPLE }, async (v) => {
-    const cfg = json(await request(v.url, "/_cellucid/config"));
+    const cfg = json(await request(v, "/_cellucid/config"));
     assert.equal(cfg.dataset.hasSession, true);
-    assert.equal((await request(v.url, "/_cellucid/messages?viewerId=nope")).status, 404);
-    const initial = await request(v.url, `/_cellucid/session?viewerId=${v.viewerId}&requestId=initial`);
+    assert.equal((await request(v, "/_cellucid/messages?viewerId=nope")).status, 404);
+    const initial = await request(v, `/_cellucid/session?viewerId=${v.viewerId}&requestId=initial`);
     assert.equal(initial.status, 200);
     assert.ok(initial.body.equals(file));
-    assert.equal((await request(v.url, `/_cellucid/session?viewerId=${v.viewerId}&requestId=nope`)).status, 404);
-    assert.equal((await request(v.url, `/_cellucid/session?viewerId=nope&requestId=initial`)).status, 404);
+    assert.equal((await request(v, `/_cellucid/session?viewerId=${v.viewerId}&requestId=nope`)).status, 404);
+    assert.equal((await request(v, `/_cellucid/session?viewerId=nope&requestId=initial`)).status, 404);
 
-    const page = await connectPage(v.url, v.viewerId);
+    const page = await connectPage(v);
     try {
       assert.equal(page.status, 200);
       assert.match(String(page.headers["content-type"]), /^text\/event-stream/);
@@ -205,7 +146,7 @@ test("SSE: messages carry viewerId and the token; unknown viewerId is 404; loadS
       assert.equal(msg["type"], "loadSession");
       assert.equal(msg["viewerId"], v.viewerId);
       assert.equal(msg["viewerToken"], cfg.viewerToken);
-      const got = await request(v.url, `/_cellucid/session?viewerId=${v.viewerId}&requestId=${msg["requestId"]}`);
+      const got = await request(v, `/_cellucid/session?viewerId=${v.viewerId}&requestId=${msg["requestId"]}`);
       assert.ok(got.body.equals(file));
       await loaded; // resolves once the page has the bytes
 
@@ -213,7 +154,7 @@ test("SSE: messages carry viewerId and the token; unknown viewerId is 404; loadS
       const req = await page.next();
       assert.equal(req["type"], "requestSessionBundle");
       assert.equal(req["viewerToken"], cfg.viewerToken);
-      const up = await request(v.url, `/_cellucid/session_bundle?viewerId=${v.viewerId}&requestId=${req["requestId"]}`, { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
+      const up = await request(v, `/_cellucid/session_bundle?viewerId=${v.viewerId}&requestId=${req["requestId"]}`, { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
       assert.equal(up.status, 200);
       const b = await capture;
       assert.equal(b.manifest.chunks.length, 13);
@@ -228,7 +169,7 @@ test("SSE: messages carry viewerId and the token; unknown viewerId is 404; loadS
 
 test("events: listeners get what the page posts; bad viewerId 404, oversized 413, bad JSON 400; waitForReady", async () => {
   await withViewer({}, async (v) => {
-    const post = (body: string) => request(v.url, "/_cellucid/events", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+    const post = (body: string) => request(v, "/_cellucid/events", { method: "POST", body, headers: { "Content-Type": "application/json" } });
     // Nobody connected at all: NOT_CONNECTED (a connected page that never gets ready: TIMEOUT).
     await assert.rejects(v.waitForReady({ timeoutMs: 50 }), (e: unknown) => e instanceof ViewerError && e.code === "NOT_CONNECTED");
     const seen: unknown[] = [];
@@ -262,7 +203,7 @@ test("events: listeners get what the page posts; bad viewerId 404, oversized 413
     assert.equal(big.status, 413);
     assert.equal((await post("{not json")).status, 400);
     assert.equal((await post(JSON.stringify({ viewerId: v.viewerId }))).status, 400);
-    assert.equal((await request(v.url, "/_cellucid/events")).status, 405);
+    assert.equal((await request(v, "/_cellucid/events")).status, 405);
   });
 });
 
@@ -274,5 +215,5 @@ test("close() rejects pending waits with CLOSED and frees the port", async () =>
   await v.close(); // idempotent
   const closed = (e: unknown) => e instanceof ViewerError && e.code === "CLOSED";
   for (const p of [ready, capture, v.getSessionBundle(), v.waitForReady(), v.loadSession(EXAMPLE)]) await assert.rejects(p, closed);
-  await assert.rejects(request(v.url, "/_cellucid/config"));
+  await assert.rejects(request(v, "/_cellucid/config"));
 });

@@ -244,7 +244,7 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
   test("messages with a wrong viewerToken are ignored and reported", async () => {
     const fresh = await (await browser.newContext()).newPage();
     try {
-      const config = (await (await fetch(new URL("/_cellucid/config", viewer.url))).json()) as { viewerId: string };
+      const config = (await (await fetch(new URL("/_cellucid/config", viewer.url), { headers: { Authorization: `Bearer ${viewer.token}` } })).json()) as { viewerId: string };
       // Stand in for the server's message stream with a forged request.
       await fresh.route("**/_cellucid/messages*", (route) =>
         route.fulfill({

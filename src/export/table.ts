@@ -2,6 +2,9 @@
  * Per-cell (or per-gene) tables of a bundle's highlights and labels, named
  * exactly as applying the bundle names the AnnData columns. Rows are produced
  * in batches as text, so millions of rows never become millions of strings.
+ *
+ * Labels come from bundles anyone may have made, so CSV and TSV text cells
+ * are escaped (see escapeCell); JSON is exact.
  */
 import { CellucidSessionError } from "../format/errors.js";
 import type { CellucidSessionBundle } from "../bundle/bundle.js";
@@ -77,12 +80,34 @@ async function inferRows(bundle: CellucidSessionBundle, axis: "obs" | "var", opt
   return n;
 }
 
-const csvNeedsQuotes = /[",\r\n]/;
+/**
+ * A cell a spreadsheet would run as a formula, per OWASP's "CSV Injection"
+ * page: one that starts with = + - @, a tab or a carriage return.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const CSV_NEEDS_QUOTES = /[",\r\n]/;
+const TSV_SPECIAL = /[\t\r\n\\]/g;
+const TSV_ESCAPES: Record<string, string> = { "\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\" };
+const TSV_UNESCAPES: Record<string, string> = { t: "\t", r: "\r", n: "\n", "\\": "\\" };
 
-function escapeCell(s: string, format: ExportFormat): string {
-  if (format === "csv") return csvNeedsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  // TSV has no quoting; tabs and newlines inside labels become spaces.
-  return /[\t\r\n]/.test(s) ? s.replace(/[\t\r\n]/g, " ") : s;
+/**
+ * One text cell of a CSV or TSV table. With `formulaEscape` (the default) a
+ * cell that starts like a formula gets a leading single quote, which
+ * spreadsheets show as text (OWASP's advice); this cannot be undone from the
+ * file, so pipelines that need the exact text turn it off. Then CSV quotes
+ * the cell as RFC 4180 says (fields with `"`, `,`, CR or LF are wrapped in
+ * quotes, quotes doubled); TSV, which has no quoting, writes tab, CR, LF and
+ * backslash as `\t`, `\r`, `\n`, `\\` (unescapeTsvCell reverses it).
+ */
+export function escapeCell(s: string, format: "csv" | "tsv", formulaEscape = true): string {
+  const text = formulaEscape && FORMULA_START.test(s) ? `'${s}` : s;
+  if (format === "csv") return CSV_NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return text.replace(TSV_SPECIAL, (c) => TSV_ESCAPES[c]!);
+}
+
+/** The text escapeCell wrote into a TSV cell, with tab, CR, LF and backslash restored (a formula-escape quote stays). */
+export function unescapeTsvCell(cell: string): string {
+  return cell.replace(/\\([trn\\])/g, (_, c: string) => TSV_UNESCAPES[c]!);
 }
 
 function cellText(col: ExportColumn, row: number): string | null {
@@ -92,13 +117,26 @@ function cellText(col: ExportColumn, row: number): string | null {
   return categoryOf(col.field, col.codes[row]!);
 }
 
-/** The table as text, in batches of `batchRows` rows. JSON is an array of row objects. */
-export function* exportText(t: ExportTable, format: ExportFormat, batchRows = 8192): Generator<string> {
+export interface ExportTextOptions {
+  /** Rows per yielded piece of text; default 8192. */
+  batchRows?: number;
+  /** CSV/TSV: quote cells that start like a formula (escapeCell); default true. */
+  formulaEscape?: boolean;
+}
+
+/**
+ * The table as text, in batches of `batchRows` rows. JSON is an array of row
+ * objects. The numbers and true/false written here are never escaped; every
+ * text (column names, row names, category labels) goes through escapeCell.
+ */
+export function* exportText(t: ExportTable, format: ExportFormat, opts: ExportTextOptions = {}): Generator<string> {
+  const batchRows = opts.batchRows ?? 8192;
+  const escape = (s: string) => (format === "json" ? s : escapeCell(s, format, opts.formulaEscape ?? true));
   const first = t.rowNames ? (t.axis === "obs" ? "obs_name" : "var_name") : "index";
   const names = [first, ...t.columns.map((c) => c.name)];
   // Category texts are escaped once per category, not once per row.
-  const escaped = t.columns.map((c) => (c.kind === "field" ? (c.field.categories ?? []).map((s) => escapeCell(s, format)) : []));
-  if (format !== "json") yield names.map((n) => escapeCell(n, format)).join(format === "csv" ? "," : "\t") + "\n";
+  const escaped = t.columns.map((c) => (c.kind === "field" ? (c.field.categories ?? []).map(escape) : []));
+  if (format !== "json") yield names.map(escape).join(format === "csv" ? "," : "\t") + "\n";
   else yield "[";
   const sep = format === "csv" ? "," : "\t";
   const keys = names.map((n) => JSON.stringify(n));
@@ -116,7 +154,7 @@ export function* exportText(t: ExportTable, format: ExportFormat, batchRows = 81
         lines.push((r === 0 ? "\n" : ",\n") + "{" + parts.join(",") + "}");
         continue;
       }
-      let line = t.rowNames ? escapeCell(id, format) : id;
+      let line = t.rowNames ? escape(id) : id;
       for (let ci = 0; ci < t.columns.length; ci++) {
         const c = t.columns[ci]!;
         let v: string | null;

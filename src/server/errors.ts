@@ -25,10 +25,37 @@ export class ViewerError extends Error {
   }
 }
 
-/** An error answered to an HTTP client as `{error: message}` with `status`; never carries a stack to the client. */
+/**
+ * The stable `code` of every error answer, sent as `{error, code}`: clients
+ * branch on the code; the message is short and generic, never a server path
+ * or a stack (details of server-side failures go to the viewer's log).
+ */
+export type HttpErrorCode =
+  | "HOST_NOT_ALLOWED"
+  | "ORIGIN_NOT_ALLOWED"
+  /** No access token, or a wrong one. */
+  | "UNAUTHORIZED"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "BAD_REQUEST"
+  | "TOO_LARGE"
+  | "NO_PENDING_REQUEST"
+  | "ALREADY_ANSWERED"
+  | "UPLOAD_TOO_LARGE"
+  | "INVALID_UPLOAD"
+  | "UPLOAD_ABORTED"
+  /** Over the message-stream limit of one client (429) or of the server (503). */
+  | "TOO_MANY_STREAMS"
+  | "VIEWER_CLOSED"
+  /** The dataset could not be read (details in the server log). */
+  | "DATA_READ_ERROR"
+  | "INTERNAL";
+
+/** An error answered to an HTTP client as `{error: message, code}` with `status`; never carries a stack to the client. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
+    readonly code: HttpErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {

@@ -1,7 +1,7 @@
 /** Small HTTP helpers shared by the routes: JSON answers, bounded bodies, the Host/Origin guard. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
-import { HttpError } from "./errors.js";
+import { HttpError, type HttpErrorCode } from "./errors.js";
 
 /** Headers on every answer: nothing is cacheable (the data can change between runs on the same port). */
 export const BASE_HEADERS: Readonly<Record<string, string>> = {
@@ -20,14 +20,8 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
   res.end(body);
 }
 
-export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { error: message }, headers);
-}
-
-/** Turns whatever a handler threw into an answer; unexpected errors become a bare 500 (details stay server-side). */
-export function sendThrown(res: ServerResponse, err: unknown): void {
-  if (err instanceof HttpError) sendError(res, err.status, err.message, err.headers);
-  else sendError(res, 500, "Internal server error");
+export function sendError(res: ServerResponse, status: number, code: HttpErrorCode, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { error: message, code }, headers);
 }
 
 /**
@@ -37,13 +31,13 @@ export function sendThrown(res: ServerResponse, err: unknown): void {
  */
 export async function readLimitedBody(req: IncomingMessage, limit: number, tooLarge: string): Promise<Buffer> {
   const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > limit) throw new HttpError(413, tooLarge);
+  if (declared !== undefined && Number(declared) > limit) throw new HttpError(413, "TOO_LARGE", tooLarge);
   const parts: Buffer[] = [];
   let total = 0;
   // destroyOnReturn: false keeps the socket alive when we stop early, so the 413 can still be sent.
   for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (total > limit) throw new HttpError(413, tooLarge);
+    if (total > limit) throw new HttpError(413, "TOO_LARGE", tooLarge);
     parts.push(chunk);
   }
   return Buffer.concat(parts, total);

@@ -1,17 +1,22 @@
 /**
  * The HTTP contract of the viewer server (see README "Viewer server"). Every
- * request passes the Host guard first; POSTs also the Origin guard. Paths are
- * matched on the raw request target, never normalised, so `..` and `%2f`
- * tricks simply match no route or fail the asset name pattern.
+ * request passes the Host guard first; everything but the static page shell
+ * needs the access token (auth.ts); POSTs also pass the Origin guard. Paths
+ * are matched on the raw request target, never normalised, so `..` and `%2f`
+ * tricks simply match no route or fail the asset name pattern. Error answers
+ * are `{error, code}` with a short generic message; what went wrong on the
+ * server side (a path, an HDF5 message) goes to the viewer's log only.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { rm } from "node:fs/promises";
 import { AnnDataError } from "../anndata/model.js";
 import { CellucidSessionError } from "../format/errors.js";
+import { AccessToken } from "./auth.js";
 import { CapturedSessionBundle, type CaptureRegistry } from "./captures.js";
+import type { ConnectionGate } from "./connections.js";
 import type { DatasetEndpoints } from "./dataset.js";
 import { HttpError, ViewerError } from "./errors.js";
-import { BASE_HEADERS, type HostGuard, readLimitedBody, sendError, sendJson, sendThrown } from "./http.js";
+import { BASE_HEADERS, type HostGuard, readLimitedBody, sendError, sendJson } from "./http.js";
 import { serveSession, type SessionSource } from "./sessions.js";
 import type { MessageHub } from "./sse.js";
 import { serveAsset, serveIndex } from "./static.js";
@@ -21,6 +26,8 @@ import type { ViewerEvent } from "./viewer.js";
 export const MAX_EVENT_BYTES = 64 * 1024;
 const NO_PENDING = "No pending session bundle request";
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+/** A tab's self-chosen id (web/src/api.ts makes a UUID). */
+const TAB_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /** A bundle pushed by loadSession(), downloadable by requestId. */
 export interface SessionPush {
@@ -35,6 +42,8 @@ export interface SessionPush {
 export interface ViewerState {
   readonly viewerId: string;
   readonly viewerToken: string;
+  readonly access: AccessToken;
+  readonly gate: ConnectionGate;
   readonly hub: MessageHub;
   readonly captures: CaptureRegistry;
   readonly pushes: Map<string, SessionPush>;
@@ -47,28 +56,34 @@ export interface ViewerState {
   readonly guard: HostGuard;
   readonly closed: boolean;
   emit(event: ViewerEvent): void;
+  /** Details of server-side failures (never sent to clients). */
+  log(line: string): void;
 }
 
 type Handler = (v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string, query: URLSearchParams) => Promise<void> | void;
-interface Route {
+export interface Route {
   path: string;
   /** Matches `path` + anything (the rest is passed to the handler). */
   prefix?: boolean;
   methods: string[];
   handler: Handler;
+  /** The static page shell: answers without the token (it reads the token from its own URL). */
+  open?: true;
+  /** Also takes the token as `?token=` (EventSource cannot send headers). */
+  queryToken?: true;
 }
 
 const GET = ["GET", "HEAD"];
 
-const ROUTES: Route[] = [
-  { path: "/", methods: GET, handler: (v, req, res) => serveIndex(req, res, v.webDir) },
-  { path: "/index.html", methods: GET, handler: (v, req, res) => serveIndex(req, res, v.webDir) },
-  { path: "/assets/", prefix: true, methods: GET, handler: (v, req, res, rest) => serveAsset(req, res, v.webDir, decodeOr404(rest)) },
+export const ROUTES: readonly Route[] = [
+  { path: "/", methods: GET, open: true, handler: (v, req, res) => serveIndex(req, res, v.webDir) },
+  { path: "/index.html", methods: GET, open: true, handler: (v, req, res) => serveIndex(req, res, v.webDir) },
+  { path: "/assets/", prefix: true, methods: GET, open: true, handler: (v, req, res, rest) => serveAsset(req, res, v.webDir, decodeOr404(rest)) },
   { path: "/_cellucid/config", methods: GET, handler: config },
   { path: "/_cellucid/obsm/", prefix: true, methods: GET, handler: obsm },
   { path: "/_cellucid/obs/", prefix: true, methods: GET, handler: obs },
   { path: "/_cellucid/session", methods: GET, handler: session },
-  { path: "/_cellucid/messages", methods: ["GET"], handler: messages },
+  { path: "/_cellucid/messages", methods: ["GET"], queryToken: true, handler: messages },
   { path: "/_cellucid/events", methods: ["POST"], handler: events },
   { path: "/_cellucid/session_bundle", methods: ["POST"], handler: sessionBundle },
 ];
@@ -77,29 +92,45 @@ function decodeOr404(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw new HttpError(404, "Not found");
+    throw new HttpError(404, "NOT_FOUND", "Not found");
   }
 }
 
 export async function handleRequest(v: ViewerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    if (!v.guard || !v.guard.allows(req.headers.host)) return sendError(res, 403, "Host not allowed");
-    if (v.closed) return sendError(res, 503, "Viewer closed");
+    if (!v.guard || !v.guard.allows(req.headers.host)) return sendError(res, 403, "HOST_NOT_ALLOWED", "Host not allowed");
+    if (v.closed) return sendError(res, 503, "VIEWER_CLOSED", "Viewer closed");
     const target = req.url ?? "/";
     const q = target.indexOf("?");
     const path = q < 0 ? target : target.slice(0, q);
     const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
     const route = ROUTES.find((r) => (r.prefix ? path.startsWith(r.path) && path.length > r.path.length : path === r.path));
-    if (!route) return sendError(res, 404, "Not found");
-    if (!route.methods.includes(req.method ?? "")) return sendError(res, 405, "Method not allowed", { Allow: route.methods.join(", ") });
-    if (req.method === "POST" && !v.guard.allowsOrigin(req.headers.origin)) return sendError(res, 403, "Origin not allowed");
+    if (!route) return sendError(res, 404, "NOT_FOUND", "Not found");
+    if (!route.open) {
+      if (!v.access.matches(AccessToken.of(req, route.queryToken ? query : null)))
+        return sendError(res, 401, "UNAUTHORIZED", "Missing or wrong access token (open the URL the server printed, with its ?token=)", { "WWW-Authenticate": 'Bearer realm="cellucid"' });
+      v.gate.trust(req.socket);
+    }
+    if (!route.methods.includes(req.method ?? "")) return sendError(res, 405, "METHOD_NOT_ALLOWED", "Method not allowed", { Allow: route.methods.join(", ") });
+    if (req.method === "POST" && !v.guard.allowsOrigin(req.headers.origin)) return sendError(res, 403, "ORIGIN_NOT_ALLOWED", "Origin not allowed");
     await route.handler(v, req, res, path.slice(route.path.length), query);
   } catch (err) {
-    if (err instanceof AnnDataError) sendError(res, 500, err.message);
-    else sendThrown(res, err);
+    sendThrown(v, res, err);
   } finally {
     discardUnreadBody(req);
   }
+}
+
+/** Deliberate errors are answered as they are; anything else is logged in full and answered generically. */
+function sendThrown(v: ViewerState, res: ServerResponse, err: unknown): void {
+  if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message, err.headers);
+  if (err instanceof AnnDataError) {
+    v.log(`dataset error [${err.code}]: ${err.message}`);
+    return sendError(res, 500, "DATA_READ_ERROR", "Could not read the dataset");
+  }
+  // Not one of ours: the stack is what finds the bug.
+  v.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  sendError(res, 500, "INTERNAL", "Internal server error");
 }
 
 /**
@@ -128,28 +159,29 @@ function sendBinary(req: IncomingMessage, res: ServerResponse, bytes: Buffer, he
 
 async function obsm(v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
   const e = await v.dataset.embedding(decodeOr404(rest));
-  if (!e) return sendError(res, 404, "No such embedding");
+  if (!e) return sendError(res, 404, "NOT_FOUND", "No such embedding");
   sendBinary(req, res, e.bytes, { "X-Cellucid-Shape": `${e.rows},${e.dims}` });
 }
 
 async function obs(v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
   const codes = await v.dataset.obsCodes(decodeOr404(rest));
-  if (!codes) return sendError(res, 404, "No such categorical obs column");
+  if (!codes) return sendError(res, 404, "NOT_FOUND", "No such categorical obs column");
   sendBinary(req, res, codes);
 }
 
 async function session(v: ViewerState, req: IncomingMessage, res: ServerResponse, _rest: string, q: URLSearchParams): Promise<void> {
-  if (q.get("viewerId") !== v.viewerId) return sendError(res, 404, "Unknown viewerId");
+  if (q.get("viewerId") !== v.viewerId) return sendError(res, 404, "NOT_FOUND", "Unknown viewerId");
   const requestId = q.get("requestId") ?? "";
   const push = requestId === "initial" ? null : v.pushes.get(requestId);
   const source = requestId === "initial" ? v.initialSession : push?.source;
-  if (!source) return sendError(res, 404, "No such session");
+  if (!source) return sendError(res, 404, "NOT_FOUND", "No such session");
   if ((await serveSession(req, res, source)) && push) push.resolve();
 }
 
 function messages(v: ViewerState, req: IncomingMessage, res: ServerResponse, _rest: string, q: URLSearchParams): void {
-  if (q.get("viewerId") !== v.viewerId) return sendError(res, 404, "Unknown viewerId");
-  v.hub.attach(req, res);
+  if (q.get("viewerId") !== v.viewerId) return sendError(res, 404, "NOT_FOUND", "Unknown viewerId");
+  const tabId = q.get("tabId");
+  v.hub.attach(req, res, tabId !== null && TAB_ID.test(tabId) ? tabId : null);
 }
 
 async function events(v: ViewerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -158,12 +190,13 @@ async function events(v: ViewerState, req: IncomingMessage, res: ServerResponse)
   try {
     ev = JSON.parse(body.toString("utf8"));
   } catch {
-    throw new HttpError(400, "Event body is not valid JSON");
+    throw new HttpError(400, "BAD_REQUEST", "Event body is not valid JSON");
   }
-  if (typeof ev !== "object" || ev === null || Array.isArray(ev)) throw new HttpError(400, "Event must be a JSON object");
+  if (typeof ev !== "object" || ev === null || Array.isArray(ev)) throw new HttpError(400, "BAD_REQUEST", "Event must be a JSON object");
   const e = ev as Record<string, unknown>;
-  if (e["viewerId"] !== v.viewerId) throw new HttpError(404, "Unknown viewerId");
-  if (typeof e["type"] !== "string" || !EVENT_TYPE.test(e["type"])) throw new HttpError(400, "Event needs a string type");
+  if (e["viewerId"] !== v.viewerId) throw new HttpError(404, "NOT_FOUND", "Unknown viewerId");
+  if (typeof e["type"] !== "string" || !EVENT_TYPE.test(e["type"])) throw new HttpError(400, "BAD_REQUEST", "Event needs a string type");
+  if (typeof e["tabId"] === "string") v.hub.markActive(e["tabId"]);
   v.emit(e as ViewerEvent);
   res.writeHead(204, BASE_HEADERS);
   res.end();
@@ -173,7 +206,10 @@ async function sessionBundle(v: ViewerState, req: IncomingMessage, res: ServerRe
   const viewerId = q.get("viewerId");
   const requestId = q.get("requestId");
   const claim = viewerId === v.viewerId && requestId ? v.captures.claim(viewerId, requestId) : ({ ok: false, status: 404 } as const);
-  if (!claim.ok) return sendError(res, claim.status, claim.status === 409 ? `${NO_PENDING} (this request was already answered)` : NO_PENDING);
+  if (!claim.ok)
+    return claim.status === 409
+      ? sendError(res, 409, "ALREADY_ANSWERED", `${NO_PENDING} (this request was already answered)`)
+      : sendError(res, 404, "NO_PENDING_REQUEST", NO_PENDING);
   const capture = claim.capture;
   // Timeout or close while streaming: cut the upload; its error path removes the temp file.
   capture.abortUpload = () => req.destroy();
@@ -193,10 +229,11 @@ async function receiveCapture(v: ViewerState, req: IncomingMessage, res: ServerR
     received = await receiveBundleUpload(req, { maxBytes: v.maxUploadBytes, tempParent: v.tempParent });
   } catch (err) {
     if (err instanceof UploadFailure) {
-      sendError(res, err.status, err.message);
+      sendError(res, err.status, err.code, err.message);
       capture.reject(new ViewerError(err.code, `capture failed: ${err.message}`));
     } else {
-      sendError(res, 500, "Could not store the session bundle");
+      v.log(`could not store a captured session bundle: ${(err as Error)?.message ?? String(err)}`);
+      sendError(res, 500, "INTERNAL", "Could not store the session bundle");
       capture.reject(err as Error);
     }
     return;
@@ -206,15 +243,16 @@ async function receiveCapture(v: ViewerState, req: IncomingMessage, res: ServerR
     bundle = await CapturedSessionBundle.openCaptured(received.path, received.dir);
   } catch (err) {
     await rm(received.dir, { recursive: true, force: true }).catch(() => undefined);
-    const msg = err instanceof CellucidSessionError ? err.message : "Invalid session bundle";
-    sendError(res, 400, msg);
+    // The page is told the rule only: the message names the temp file.
+    sendError(res, 400, "INVALID_UPLOAD", err instanceof CellucidSessionError ? `Invalid session bundle: ${err.rule}` : "Invalid session bundle");
+    const msg = err instanceof Error ? err.message : String(err);
     capture.reject(new ViewerError("INVALID_UPLOAD", `capture failed: the page sent an invalid session bundle: ${msg}`, { cause: err }));
     return;
   }
   if (!capture.resolve(bundle)) {
     // The wait ended (timeout, close) while the file was being indexed: nobody will take this bundle.
     await bundle.close();
-    return sendError(res, 410, NO_PENDING);
+    return sendError(res, 410, "NO_PENDING_REQUEST", NO_PENDING);
   }
   // Nothing waits on the pair any more; it only lingers to refuse a second upload until its deadline.
   capture.timer?.unref();

@@ -65,6 +65,6 @@ export async function serveIndex(req: IncomingMessage, res: ServerResponse, webD
 }
 
 export async function serveAsset(req: IncomingMessage, res: ServerResponse, webDir: string, name: string): Promise<void> {
-  if (!isAssetName(name)) return sendError(res, 404, "Not found");
-  await sendFile(req, res, webDir + "assets/" + name, () => sendError(res, 404, "Not found"));
+  if (!isAssetName(name)) return sendError(res, 404, "NOT_FOUND", "Not found");
+  await sendFile(req, res, webDir + "assets/" + name, () => sendError(res, 404, "NOT_FOUND", "Not found"));
 }

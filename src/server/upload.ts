@@ -12,7 +12,7 @@ import { finished } from "node:stream/promises";
 import { join } from "node:path";
 import type { IncomingMessage } from "node:http";
 import { MAGIC_LENGTH, hasMagic } from "../format/limits.js";
-import { HttpError, type ViewerErrorCode } from "./errors.js";
+import { HttpError } from "./errors.js";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 
@@ -21,9 +21,9 @@ export class UploadFailure extends HttpError {
   constructor(
     status: number,
     message: string,
-    readonly code: ViewerErrorCode,
+    override readonly code: "UPLOAD_TOO_LARGE" | "INVALID_UPLOAD" | "UPLOAD_ABORTED",
   ) {
-    super(status, message);
+    super(status, code, message);
   }
 }
 

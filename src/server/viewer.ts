@@ -11,7 +11,9 @@ import type { AddressInfo } from "node:net";
 import type { AnnDataStore } from "../anndata/model.js";
 import { openAnnData } from "../anndata/open.js";
 import type { CellucidSessionBundle } from "../node/bundle.js";
+import { AccessToken } from "./auth.js";
 import { CaptureRegistry, type PendingCapture } from "./captures.js";
+import { ConnectionGate, DEFAULT_LIMITS, SERVER_OPTIONS, type ViewerLimits } from "./connections.js";
 import { DatasetEndpoints, defaultDatasetId } from "./dataset.js";
 import { ViewerError } from "./errors.js";
 import { HostGuard, hostPort } from "./http.js";
@@ -36,6 +38,16 @@ export interface StartViewerOptions {
   tempDir?: string;
   /** Folder holding the built page (index.html + assets/); default dist/web/. */
   webDir?: string;
+  /**
+   * The access token (16-512 characters of A-Z a-z 0-9 . _ ~ -); default 256
+   * random bits. Fix it only for tests or when embedding the viewer in a
+   * program that hands the token over by itself.
+   */
+  token?: string;
+  /** Connection and message-stream limits (see README "Limits"). */
+  limits?: Partial<ViewerLimits>;
+  /** Where details of server-side failures go (they are never sent to clients); default stderr. */
+  log?: (line: string) => void;
 }
 
 export interface WaitOptions {
@@ -58,8 +70,10 @@ export interface ViewerEvent {
 }
 
 export interface Viewer {
-  /** Where the page is served, e.g. http://127.0.0.1:41234/ */
+  /** Where the page is served, with its access token: http://127.0.0.1:41234/?token=… */
   readonly url: string;
+  /** The access token alone, for programs: send it as `Authorization: Bearer TOKEN`. */
+  readonly token: string;
   readonly viewerId: string;
   /** The AnnData being shown (name as given to the store, and its dimensions). */
   readonly data: { readonly name: string; readonly nObs: number; readonly nVars: number };
@@ -96,13 +110,14 @@ function deadlineTimer(ms: number, fn: () => void): NodeJS.Timeout | null {
 class ViewerImpl implements Viewer, ViewerState {
   readonly viewerId = randomUUID();
   readonly viewerToken = randomBytes(24).toString("hex");
-  readonly hub = new MessageHub();
+  readonly hub: MessageHub;
   readonly captures = new CaptureRegistry();
   readonly pushes = new Map<string, SessionPush>();
   readonly uploads = new Set<Promise<unknown>>();
   readonly listeners = new Map<string, Set<(e: ViewerEvent) => void>>();
   url = "";
   guard!: HostGuard;
+  readonly gate: ConnectionGate;
   ready = false;
   closed = false;
   private readyWaiters = new Set<{ resolve(): void; reject(e: Error): void }>();
@@ -116,12 +131,21 @@ class ViewerImpl implements Viewer, ViewerState {
     readonly tempParent: string,
     readonly webDir: string,
     private readonly ownsStore: boolean,
+    readonly access: AccessToken,
+    limits: ViewerLimits,
+    readonly log: (line: string) => void,
   ) {
+    this.gate = new ConnectionGate(server, limits.maxConnections);
+    this.hub = new MessageHub(limits);
     // A page that connects after a request was sent (or reconnects) still gets every open request.
     this.hub.onConnect = (client) => {
       for (const c of this.captures.unclaimed()) if (this.hub.send(this.message("requestSessionBundle", c.requestId), client)) c.delivered = true;
       for (const [id, p] of this.pushes) if (!p.settled) this.hub.send(this.message("loadSession", id), client);
     };
+  }
+
+  get token(): string {
+    return this.access.value;
   }
 
   get data(): { name: string; nObs: number; nVars: number } {
@@ -270,13 +294,16 @@ class ViewerImpl implements Viewer, ViewerState {
 
 export async function startViewer(data: string | AnnDataStore, opts: StartViewerOptions = {}): Promise<Viewer> {
   const host = opts.host ?? "127.0.0.1";
+  const access = new AccessToken(opts.token);
+  const limits = viewerLimits(opts.limits);
   const initial = opts.session === undefined ? null : await toSessionSource(opts.session);
   const store = typeof data === "string" ? await openAnnData(data, { mode: "r" }) : data;
   try {
     const webDir = (opts.webDir ?? DEFAULT_WEB_DIR).replace(/[\\/]*$/, "/");
     const dataset = new DatasetEndpoints(store, opts.datasetId ?? (await defaultDatasetId(store)));
-    const server = createServer();
-    const viewer = new ViewerImpl(server, dataset, initial, opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, opts.tempDir ?? tmpdir(), webDir, typeof data === "string");
+    const server = createServer(SERVER_OPTIONS);
+    const log = opts.log ?? ((line: string) => void process.stderr.write(`cellucid viewer: ${line}\n`));
+    const viewer = new ViewerImpl(server, dataset, initial, opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, opts.tempDir ?? tmpdir(), webDir, typeof data === "string", access, limits, log);
     server.on("request", (req, res) => void handleRequest(viewer, req, res));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -288,10 +315,18 @@ export async function startViewer(data: string | AnnDataStore, opts: StartViewer
     const port = (server.address() as AddressInfo).port;
     viewer.guard = new HostGuard(host, port);
     const wildcard = host === "0.0.0.0" || host === "::";
-    viewer.url = `http://${hostPort(wildcard ? "127.0.0.1" : host, port)}/`;
+    viewer.url = `http://${hostPort(wildcard ? "127.0.0.1" : host, port)}/?token=${access.value}`;
     return viewer;
   } catch (err) {
     if (typeof data === "string") await store.close();
     throw err;
   }
+}
+
+function viewerLimits(given: Partial<ViewerLimits> = {}): ViewerLimits {
+  const limits: ViewerLimits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(limits) as (keyof ViewerLimits)[]) if (given[key] !== undefined) limits[key] = given[key];
+  for (const [name, n] of Object.entries(limits))
+    if (!Number.isInteger(n) || n < 1) throw new TypeError(`startViewer: limits.${name} must be a positive integer, got ${String(n)}`);
+  return limits;
 }

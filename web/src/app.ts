@@ -3,7 +3,7 @@
  * rectangle gestures into highlight groups, and keeps colours, selection and
  * state in step. DOM panels only talk to it and to ViewerState.
  */
-import { type ViewerApi, type ViewerConfig, fetchEmbedding, fetchObsCodes } from "./api.js";
+import type { ViewerApi, ViewerConfig } from "./api.js";
 import { categoryRgba32, hexToRgba32, labelRgba32, MISSING, UNCOLOURED } from "./palette.js";
 import { type Projection, depthAxis, project } from "./projection.js";
 import { PointRenderer } from "./render.js";
@@ -60,7 +60,7 @@ export class App implements ControlsHost {
     const info = this.config.dataset.embeddings.find((e) => e.key === key);
     if (!info) throw new Error(`no embedding '${key}'`);
     setStatus(`Loading ${key}…`);
-    const data = await fetchEmbedding(key, this.config.dataset.nObs, info.dims);
+    const data = await this.api.fetchEmbedding(key, this.config.dataset.nObs, info.dims);
     this.embeddingKey = key;
     this.embeddingData = data;
     this.dims = info.dims;
@@ -108,7 +108,7 @@ export class App implements ControlsHost {
     if (value.startsWith("obs:") && !this.obsCodes.has(value)) {
       const key = value.slice(4);
       setStatus(`Loading ${key}…`);
-      this.obsCodes.set(value, await fetchObsCodes(key, this.config.dataset.nObs));
+      this.obsCodes.set(value, await this.api.fetchObsCodes(key, this.config.dataset.nObs));
       setStatus("");
     }
     this.colorBy = value;

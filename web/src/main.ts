@@ -3,7 +3,7 @@
  * optional initial session → `ready`. Every failure is shown in the status
  * line and reported to the program as an `error` event.
  */
-import { type ServerMessage, ViewerApi, fetchConfig } from "./api.js";
+import { type ServerMessage, ViewerApi, fetchConfig, postEvent, takeAccessToken } from "./api.js";
 import { App } from "./app.js";
 import { installDebugHook } from "./debug.js";
 import { FingerprintMismatchError, buildBundle, restoreBundle } from "./session-io.js";
@@ -13,9 +13,11 @@ import { byId, formatCount, guard, messageOf, setStatus } from "./ui/dom.js";
 import { HighlightsPanel } from "./ui/highlights-panel.js";
 import { LabelsPanel } from "./ui/labels-panel.js";
 
-async function boot(): Promise<void> {
-  const config = await fetchConfig();
-  const api = new ViewerApi(config);
+const token = takeAccessToken();
+
+async function boot(token: string): Promise<void> {
+  const config = await fetchConfig(token);
+  const api = new ViewerApi(config, token);
   const ds = config.dataset;
   byId("dataset-info").textContent = `${ds.name} · ${formatCount(ds.nObs)} cells × ${formatCount(ds.nVars)} genes`;
 
@@ -85,7 +87,7 @@ async function boot(): Promise<void> {
         .then((bytes) => restore(bytes, "session from the program"))
         .catch(() => undefined);
     } else api.event("error", { message: `unknown message type '${String(msg.type)}'` });
-  });
+  }, (why) => setStatus(why, "error"));
 
   // The usual 2D views first: a UMAP or t-SNE says more at a glance than PCA's first two components.
   const drawable = ds.embeddings.filter((e) => e.dims >= 2);
@@ -103,8 +105,12 @@ async function boot(): Promise<void> {
   sendHighlights();
 }
 
-boot().catch((err: unknown) => {
-  const message = `The viewer could not start: ${messageOf(err)}`;
-  setStatus(message, "error");
-  void fetch("/_cellucid/events", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "error", message }) }).catch(() => undefined);
-});
+if (token === null) {
+  setStatus("This page needs its access token: open the full URL that cellucid-session serve (or startViewer) printed, the one ending in ?token=…", "error");
+} else {
+  boot(token).catch((err: unknown) => {
+    const message = `The viewer could not start: ${messageOf(err)}`;
+    setStatus(message, "error");
+    postEvent(token, { type: "error", message });
+  });
+}

@@ -19,6 +19,12 @@ column per highlight group (true/false) and one per obs user-defined field
 the bundle to AnnData names them. With --var: one row per gene and the var
 fields.
 
+Labels come from bundles anyone can write, so CSV and TSV cells that a
+spreadsheet would run as a formula (starting with = + - @, tab or CR) get a
+leading ' (OWASP's advice; --no-formula-escape keeps them verbatim for
+pipelines). CSV quotes cells as RFC 4180 says. TSV writes tab, CR, LF and
+backslash inside a cell as \\t \\r \\n \\\\ (undo with unescapeTsvCell). JSON is exact.
+
 Options:
   -o, --output FILE           write here (atomically) instead of stdout
   --format tsv|csv|json       default: from the output's extension, else tsv
@@ -29,6 +35,8 @@ Options:
   --include-deleted           also export fields deleted in the viewer
   --highlights-prefix P       default "cellucid_highlight__"
   --user-defined-prefix P     default ""
+  --no-formula-escape         CSV/TSV: write cells starting with = + - @ tab CR
+                              as they are (for programs, not spreadsheets)
   -q, --quiet                 no progress or warnings on stderr
   -h, --help                  this help`;
 
@@ -45,6 +53,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
       "include-deleted": { type: "boolean" },
       "highlights-prefix": { type: "string" },
       "user-defined-prefix": { type: "string" },
+      "no-formula-escape": { type: "boolean" },
     },
     ["bundle"],
   );
@@ -70,8 +79,8 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
     });
     if (!quiet) for (const w of t.warnings) io.err.write(`warning: ${w}\n`);
     const progress = Progress.for(io, "exporting", quiet);
-    const batches = exportText(t, format);
     const batchRows = 8192;
+    const batches = exportText(t, format, { batchRows, formulaEscape: values["no-formula-escape"] !== true });
     let rowsDone = 0;
     const tick = () => progress.update((rowsDone = Math.min(t.rows, rowsDone + batchRows)), t.rows);
     if (output) {

@@ -7,8 +7,11 @@ import { UsageError, parse } from "../args.js";
 export const serveHelp = `Usage: cellucid-session serve DATA [--session FILE] [--host HOST] [--port N] [--json]
 
 Serves the Cellucid viewer page for DATA (a .h5ad file or .zarr directory)
-on a local HTTP server and prints its URL; open it in a browser. Runs until
-interrupted (Ctrl+C, SIGTERM), then stops cleanly.
+on a local HTTP server and prints its URL; open it in a browser. The URL
+carries a secret access token (?token=...): without it the server gives out
+nothing, so other users of this machine cannot see or drive your viewer.
+Keep the URL to yourself. Runs until interrupted (Ctrl+C, SIGTERM), then
+stops cleanly.
 
 Programs capture sessions from the page with the library API instead
 (startViewer(...).getSessionBundle()).
@@ -19,7 +22,7 @@ Options:
   --port N           port (default: any free port)
   --dataset-id ID    datasetId of the page's fingerprint (default: DATA's
                      uns["dataset_id"], else its name without .h5ad / .zarr)
-  --json             print {"url", "viewerId"} as JSON
+  --json             print {"url", "token", "viewerId"} as JSON
   -h, --help         this help
 
 Exit status: 0 after a clean stop, 1 invalid --session bundle or DATA,
@@ -48,7 +51,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     ...(values["dataset-id"] !== undefined && { datasetId: values["dataset-id"] as string }),
   });
   const { nObs, nVars } = viewer.data;
-  if (values["json"]) io.out.write(JSON.stringify({ url: viewer.url, viewerId: viewer.viewerId }) + "\n");
+  if (values["json"]) io.out.write(JSON.stringify({ url: viewer.url, token: viewer.token, viewerId: viewer.viewerId }) + "\n");
   else io.out.write(`Serving ${basename(data.replace(/[\\/]+$/, ""))} (${count(nObs)} cells × ${count(nVars)} genes) at ${viewer.url}\n`);
   if (!values["quiet"] && !values["json"] && io.err.isTTY) io.err.write("Press Ctrl+C to stop.\n");
 
