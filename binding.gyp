@@ -15,6 +15,9 @@
         "native/hdf5/attrs.c",
         "native/hdf5/datasets.c",
         "native/hdf5/txn.c",
+        "native/hdf5/txn_io.c",
+        "native/hdf5/overlay.c",
+        "native/hdf5/journal.c",
         "native/hdf5/vfd.c"
       ],
       "cflags": ["<@(hdf5_cflags)"],
