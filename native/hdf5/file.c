@@ -39,9 +39,6 @@ static hid_t open_through_driver(Session *s, const char *filename, unsigned flag
   if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 && vfd_set(fapl, s) == 0)
     fid = H5Fopen(filename, flags, fapl);
   /* Keep the failure's stack for h5err_throw: closing the plist clears it. */
-  H5E_auto2_t fn;
-  void *data;
-  H5Eget_auto2(H5E_DEFAULT, &fn, &data);
   hid_t stack = fid < 0 ? H5Eget_current_stack() : -1;
   H5Pclose(fapl);
   if (stack >= 0) H5Eset_current_stack(stack);

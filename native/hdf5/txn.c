@@ -216,6 +216,7 @@ void session_truncate(Session *s, uint64_t len) {
    * and HDF5 never reads past its end of allocation anyway. */
   uint64_t target = len > s->orig_len ? len : s->orig_len;
   struct stat st;
+  st.st_size = 0;
   if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size == target) {
     s->eof = target;
     return;
@@ -234,6 +235,7 @@ bool txn_owned_here(const struct stat *st) {
     if (s->dev == st->st_dev && s->ino == st->st_ino) return true;
   return false;
 }
+
 /* Undoes the session; the outcome is added to the session's error, if any. */
 static void session_rollback(Session *s) {
   bool ok = true;
