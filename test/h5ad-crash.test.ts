@@ -11,7 +11,7 @@ import { copyFile, rm } from "node:fs/promises";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { H5adStore, recoverH5ad } from "../src/anndata/h5/store.js";
-import { type ChildResult, applyInPlace, checkWithPython, countedWrites, sha256, startApply, writeBundle, writeDataset } from "./h5ad-faults.js";
+import { type ChildResult, applyInPlace, checkWithPython, countedWrites, fixture, sha256, startApply } from "./h5ad-faults.js";
 import { withTempDir } from "./helpers.js";
 
 const JOURNAL = "-cellucid-journal";
@@ -31,11 +31,7 @@ async function pool<T>(jobs: (() => Promise<T>)[], width = 3): Promise<T[]> {
 
 test("a crash right before any write of an in-place apply is rolled back to the original bytes by the next open", async (t) => {
   await withTempDir(async (dir) => {
-    const original = join(dir, "original.h5ad");
-    const bundle = join(dir, "many.cellucid-session");
-    await writeDataset(original, 400);
-    const columns = await writeBundle(bundle, 400, 8, 4);
-    const before = await sha256(original);
+    const { file: original, bundle, columns, sha: before } = await fixture(dir, "original", 400, 8, 4);
 
     const complete = join(dir, "complete.h5ad");
     await copyFile(original, complete);
@@ -87,11 +83,7 @@ test("a crash right before any write of an in-place apply is rolled back to the 
 test("SIGKILL, SIGINT or SIGTERM during an in-place apply: after recovery the file is the original or the complete result", async (t) => {
   await withTempDir(async (dir) => {
     const nObs = 60_000;
-    const original = join(dir, "original.h5ad");
-    const bundle = join(dir, "many.cellucid-session");
-    await writeDataset(original, nObs);
-    const columns = await writeBundle(bundle, nObs, 12, 4);
-    const before = await sha256(original);
+    const { file: original, bundle, columns, sha: before } = await fixture(dir, "original", nObs, 12, 4);
 
     const runs: { signal: NodeJS.Signals; afterJournalMs: number | null }[] = [];
     for (const signal of ["SIGKILL", "SIGINT", "SIGTERM"] as const) {

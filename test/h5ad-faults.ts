@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createSessionWriter, writeSessionFile } from "../src/node/index.js";
 import { CLI } from "./helpers.js";
 import { python } from "./python.js";
@@ -54,6 +55,25 @@ export async function writeBundle(path: string, nObs: number, groups: number, fi
   w.addUserDefinedField({ id: "module", key: "module", source: "var", categories: ["a", "b"], codes: Array.from({ length: N_VARS }, (_, i) => i % 2) });
   await writeSessionFile(w, path);
   return columns;
+}
+
+export interface Fixture {
+  /** The .h5ad written by Python. */
+  file: string;
+  bundle: string;
+  /** The obs columns applying the bundle adds, in order. */
+  columns: string[];
+  /** sha256 of `file` as written. */
+  sha: string;
+}
+
+/** `dir/name.h5ad` of `nObs` cells and a bundle for it with `groups` groups and `fields` obs fields. */
+export async function fixture(dir: string, name: string, nObs: number, groups: number, fields: number): Promise<Fixture> {
+  const file = join(dir, `${name}.h5ad`);
+  const bundle = join(dir, `${name}.cellucid-session`);
+  await writeDataset(file, nObs);
+  const columns = await writeBundle(bundle, nObs, groups, fields);
+  return { file, bundle, columns, sha: await sha256(file) };
 }
 
 export interface ChildResult {

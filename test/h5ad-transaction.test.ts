@@ -8,11 +8,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { AnnDataError } from "../src/anndata/model.js";
 import { H5adStore, recoverH5ad } from "../src/anndata/h5/store.js";
-import { applyInPlace, countedWrites, sha256, writeBundle, writeDataset } from "./h5ad-faults.js";
+import { applyInPlace, countedWrites, fixture, sha256, writeBundle, writeDataset } from "./h5ad-faults.js";
 import { withTempDir } from "./helpers.js";
 import { PYTHON } from "./python.js";
 
@@ -66,11 +66,7 @@ test("library: close commits, abort leaves the original bytes, and open reports 
 
 test("an I/O error at any write of an in-place apply: exit 2 with NO_SPACE or IO, and the original bytes, no journal", async () => {
   await withTempDir(async (dir) => {
-    const original = join(dir, "original.h5ad");
-    const bundle = join(dir, "b.cellucid-session");
-    await writeDataset(original, 300);
-    await writeBundle(bundle, 300, 6, 3);
-    const before = await sha256(original);
+    const { file: original, bundle, sha: before } = await fixture(dir, "original", 300, 6, 3);
     const probe = join(dir, "probe.h5ad");
     await copyFile(original, probe);
     const total = countedWrites(await applyInPlace(bundle, probe, { CELLUCID_TEST_COUNT_WRITES: "1" }));
@@ -92,16 +88,12 @@ test("an I/O error at any write of an in-place apply: exit 2 with NO_SPACE or IO
   });
 });
 
-test("a full disk (a small tmpfs): in-place apply fails with NO_SPACE, exit 2, and leaves the original", async (t) => {
+test("a full disk (a small tmpfs): in-place apply fails with NO_SPACE, exit 2, and leaves the original; a read-only one with PERMISSION_DENIED", async (t) => {
   await withTempDir(async (dir) => {
-    const source = join(dir, "d.h5ad");
-    const bundle = join(dir, "b.cellucid-session");
-    await writeDataset(source, 2000);
-    await writeBundle(bundle, 2000, 12, 4);
-    const before = await sha256(source);
+    const { file: source, bundle, sha: before } = await fixture(dir, "d", 2000, 12, 4);
     const mnt = join(dir, "small");
     await mkdir(mnt);
-    const { size } = await import("node:fs/promises").then((fs) => fs.stat(source));
+    const { size } = await stat(source);
     try {
       // Room for the file and the journal, not for the new columns.
       execFileSync("mount", ["-t", "tmpfs", "-o", `size=${Math.ceil(size / 4096) * 4096 + 16384}`, "tmpfs", mnt], { stdio: "pipe" });
@@ -120,6 +112,16 @@ test("a full disk (a small tmpfs): in-place apply fails with NO_SPACE, exit 2, a
       const store = await H5adStore.open(file, "r");
       assert.equal(store.nObs, 2000);
       await store.close();
+
+      // A read-only file system: PERMISSION_DENIED (exit 2), reading still works.
+      execFileSync("mount", ["-o", "remount,ro", mnt]);
+      await rejectsWith(() => H5adStore.open(file, "r+"), "PERMISSION_DENIED", /d\.h5ad: cannot open: Read-only file system/);
+      const ro = await applyInPlace(bundle, file);
+      assert.equal(ro.code, 2);
+      assert.match(ro.stderr, /\[PERMISSION_DENIED\]/);
+      const reader = await H5adStore.open(file, "r");
+      assert.equal(reader.nObs, 2000);
+      await reader.close();
     } finally {
       execFileSync("umount", [mnt]);
     }
@@ -147,11 +149,7 @@ async function release(child: ChildProcess): Promise<void> {
 
 test("LOCKED: a file another process has open is refused with LOCKED naming its pid (exit 2), and a journal is not rolled back under it", async () => {
   await withTempDir(async (dir) => {
-    const file = join(dir, "d.h5ad");
-    const bundle = join(dir, "b.cellucid-session");
-    await writeDataset(file, 200);
-    await writeBundle(bundle, 200, 2, 1);
-    const before = await sha256(file);
+    const { file, bundle, sha: before } = await fixture(dir, "d", 200, 2, 1);
 
     const h5py = await holdFile(file, "h5py-r+");
     try {
