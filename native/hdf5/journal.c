@@ -81,6 +81,13 @@ int journal_rollback(bool counted, int fd, int jfd, const char *jpath, const cha
   if (valid) {
     uint64_t orig = get64(h + 8), salt = get64(h + 16), pos = HEADER_SIZE;
     out->original_len = orig;
+    /* A session never shrinks the file below its original length: a shorter
+     * file is not the one this journal was written for (it was replaced). */
+    if ((uint64_t)st.st_size < orig) {
+      io_error(err, "IO", 0, "%s: the journal %s is for a file of at least %llu bytes, not this one (%llu bytes); "
+               "remove the journal if the file is intact", path, jpath, (unsigned long long)orig, (unsigned long long)st.st_size);
+      return -1;
+    }
     for (;;) {
       unsigned char r[RECORD_HEAD];
       if (io_read_all(jfd, r, RECORD_HEAD, pos, &got) || got < RECORD_HEAD) break;
@@ -125,21 +132,33 @@ int journal_rollback(bool counted, int fd, int jfd, const char *jpath, const cha
 
 /* ---- recovery ------------------------------------------------------------- */
 
-static char *journal_path_of(const char *path) {
-  size_t n = strlen(path);
-  char *j = (char *)malloc(n + sizeof JOURNAL_SUFFIX);
-  if (j) {
-    memcpy(j, path, n);
-    memcpy(j + n, JOURNAL_SUFFIX, sizeof JOURNAL_SUFFIX);
+int journal_paths(const char *path, char **jpath, char **dir) {
+  /* Beside the real file, so that every path to it (a symlink) finds it. */
+  char *real = realpath(path, NULL);
+  const char *base = real ? real : path;
+  size_t n = strlen(base);
+  char *copy = strdup(base);
+  *jpath = (char *)malloc(n + sizeof JOURNAL_SUFFIX);
+  *dir = copy ? strdup(dirname(copy)) : NULL;
+  if (*jpath) {
+    memcpy(*jpath, base, n);
+    memcpy(*jpath + n, JOURNAL_SUFFIX, sizeof JOURNAL_SUFFIX);
   }
-  return j;
+  free(copy);
+  free(real);
+  if (*jpath && *dir) return 0;
+  free(*jpath);
+  free(*dir);
+  *jpath = *dir = NULL;
+  return -1;
 }
 
 bool txn_foreign_journal(const char *path) {
   struct stat st;
-  char *j = journal_path_of(path);
-  bool found = j && access(j, F_OK) == 0 && stat(path, &st) == 0 && !txn_owned_here(&st);
+  char *j = NULL, *dir = NULL;
+  bool found = journal_paths(path, &j, &dir) == 0 && access(j, F_OK) == 0 && stat(path, &st) == 0 && !txn_owned_here(&st);
   free(j);
+  free(dir);
   return found;
 }
 
@@ -165,13 +184,10 @@ pid_t txn_lock_holder(dev_t dev, ino_t ino) {
 
 int txn_recover(const char *path, Recovery *out, IoError *err) {
   memset(out, 0, sizeof *out);
-  char *jpath = journal_path_of(path);
-  char *tmp = strdup(path);
-  char *dir = tmp ? strdup(dirname(tmp)) : NULL;
-  free(tmp);
+  char *jpath = NULL, *dir = NULL;
   int rc = 0, fd = -1, jfd = -1;
   struct stat st;
-  if (!jpath || !dir) {
+  if (journal_paths(path, &jpath, &dir) != 0) {
     io_error(err, "IO", ENOMEM, "%s: out of memory", path);
     rc = -1;
     goto done;
@@ -179,6 +195,7 @@ int txn_recover(const char *path, Recovery *out, IoError *err) {
   if (access(jpath, F_OK) != 0) goto done;
   if (stat(path, &st) == 0 && txn_owned_here(&st)) goto done; /* our own open session */
   fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) goto done; /* no file to roll back: opening it reports that */
   if (fd < 0) {
     int e = errno;
     io_error(err, NULL, e, "%s: an interrupted write left the journal %s, and rolling it back needs write access: %s",

@@ -41,7 +41,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,18 +89,11 @@ Session *session_new(const char *path, bool writable) {
   s->writable = writable;
   s->fd = -1;
   s->jfd = -1;
-  size_t n = strlen(path);
   s->path = strdup(path);
-  s->journal_path = (char *)malloc(n + sizeof JOURNAL_SUFFIX);
-  char *tmp = strdup(path);
-  s->dir_path = tmp ? strdup(dirname(tmp)) : NULL;
-  free(tmp);
-  if (!s->path || !s->journal_path || !s->dir_path) {
+  if (!s->path || journal_paths(path, &s->journal_path, &s->dir_path) != 0) {
     session_unref(s);
     return NULL;
   }
-  memcpy(s->journal_path, path, n);
-  memcpy(s->journal_path + n, JOURNAL_SUFFIX, sizeof JOURNAL_SUFFIX);
   return s;
 }
 

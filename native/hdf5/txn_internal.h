@@ -38,6 +38,8 @@ bool overlay_put(Overlay *o, uint64_t off, size_t len, const void *buf);
 void overlay_patch(const Overlay *o, uint64_t off, size_t len, unsigned char *buf);
 
 /* ---- journal.c ---- */
+/* The journal's path and its directory for data file `path` (malloc'd). */
+int journal_paths(const char *path, char **jpath, char **dir);
 void journal_header(unsigned char h[HEADER_SIZE], uint64_t orig_len, uint64_t salt);
 /* Fill a record's head for `len` pre-image bytes at `data`. */
 void journal_record_head(unsigned char rec[RECORD_HEAD], uint64_t off, uint64_t len, uint64_t salt, const unsigned char *data);
