@@ -44,7 +44,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,8 +131,14 @@ static int ensure_journal(Session *s) {
     fail_step(s, errno, "creating the journal", HEADER_SIZE, s->fd);
     return -1;
   }
-  if (getrandom(&s->salt, sizeof s->salt, 0) != (ssize_t)sizeof s->salt)
-    s->salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+  s->salt = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+  int rnd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (rnd >= 0) {
+    size_t got = 0;
+    uint64_t r = 0;
+    if (io_read_all(rnd, &r, sizeof r, 0, &got) == 0 && got == sizeof r) s->salt = r;
+    close(rnd);
+  }
   unsigned char h[HEADER_SIZE];
   journal_header(h, s->orig_len, s->salt);
   int e = mut_pwrite(true, jfd, h, HEADER_SIZE, 0);
