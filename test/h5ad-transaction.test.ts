@@ -12,6 +12,7 @@ import { copyFile, mkdir, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { AnnDataError } from "../src/anndata/model.js";
 import { H5adStore, recoverH5ad } from "../src/anndata/h5/store.js";
+import { H5File } from "../src/anndata/h5/binding.js";
 import { applyInPlace, countedWrites, fixture, sha256, writeBundle, writeDataset } from "./h5ad-faults.js";
 import { withTempDir } from "./helpers.js";
 import { PYTHON } from "./python.js";
@@ -115,6 +116,17 @@ test("a full disk (a small tmpfs): in-place apply fails with NO_SPACE, exit 2, a
       const store = await H5adStore.open(file, "r");
       assert.equal(store.nObs, 2000);
       await store.close();
+
+      // The library: the write that fills the disk throws NO_SPACE, so does every later change and close, which rolls back.
+      const other = H5File.open(source, "r");
+      const writer = await H5adStore.open(file, "r+");
+      await rejectsWith(() => writer.setUns(["big"], new Float64Array(2000 * 8)), "NO_SPACE", /no space left on the device/);
+      await rejectsWith(() => writer.setColumn("obs", "after", { kind: "bool", values: new Uint8Array(2000) }), "NO_SPACE");
+      // That error is not mistaken for the cause of another file's failure.
+      assert.throws(() => other.readAttrs("/nope"), /HDF5 readAttrs '\/nope' failed/);
+      other.close();
+      await rejectsWith(() => writer.close(), "NO_SPACE", /the file was left unchanged$/);
+      assert.equal(await sha256(file), before);
 
       // A read-only file system: PERMISSION_DENIED (exit 2), reading still works.
       execFileSync("mount", ["-o", "remount,ro", mnt]);

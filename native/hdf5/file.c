@@ -130,6 +130,8 @@ static napi_value close_with(napi_env env, napi_callback_info info, bool abort) 
   H5FileState *st = NULL;
   NAPI_CHECK(env, napi_unwrap(env, self, (void **)&st));
   if (st->fid >= 0) {
+    IoError stale;
+    txn_take_last_error(&stale); /* see napi_get_file */
     if (abort) st->session->aborted = true;
     herr_t rc = H5Fclose(st->fid);
     st->fid = -1;
