@@ -13,11 +13,16 @@
         "native/hdf5/types.c",
         "native/hdf5/file.c",
         "native/hdf5/attrs.c",
-        "native/hdf5/datasets.c"
+        "native/hdf5/datasets.c",
+        "native/hdf5/txn.c",
+        "native/hdf5/txn_io.c",
+        "native/hdf5/overlay.c",
+        "native/hdf5/journal.c",
+        "native/hdf5/vfd.c"
       ],
       "cflags": ["<@(hdf5_cflags)"],
       "cflags_c": ["-std=c11"],
-      "defines": ["_POSIX_C_SOURCE=200809L", "H5_USE_110_API"],
+      "defines": ["_GNU_SOURCE", "H5_USE_110_API"],
       "libraries": ["<@(hdf5_libs)", "-lm"],
       "xcode_settings": {
         "OTHER_CFLAGS": ["<@(hdf5_cflags)"]

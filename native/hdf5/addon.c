@@ -4,13 +4,18 @@
  * src/anndata/h5/binding.ts; this file only wires C functions to methods.
  */
 #include "common.h"
+#include "vfd.h"
 
 #include <stdio.h>
 
 #define METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
 
 static napi_value init(napi_env env, napi_value exports) {
-  if (H5open() < 0) {
+  /* No cleanup at exit: closing files there would commit write sessions the
+   * program never closed (and a failed close used to crash it). An unclosed
+   * write session is rolled back at the next open instead. */
+  H5dont_atexit();
+  if (H5open() < 0 || vfd_init() < 0) {
     napi_throw_error(env, NULL, "HDF5 library failed to initialise");
     return NULL;
   }
@@ -18,6 +23,9 @@ static napi_value init(napi_env env, napi_value exports) {
 
   napi_property_descriptor methods[] = {
       METHOD("close", file_close),
+      METHOD("abort", file_abort),
+      METHOD("ioFailure", file_io_failure),
+      METHOD("recovered", file_recovered),
       METHOD("isOpen", file_is_open),
       METHOD("exists", file_exists),
       METHOD("kind", file_kind),
@@ -37,6 +45,9 @@ static napi_value init(napi_env env, napi_value exports) {
                                     NULL, sizeof methods / sizeof methods[0],
                                     methods, &cls));
   NAPI_CHECK(env, napi_set_named_property(env, exports, "NativeFile", cls));
+  napi_value recover;
+  NAPI_CHECK(env, napi_create_function(env, "recover", NAPI_AUTO_LENGTH, file_recover, NULL, &recover));
+  NAPI_CHECK(env, napi_set_named_property(env, exports, "recover", recover));
 
   unsigned maj = 0, min = 0, rel = 0;
   H5get_libversion(&maj, &min, &rel);

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "txn.h"
+
 /* Check a napi call; on failure throw (if nothing is pending) and bail out. */
 #define NAPI_CHECK(env, call)                                  \
   do {                                                         \
@@ -49,7 +51,8 @@
 /* State wrapped inside each JS NativeFile instance. fid < 0 means closed. */
 typedef struct {
   hid_t fid;
-  char *filename; /* for error messages; owned */
+  char *filename;   /* for error messages; owned */
+  Session *session; /* the journaling driver's state for this open (vfd.c) */
 } H5FileState;
 
 /* ---- errors.c ---------------------------------------------------------- */
@@ -60,6 +63,8 @@ void h5err_throw(napi_env env, const char *op, const char *path);
 /* Throw "<op> '<path>': <detail>" for errors detected by the addon itself. */
 void h5err_throw_msg(napi_env env, const char *op, const char *path,
                      const char *detail);
+/* Throw an Error whose `code` is LOCKED, NO_SPACE, PERMISSION_DENIED or IO. */
+void h5err_throw_io(napi_env env, const IoError *e);
 
 /* ---- napi_util.c ------------------------------------------------------- */
 /* Parse `this` + up to `want` args; throws if the file is closed.
@@ -115,6 +120,10 @@ void free_cstrings(char **strs, uint32_t n);
 /* ---- file.c ------------------------------------------------------------ */
 napi_value file_ctor(napi_env env, napi_callback_info info);
 napi_value file_close(napi_env env, napi_callback_info info);
+napi_value file_abort(napi_env env, napi_callback_info info);
+napi_value file_io_failure(napi_env env, napi_callback_info info);
+napi_value file_recovered(napi_env env, napi_callback_info info);
+napi_value file_recover(napi_env env, napi_callback_info info);
 napi_value file_is_open(napi_env env, napi_callback_info info);
 napi_value file_exists(napi_env env, napi_callback_info info);
 napi_value file_kind(napi_env env, napi_callback_info info);

@@ -64,7 +64,21 @@ static void throw_with(napi_env env, const char *op, const char *path,
   if (!pending) napi_throw_error(env, NULL, msg);
 }
 
+void h5err_throw_io(napi_env env, const IoError *e) {
+  H5Eclear2(H5E_DEFAULT);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, e->code, e->msg);
+}
+
 void h5err_throw(napi_env env, const char *op, const char *path) {
+  /* A failure of the file driver (a lock held elsewhere, a full disk, a
+   * permission) explains the HDF5 stack better than the stack does. */
+  IoError io;
+  if (txn_take_last_error(&io)) {
+    h5err_throw_io(env, &io);
+    return;
+  }
   StackSummary s;
   memset(&s, 0, sizeof s);
   /* Walk from the API call down to the origin, like h5py's messages. */

@@ -7,6 +7,7 @@
  * bug elsewhere cannot keep the file (and its lock) alive after close().
  */
 #include "common.h"
+#include "vfd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,59 @@ static void close_state(H5FileState *st) {
   }
 }
 
-/* GC finalizer: closing here is a safety net, not the primary API. */
+/* GC finalizer: closing here is a safety net, not the primary API. A write
+ * session closed this way is rolled back, never committed half-way. */
 static void file_finalize(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
   H5FileState *st = (H5FileState *)data;
+  if (st->session) st->session->aborted = true;
   close_state(st);
   H5Eclear2(H5E_DEFAULT);
+  session_unref(st->session);
   free(st->filename);
   free(st);
+}
+
+static hid_t open_through_driver(Session *s, const char *filename, unsigned flags) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0) return -1;
+  hid_t fid = -1;
+  if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 && vfd_set(fapl, s) == 0)
+    fid = H5Fopen(filename, flags, fapl);
+  /* Keep the failure's stack for h5err_throw: closing the plist clears it. */
+  hid_t stack = fid < 0 ? H5Eget_current_stack() : -1;
+  H5Pclose(fapl);
+  if (stack >= 0) H5Eset_current_stack(stack);
+  return fid;
+}
+
+/* Roll back an interrupted write, then open. A writer may crash between our
+ * rollback and HDF5 taking the file lock, so once the lock is held we look
+ * for a journal again and start over if one appeared. */
+static hid_t open_recovering(napi_env env, Session *s, const char *filename, unsigned flags) {
+  for (int attempt = 0; attempt < 3; attempt++) {
+    Recovery r;
+    IoError err = {0};
+    if (txn_recover(filename, &r, &err) != 0) {
+      h5err_throw_io(env, &err);
+      return -1;
+    }
+    if (r.rolled_back) s->recovered = r;
+    IoError stale;
+    txn_take_last_error(&stale);
+    hid_t fid = open_through_driver(s, filename, flags);
+    if (!txn_foreign_journal(filename)) {
+      if (fid < 0) h5err_throw(env, "open", filename);
+      return fid;
+    }
+    if (fid >= 0) {
+      s->aborted = true; /* whatever opening wrote must not be committed */
+      H5Fclose(fid);
+    }
+    H5Eclear2(H5E_DEFAULT);
+  }
+  h5err_throw_msg(env, "open", filename, "its journal keeps reappearing (another process keeps crashing while writing it)");
+  return -1;
 }
 
 napi_value file_ctor(napi_env env, napi_callback_info info) {
@@ -49,26 +95,24 @@ napi_value file_ctor(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl >= 0) H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-  hid_t fid = H5Fopen(filename, flags, fapl >= 0 ? fapl : H5P_DEFAULT);
-  /* Report before any other HDF5 call: each API entry clears the stack. */
-  if (fid < 0) h5err_throw(env, "open", filename);
-  if (fapl >= 0) H5Pclose(fapl);
-  if (fid < 0) {
-    free(filename);
-    return NULL;
-  }
-
-  H5FileState *st = (H5FileState *)malloc(sizeof *st);
+  Session *session = session_new(filename, flags == H5F_ACC_RDWR);
+  H5FileState *st = session ? (H5FileState *)malloc(sizeof *st) : NULL;
   if (!st) {
-    H5Fclose(fid);
+    session_unref(session);
     free(filename);
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
+  hid_t fid = open_recovering(env, session, filename, flags);
+  if (fid < 0) {
+    session_unref(session);
+    free(st);
+    free(filename);
+    return NULL;
+  }
   st->fid = fid;
   st->filename = filename;
+  st->session = session;
   if (napi_wrap(env, self, st, file_finalize, NULL, NULL) != napi_ok) {
     napi_throw_last_error(env);
     file_finalize(env, st, NULL);
@@ -77,16 +121,24 @@ napi_value file_ctor(napi_env env, napi_callback_info info) {
   return self;
 }
 
-napi_value file_close(napi_env env, napi_callback_info info) {
+/* Closing commits the write session (or rolls it back after an I/O error)
+ * and reports that error. Double close is a no-op by design. */
+static napi_value close_with(napi_env env, napi_callback_info info, bool abort) {
   napi_value self, undef;
   size_t argc = 0;
   NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, NULL, &self, NULL));
   H5FileState *st = NULL;
   NAPI_CHECK(env, napi_unwrap(env, self, (void **)&st));
-  /* Double close is a no-op by design. */
   if (st->fid >= 0) {
+    IoError stale;
+    txn_take_last_error(&stale); /* see napi_get_file */
+    if (abort) st->session->aborted = true;
     herr_t rc = H5Fclose(st->fid);
     st->fid = -1;
+    if (st->session->err.code) {
+      h5err_throw_io(env, &st->session->err);
+      return NULL;
+    }
     if (rc < 0) {
       h5err_throw(env, "close", st->filename);
       return NULL;
@@ -94,6 +146,76 @@ napi_value file_close(napi_env env, napi_callback_info info) {
   }
   NAPI_CHECK(env, napi_get_undefined(env, &undef));
   return undef;
+}
+
+napi_value file_close(napi_env env, napi_callback_info info) { return close_with(env, info, false); }
+
+/* Closes without committing: the file is left exactly as it was opened. */
+napi_value file_abort(napi_env env, napi_callback_info info) { return close_with(env, info, true); }
+
+/* The write session's first I/O error as {code, message}, or null. */
+napi_value file_io_failure(napi_env env, napi_callback_info info) {
+  napi_value self, out, v;
+  size_t argc = 0;
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, NULL, &self, NULL));
+  H5FileState *st = NULL;
+  NAPI_CHECK(env, napi_unwrap(env, self, (void **)&st));
+  const IoError *e = &st->session->err;
+  if (!st->session->failed || !e->code) {
+    NAPI_CHECK(env, napi_get_null(env, &out));
+    return out;
+  }
+  NAPI_CHECK(env, napi_create_object(env, &out));
+  NAPI_CHECK(env, napi_create_string_utf8(env, e->code, NAPI_AUTO_LENGTH, &v));
+  NAPI_CHECK(env, napi_set_named_property(env, out, "code", v));
+  NAPI_CHECK(env, napi_create_string_utf8(env, e->msg, NAPI_AUTO_LENGTH, &v));
+  NAPI_CHECK(env, napi_set_named_property(env, out, "message", v));
+  return out;
+}
+
+static napi_value recovery_to_js(napi_env env, const Recovery *r) {
+  napi_value out, v;
+  if (!r->rolled_back) {
+    NAPI_CHECK(env, napi_get_null(env, &out));
+    return out;
+  }
+  NAPI_CHECK(env, napi_create_object(env, &out));
+  const struct { const char *name; uint64_t value; } fields[] = {
+      {"restoredBytes", r->restored}, {"records", r->records},
+      {"originalLength", r->original_len}, {"truncatedBytes", r->truncated}};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    if (!(v = napi_make_uint64(env, fields[i].value))) return NULL;
+    NAPI_CHECK(env, napi_set_named_property(env, out, fields[i].name, v));
+  }
+  return out;
+}
+
+/* What opening rolled back, or null. */
+napi_value file_recovered(napi_env env, napi_callback_info info) {
+  napi_value self;
+  size_t argc = 0;
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, NULL, &self, NULL));
+  H5FileState *st = NULL;
+  NAPI_CHECK(env, napi_unwrap(env, self, (void **)&st));
+  return recovery_to_js(env, &st->session->recovered);
+}
+
+/* recover(path): roll back an interrupted write without opening the file. */
+napi_value file_recover(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = napi_dup_string(env, argv[0], "path");
+  if (!path) return NULL;
+  Recovery r;
+  IoError err = {0};
+  int rc = txn_recover(path, &r, &err);
+  free(path);
+  if (rc != 0) {
+    h5err_throw_io(env, &err);
+    return NULL;
+  }
+  return recovery_to_js(env, &r);
 }
 
 napi_value file_is_open(napi_env env, napi_callback_info info) {

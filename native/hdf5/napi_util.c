@@ -21,6 +21,10 @@ H5FileState *napi_get_file(napi_env env, napi_callback_info info,
     napi_throw_type_error(env, NULL, "receiver is not a NativeFile");
     return NULL;
   }
+  /* A driver error left by an earlier call (reported already, or on another
+   * file) must not be mistaken for the cause of this call's failure. */
+  IoError stale;
+  txn_take_last_error(&stale);
   if (st->fid < 0) {
     /* Operating on a closed file must be a catchable error, not a crash. */
     h5err_throw_msg(env, op, st->filename, "file is closed");

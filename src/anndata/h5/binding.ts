@@ -22,6 +22,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { AnnDataError } from "../model.js";
 
 export type H5DType =
   | "bool"
@@ -117,8 +118,28 @@ export type DatasetInput<D extends H5DType> = D extends "string"
 
 /* ---- native addon ------------------------------------------------------ */
 
+/** What opening a file rolled back: an interrupted write's journal was found and undone. */
+export interface H5Recovery {
+  /** Bytes of pre-images written back over the file. */
+  restoredBytes: number;
+  /** Pre-image records applied. */
+  records: number;
+  /** The length the file had before the interrupted write (it was truncated to it). */
+  originalLength: number;
+  /** Bytes the interrupted write had appended, removed by the truncation. */
+  truncatedBytes: number;
+}
+
+interface NativeIoFailure {
+  code: IoCode;
+  message: string;
+}
+
 interface NativeFile {
   close(): void;
+  abort(): void;
+  ioFailure(): NativeIoFailure | null;
+  recovered(): H5Recovery | null;
   isOpen(): boolean;
   exists(path: string): boolean;
   kind(path: string): "group" | "dataset" | null;
@@ -136,6 +157,7 @@ interface NativeFile {
 
 interface NativeAddon {
   NativeFile: new (path: string, mode: string) => NativeFile;
+  recover(path: string): H5Recovery | null;
   hdf5Version: string;
 }
 
@@ -265,6 +287,37 @@ function inferAttrType(op: string, path: string, value: AttrWriteValue): AttrWri
   }
 }
 
+/* ---- I/O errors -------------------------------------------------------- */
+
+type IoCode = "LOCKED" | "NO_SPACE" | "PERMISSION_DENIED" | "IO";
+const IO_CODES: ReadonlySet<string> = new Set<IoCode>(["LOCKED", "NO_SPACE", "PERMISSION_DENIED", "IO"]);
+
+/** The addon tags file-system failures with a code (LOCKED, NO_SPACE, ...): they become AnnDataErrors. */
+function translate(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error && typeof code === "string" && IO_CODES.has(code)) return new AnnDataError(code as IoCode, err.message, { cause: err });
+  return err;
+}
+
+function io<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw translate(err);
+  }
+}
+
+/**
+ * Rolls back the interrupted write of an HDF5 file, if its journal
+ * (`FILE-cellucid-journal`) is there; every open does it first. Null when
+ * there was nothing to roll back. Throws AnnDataError LOCKED when a live
+ * process holds the file, PERMISSION_DENIED when the file cannot be written.
+ */
+export function recoverH5(path: string): H5Recovery | null {
+  const { recover } = loadAddon();
+  return io(() => recover(path));
+}
+
 /* ---- public API -------------------------------------------------------- */
 
 export class H5File {
@@ -276,15 +329,51 @@ export class H5File {
     this.filename = filename;
   }
 
-  /** Open an existing file read-only ("r") or read-write ("r+"). */
+  /**
+   * Open an existing file read-only ("r") or read-write ("r+"). An interrupted
+   * write is rolled back first (see `recovered`). With "r+" every change is
+   * one transaction: close() commits it, abort() or an I/O error undoes it,
+   * and a crash is undone by the next open.
+   */
   static open(path: string, mode: "r" | "r+" = "r"): H5File {
     const { NativeFile } = loadAddon();
-    return new H5File(new NativeFile(path, mode), path);
+    return new H5File(io(() => new NativeFile(path, mode)), path);
   }
 
-  /** Close the file; calling it again is a no-op. */
+  /** What opening rolled back (an interrupted write), or null. */
+  get recovered(): H5Recovery | null {
+    return this.#native.recovered();
+  }
+
+  /** The I/O error that doomed this write session (it will roll back at close), or null. */
+  get failure(): AnnDataError | null {
+    const f = this.#native.ioFailure();
+    return f ? new AnnDataError(f.code, f.message) : null;
+  }
+
+  /** Commit the changes and close; calling it again is a no-op. Throws the I/O error that made it roll back instead. */
   close(): void {
-    this.#native.close();
+    io(() => this.#native.close());
+  }
+
+  /** Close without committing: the file is left exactly as it was opened. */
+  abort(): void {
+    io(() => this.#native.abort());
+  }
+
+  /** Runs a change; once an I/O error has doomed the session, every change throws it. */
+  #write<T>(fn: () => T): T {
+    const before = this.failure;
+    if (before) throw before;
+    let out: T;
+    try {
+      out = fn();
+    } catch (err) {
+      throw this.failure ?? translate(err);
+    }
+    const after = this.failure;
+    if (after) throw after;
+    return out;
   }
 
   get isOpen(): boolean {
@@ -293,35 +382,35 @@ export class H5File {
 
   /** Whether `path` resolves to an object (false for dangling links). */
   exists(path: string): boolean {
-    return this.#native.exists(path);
+    return io(() => this.#native.exists(path));
   }
 
   kind(path: string): "group" | "dataset" | null {
-    return this.#native.kind(path);
+    return io(() => this.#native.kind(path));
   }
 
   /** Member names of a group (creation order if tracked, else name order). */
   list(groupPath: string): string[] {
-    return this.#native.list(groupPath);
+    return io(() => this.#native.list(groupPath));
   }
 
   /** Create a group, including missing parents. */
   createGroup(path: string): void {
-    this.#native.createGroup(path);
+    this.#write(() => this.#native.createGroup(path));
   }
 
   /** Unlink an object (e.g. before rewriting a column). */
   deleteLink(path: string): void {
-    this.#native.deleteLink(path);
+    this.#write(() => this.#native.deleteLink(path));
   }
 
   /** Renames a link inside the file (parents of `dst` are created). */
   moveLink(src: string, dst: string): void {
-    this.#native.moveLink(src, dst);
+    this.#write(() => this.#native.moveLink(src, dst));
   }
 
   readAttrs(path: string): Record<string, AttrValue> {
-    return this.#native.readAttrs(path);
+    return io(() => this.#native.readAttrs(path));
   }
 
   /**
@@ -339,7 +428,7 @@ export class H5File {
     const values = (isArray ? value : [value]) as ArrayLike<unknown>;
     if (isArray && values.length === 0 && t === "string") {
       // h5py stores `attrs[k] = []` as np.array([]): float64 with shape (0,).
-      this.#native.writeAttr(path, name, "float64", new Float64Array(0), false);
+      this.#write(() => this.#native.writeAttr(path, name, "float64", new Float64Array(0), false));
       return;
     }
     let data: string[] | ArrayBufferView;
@@ -362,15 +451,15 @@ export class H5File {
       default:
         return fail(op, path, `unknown attribute type ${String(t)}`);
     }
-    this.#native.writeAttr(path, name, t, data, !isArray);
+    this.#write(() => this.#native.writeAttr(path, name, t, data, !isArray));
   }
 
   deleteAttr(path: string, name: string): void {
-    this.#native.deleteAttr(path, name);
+    this.#write(() => this.#native.deleteAttr(path, name));
   }
 
   datasetInfo(path: string): DatasetInfo {
-    return this.#native.datasetInfo(path);
+    return io(() => this.#native.datasetInfo(path));
   }
 
   /**
@@ -384,7 +473,7 @@ export class H5File {
     if (opts.count !== undefined && (!Number.isInteger(count) || count < 0)) {
       fail("readDataset", path, "count must be a non-negative integer");
     }
-    return this.#native.readDataset(path, start, count);
+    return io(() => this.#native.readDataset(path, start, count));
   }
 
   /**
@@ -401,6 +490,7 @@ export class H5File {
     if (opts.chunks !== undefined && (!Number.isInteger(chunks) || chunks < 1 || chunks > 0x7fffffff)) {
       fail(op, path, "chunks must be a positive integer");
     }
-    this.#native.createDataset(path, dtype, datasetPayload(op, path, dtype, data), gzip, chunks, opts.scalar === true);
+    const payload = datasetPayload(op, path, dtype, data);
+    this.#write(() => this.#native.createDataset(path, dtype, payload, gzip, chunks, opts.scalar === true));
   }
 }

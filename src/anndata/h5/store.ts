@@ -3,10 +3,28 @@
  * attributes and index shapes only; columns are read on request; new columns
  * are appended in place (no rewrite of the file) with the encodings Python
  * anndata writes, so every other object stays byte-for-byte as it was.
+ *
+ * A read-write open is one transaction (native/hdf5/txn.c): close() commits
+ * every change at once, abort() or an I/O error leaves the file as it was,
+ * and a crash is rolled back by the next open of the file (any open, or
+ * recoverH5ad), from the journal `FILE-cellucid-journal`.
  */
 import { randomBytes } from "node:crypto";
 import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type NumericArray, type UnsValue, AnnDataError, checkLength, isUnsDict } from "../model.js";
-import { type AttrValue, type H5DType, H5File } from "./binding.js";
+import { type AttrValue, type H5DType, type H5Recovery, H5File, recoverH5 } from "./binding.js";
+
+export type { H5Recovery } from "./binding.js";
+
+/**
+ * Rolls back an interrupted in-place write of the .h5ad at `path` (a crash or
+ * kill during apply --inplace), if its journal `path-cellucid-journal` is
+ * there. Returns what was undone, or null when there was nothing to do.
+ * Throws AnnDataError LOCKED when another process holds the file (it may be
+ * writing it right now), PERMISSION_DENIED or IO when it cannot be rolled back.
+ */
+export function recoverH5ad(path: string): H5Recovery | null {
+  return recoverH5(path);
+}
 
 const ENC = "encoding-type";
 const VER = "encoding-version";
@@ -44,11 +62,24 @@ export class H5adStore implements AnnDataStore {
     this.order = { obs: this.readColumnOrder("obs"), var: this.readColumnOrder("var") };
   }
 
+  /** What opening rolled back: an interrupted write of an earlier process (null when the file was clean). */
+  get recovered(): H5Recovery | null {
+    return this.file.recovered;
+  }
+
+  /**
+   * Opens a .h5ad, first rolling back any interrupted write (see `recovered`).
+   * With "r+" the changes are one transaction, committed by close().
+   * Throws AnnDataError LOCKED when another process has the file open in a
+   * conflicting mode (HDF5's file lock), NO_SPACE / PERMISSION_DENIED / IO for
+   * file-system failures, NOT_ANNDATA when it is not an AnnData HDF5 file.
+   */
   static async open(path: string, mode: "r" | "r+" = "r"): Promise<H5adStore> {
     let file: H5File;
     try {
       file = H5File.open(path, mode);
     } catch (err) {
+      if (err instanceof AnnDataError) throw err;
       throw new AnnDataError("NOT_ANNDATA", `${path}: cannot open as HDF5 (${(err as Error).message})`);
     }
     try {
@@ -57,7 +88,7 @@ export class H5adStore implements AnnDataStore {
       }
       return new H5adStore(file, path, mode === "r+");
     } catch (err) {
-      file.close();
+      file.abort();
       throw err;
     }
   }
@@ -164,7 +195,8 @@ export class H5adStore implements AnnDataStore {
     try {
       write(tmp);
     } catch (err) {
-      if (this.file.exists(tmp)) this.file.deleteLink(tmp);
+      // After an I/O error the whole session rolls back at close: nothing to tidy.
+      if (!this.file.failure && this.file.exists(tmp)) this.file.deleteLink(tmp);
       throw err;
     }
     const dest = `${parent}/${name}`;
@@ -307,7 +339,16 @@ export class H5adStore implements AnnDataStore {
     return { shape: [rows, cols], data };
   }
 
+  /**
+   * Commits the changes (opened "r+") and closes. When an I/O error doomed the
+   * session, the file is rolled back instead and that error is thrown.
+   */
   async close(): Promise<void> {
     if (this.file.isOpen) this.file.close();
+  }
+
+  /** Closes without committing: the file is left exactly as it was when opened. */
+  async abort(): Promise<void> {
+    if (this.file.isOpen) this.file.abort();
   }
 }
