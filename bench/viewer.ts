@@ -10,7 +10,7 @@
  */
 import { pathToFileURL } from "node:url";
 import type { Browser } from "playwright-core";
-import { MemoryAnnData, startViewer, type DenseMatrix, type Viewer } from "../src/node/index.js";
+import { MemoryAnnData, startViewer, type Viewer } from "../src/node/index.js";
 import { browserSkipReason, drawLasso, launchChromium, starPolygon } from "../test/viewer-browser.js";
 import type { Section } from "./context.js";
 import { seededRandom } from "./data.js";
@@ -22,26 +22,17 @@ const CLUSTERS = 24;
 const LASSOS = 5;
 const TARGET = { firstDrawMs: 3000, selectionMs: 200, captureMs: 1000 };
 
-/** MemoryAnnData plus one dense obsm entry, which is all the viewer reads besides obs. */
-class GeneratedAnnData extends MemoryAnnData {
-  constructor(private readonly umap: Float32Array, codes: Int8Array) {
-    super({
-      name: "generated-1m.h5ad",
-      obs: { index: Array.from({ length: N_OBS }, (_, i) => `cell${i}`), columns: { cluster: { kind: "categorical", codes, categories: Array.from({ length: CLUSTERS }, (_, k) => `c${k}`), ordered: false } } },
-      var: { index: Array.from({ length: N_VARS }, (_, i) => `gene${i}`) },
-    });
-  }
-  obsmKeys(): string[] {
-    return ["X_umap"];
-  }
-  async readObsm(key: string): Promise<DenseMatrix> {
-    if (key !== "X_umap") throw new Error(`no obsm ${key}`);
-    return { shape: [N_OBS, 2], data: this.umap };
-  }
+function generatedAnnData(umap: Float32Array, codes: Int8Array): MemoryAnnData {
+  return new MemoryAnnData({
+    name: "generated-1m.h5ad",
+    obs: { index: Array.from({ length: N_OBS }, (_, i) => `cell${i}`), columns: { cluster: { kind: "categorical", codes, categories: Array.from({ length: CLUSTERS }, (_, k) => `c${k}`), ordered: false } } },
+    var: { index: Array.from({ length: N_VARS }, (_, i) => `gene${i}`) },
+    obsm: { X_umap: { shape: [N_OBS, 2], data: umap } },
+  });
 }
 
 /** Gaussian blobs of varied size and spread, like a UMAP of many cell types. */
-function generate(): GeneratedAnnData {
+function generate(): MemoryAnnData {
   const random = seededRandom(7);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const centres = Array.from({ length: CLUSTERS }, () => [random() * 30 - 15, random() * 30 - 15, 0.4 + random() * 1.6] as const);
@@ -54,7 +45,7 @@ function generate(): GeneratedAnnData {
     umap[2 * i + 1] = cy + gauss() * s;
     codes[i] = k;
   }
-  return new GeneratedAnnData(umap, codes);
+  return generatedAnnData(umap, codes);
 }
 
 function median(xs: number[]): number {

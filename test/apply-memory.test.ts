@@ -149,3 +149,20 @@ test("bundle.applyToAnnData mirrors the Python method", async () => {
   assert.deepEqual(summary.addedObsColumns, ["cellucid_highlight__g_1", "cellucid_highlight__empty", "cellucid_highlight__g_1__2"]);
   assert.equal(src.columnNames("obs").length, 3);
 });
+
+test("MemoryAnnData holds X, layers and obsm: a gene column, a row block, an embedding", async () => {
+  const X = { shape: [3, 2] as [number, number], data: new Float32Array([1, 2, 3, 4, 5, 6]) };
+  const a = new MemoryAnnData({
+    obs: { index: ["c0", "c1", "c2"] }, var: { index: ["g0", "g1"] }, X,
+    layers: { counts: { shape: [3, 2], data: new Float32Array([10, 20, 30, 40, 50, 60]) } },
+    obsm: { X_umap: { shape: [3, 2], data: new Float32Array(6) } },
+  });
+  assert.deepEqual([...(await a.readXColumn(1))], [2, 4, 6]);
+  assert.deepEqual([...(await a.readXColumn(0, { layer: "counts" }))], [10, 30, 50]);
+  assert.deepEqual(await a.readXRows(1, 3), { shape: [2, 2], data: new Float32Array([3, 4, 5, 6]) });
+  assert.deepEqual(a.obsmShape("X_umap"), [3, 2]);
+  assert.deepEqual(a.layerKeys(), ["counts"]);
+  await assert.rejects(a.readXColumn(2), { code: "NO_SUCH_COLUMN" });
+  await assert.rejects(a.readXColumn(0, { layer: "nope" }), { code: "NO_SUCH_COLUMN" });
+  assert.throws(() => new MemoryAnnData({ obs: { index: ["c0"] }, var: { index: ["g0"] }, X }), { code: "BAD_LENGTH" });
+});

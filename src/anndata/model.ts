@@ -88,6 +88,26 @@ export interface AnnDataStore {
   readObsm?(key: string): Promise<DenseMatrix>;
   /** A dense obsm entry's [rows, dims] from its metadata, without reading it; null when there is no such entry. */
   obsmShape?(key: string): [number, number] | null;
+  /** Names of the layers (cells × genes matrices besides X). */
+  layerKeys?(): string[];
+  /**
+   * One gene's values for every cell (a column of X, or of `opts.layer`) as
+   * float32, whatever X's encoding (dense, csr_matrix, csc_matrix), in memory
+   * bounded by the column, not by X.
+   */
+  readXColumn?(varIndex: number, opts?: XReadOptions): Promise<Float32Array>;
+  /** Rows [start, end) of X (or `opts.layer`) as a dense row-major float32 block. */
+  readXRows?(start: number, end: number, opts?: XReadOptions): Promise<DenseMatrix>;
+}
+
+export interface XReadOptions {
+  /** A layer instead of X. */
+  layer?: string;
+  /** Where one-time work (such as a CSR matrix's per-gene column index) may be cached between runs. */
+  cacheDir?: string;
+  /** Called as one-time work advances, with what is done out of the total (in the work's own unit). */
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
 export interface DenseMatrix {
