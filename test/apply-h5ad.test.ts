@@ -127,7 +127,7 @@ test("CLI apply: table, --json summary, --dry-run writes nothing, exit 1 on mism
     assert.match(stdout, /obs +QC_flag +category +field 'QC flag' +2 categories, 507 missing/);
     const dry = await run(process.execPath, [CLI, "apply", EXAMPLE, out, "--dry-run", "--json"]);
     const s = JSON.parse(dry.stdout);
-    assert.deepEqual(Object.keys(s), ["addedObsColumns", "addedVarColumns", "skippedDueToMismatch", "mismatchReasons", "highlights", "fields", "warnings"]);
+    assert.deepEqual(Object.keys(s), ["addedObsColumns", "addedVarColumns", "skippedDueToMismatch", "mismatchReasons", "cellOrder", "highlights", "fields", "warnings"]);
     assert.equal(s.addedObsColumns[0], "cellucid_highlight__grp_cd4__2");
     const store = await H5adStore.open(out);
     assert.equal(store.columnNames("obs").includes("cellucid_highlight__grp_cd4__2"), false, "dry run wrote nothing");

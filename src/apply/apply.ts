@@ -8,6 +8,8 @@ import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { userDefinedCodesId } from "../chunks/ids.js";
 import type { UserDefinedField } from "../chunks/user-defined.js";
 import { type AnnDataStore, type Axis, type Column, type UnsDict, codesArrayFor } from "../anndata/model.js";
+import { missingMarker } from "../codecs/codes.js";
+import { type CellOrderCheck, checkCellOrder } from "./cell-order-check.js";
 import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
 
 export type DatasetMismatchPolicy = "error" | "warn_skip" | "skip";
@@ -45,15 +47,21 @@ export interface FieldApplied {
   status: "added" | "skipped";
   reason: string | null;
   categories: number;
-  /** Codes outside the categories, which became missing. */
+  /** Codes outside the categories and not the missing marker (they became missing too). */
   codesOutOfRange: number;
+  /** Cells (or genes) whose value is missing: the missing marker or a code outside the categories. */
+  missing: number;
 }
+
+/** What `apply` learned about the cell order (WEBAPP.md): verified, a mismatch, unverified, or not recorded. */
+export type CellOrderSummary = Omit<CellOrderCheck, "digests">;
 
 export interface ApplySummary {
   addedObsColumns: string[];
   addedVarColumns: string[];
   skippedDueToMismatch: boolean;
   mismatchReasons: string[];
+  cellOrder: CellOrderSummary;
   highlights: HighlightApplied[];
   fields: FieldApplied[];
   warnings: string[];
@@ -113,13 +121,15 @@ export interface ApplyPlan {
  */
 export async function planApply(bundle: CellucidSessionBundle, store: AnnDataStore, options: ApplyOptions = {}): Promise<ApplyPlan> {
   const o = { ...APPLY_DEFAULTS, ...stripUndefined(options) };
-  const summary: ApplySummary = { addedObsColumns: [], addedVarColumns: [], skippedDueToMismatch: false, mismatchReasons: [], highlights: [], fields: [], warnings: [] };
+  const summary: ApplySummary = { addedObsColumns: [], addedVarColumns: [], skippedDueToMismatch: false, mismatchReasons: [], cellOrder: { status: "not-recorded", expected: null, obsmKey: null, path: null, reason: null }, highlights: [], fields: [], warnings: [] };
   const warn = (m: string) => {
     summary.warnings.push(m);
     options.onWarning?.(m);
   };
 
   const reasons = mismatchReasons(bundle, store, o.expectedDatasetId);
+  summary.cellOrder = await cellOrderSummary(bundle, store, reasons.length > 0);
+  if (summary.cellOrder.status === "mismatch") reasons.push(`cell order: ${summary.cellOrder.reason}`);
   summary.mismatchReasons = reasons;
   if (reasons.length) {
     if (o.datasetMismatch === "error")
@@ -159,6 +169,14 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
   };
 }
 
+/** The cell-order check, skipped (unverified) when the counts already differ. */
+async function cellOrderSummary(bundle: CellucidSessionBundle, store: AnnDataStore, countsDiffer: boolean): Promise<CellOrderSummary> {
+  const expected = bundle.cellOrder;
+  if (expected && countsDiffer) return { status: "unverified", expected, obsmKey: null, path: null, reason: "the cell or gene counts differ, so the cell order was not checked" };
+  const { digests: _digests, ...check } = await checkCellOrder(store, expected);
+  return check;
+}
+
 async function planField(
   bundle: CellucidSessionBundle,
   store: AnnDataStore,
@@ -168,7 +186,7 @@ async function planField(
 ): Promise<{ write: PendingWrite | null; info: FieldApplied }> {
   const axis = fieldSource(field);
   const categories = field.categories ?? [];
-  const info: FieldApplied = { fieldId: field.id, key: field.key ?? field.id, axis, column: null, status: "skipped", reason: null, categories: categories.length, codesOutOfRange: 0 };
+  const info: FieldApplied = { fieldId: field.id, key: field.key ?? field.id, axis, column: null, status: "skipped", reason: null, categories: categories.length, codesOutOfRange: 0, missing: 0 };
   if (!bundle.hasChunk(userDefinedCodesId(field.id))) {
     info.reason = "its codes chunk is missing";
     return { write: null, info };
@@ -179,7 +197,9 @@ async function planField(
     codes = (await bundle.readUserDefinedCodes(field, { expectedLength: n })).codes;
   } catch (err) {
     if (!(err instanceof CellucidSessionError) || err.code !== "CODES_LENGTH") throw err;
-    info.reason = `its codes length does not match n_${axis === "obs" ? "obs" : "vars"} ${n}`;
+    info.reason = axis === "var" && (await isCellLength(bundle, field, store.nObs))
+      ? `it is a var field with one code per cell (n_obs ${store.nObs}), as the web app writes them, not one per gene (n_vars ${n})`
+      : `its codes length does not match n_${axis === "obs" ? "obs" : "vars"} ${n}`;
     return { write: null, info };
   }
   const column = namers[axis].claim(fieldColumnBase(field, prefix));
@@ -187,17 +207,31 @@ async function planField(
   info.status = "added";
   if (categories.length === 0) return { write: { axis, column, data: { kind: "numeric", values: codes } }, info };
   const out = codesArrayFor(categories.length, n);
+  // The web app's missing marker is missing whatever the category count; other codes past the categories too, with a warning.
+  const marker = codes instanceof Uint8Array ? missingMarker(0) : missingMarker(1);
   let outside = 0;
+  let missing = 0;
   for (let i = 0; i < n; i++) {
     const c = codes[i]!;
-    if (c < categories.length) out[i] = c;
+    if (c < categories.length && c !== marker) out[i] = c;
     else {
       out[i] = -1;
-      outside++;
+      missing++;
+      if (c !== marker) outside++;
     }
   }
   info.codesOutOfRange = outside;
+  info.missing = missing;
   return { write: { axis, column, data: { kind: "categorical", codes: out, categories: [...categories], ordered: false } }, info };
+}
+
+async function isCellLength(bundle: CellucidSessionBundle, field: UserDefinedField, nObs: number): Promise<boolean> {
+  try {
+    await bundle.readUserDefinedCodes(field, { expectedLength: nObs });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -234,6 +268,14 @@ function bookkeeping(
     added_var_columns: summary.addedVarColumns,
     skipped_due_to_mismatch: summary.skippedDueToMismatch,
     mismatch_reasons: summary.mismatchReasons,
+    cell_order: dropNulls({
+      status: summary.cellOrder.status,
+      dimension: summary.cellOrder.expected?.dimension,
+      digest: summary.cellOrder.expected?.digest,
+      obsm_key: summary.cellOrder.obsmKey,
+      loading_path: summary.cellOrder.path,
+      reason: summary.cellOrder.reason,
+    }),
   };
   if (meta) entry["highlights_meta_json"] = JSON.stringify(meta);
   if (overlays) entry["field_overlays_json"] = JSON.stringify(overlays);

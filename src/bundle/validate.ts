@@ -5,7 +5,7 @@
  * reference readers, worth knowing).
  */
 import { CellucidSessionError } from "../format/errors.js";
-import { scanCodes } from "../codecs/codes.js";
+import { codesLength, scanCodes } from "../codecs/codes.js";
 import { scanIndexSet, type IndexSetStats } from "../codecs/index-set.js";
 import { checkKind, decodeJsonPayload, decodePayload } from "../codecs/payload.js";
 import { parseHighlightsMeta, listHighlightGroups } from "../chunks/highlights.js";
@@ -146,7 +146,10 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     const fromFingerprint = field?.source === "var" ? varCount : cellCount;
     const declared = typeof field?.codesLength === "number" ? field.codesLength : null;
     const nCats = field?.categories?.length ?? 0;
-    const scan = scanCodes(payload, nCats > 0 ? nCats : Infinity, { expectedLength: fromFingerprint ?? declared });
+    const cellCodes = field?.source === "var" && cellCount !== null && cellCount !== varCount && codesLength(payload) === cellCount;
+    // The web app writes one code per cell even for a var field; such a field is read, warned about, and skipped by apply.
+    if (cellCodes) warn("VAR_FIELD_CELL_CODES", id, `var field '${field.key ?? field.id}' has one code per cell (${cellCount}), as the web app writes them, not one per gene (${varCount ?? "?"}); applying skips it`);
+    const scan = scanCodes(payload, nCats > 0 ? nCats : Infinity, { expectedLength: cellCodes ? cellCount : (fromFingerprint ?? declared) });
     if (scan.trailingBytes) warn("TRAILING_CHUNK_BYTES", id, `${scan.trailingBytes} bytes after the codes are ignored`);
     if (!field) {
       if (decoded.has(FIELD_OVERLAYS_ID)) warn("ORPHAN_CHUNK", id, `no user-defined field '${fid}' in core/field-overlays`);

@@ -109,7 +109,7 @@ export async function restoreBundle(source: Blob | Uint8Array, state: ViewerStat
   // Chunks of other contributors (analysis windows, layouts, ...) go back out as they came in.
   for (const id of bundle.listChunkIds()) {
     const role = chunkRole(id);
-    if (role === "unknown" || (role === "viewer-state" && id !== "core/state")) carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
+    if (role !== "core-state" && role !== "highlights-meta" && role !== "highlight-cells" && role !== "field-overlays" && role !== "user-defined-codes") carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
   }
   state.replace(pages, meta?.activePageId ?? null, fields, carried);
   const view = bundle.hasChunk("core/state") ? parseViewSnapshot(await bundle.decodeChunk("core/state").catch(() => null)) : null;

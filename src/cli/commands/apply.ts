@@ -91,16 +91,31 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   }
 }
 
+function describeCellOrder(c: ApplySummary["cellOrder"]): string {
+  const e = c.expected;
+  switch (c.status) {
+    case "verified":
+      return `Cell order verified: obsm '${c.obsmKey}' (${e!.dimension}D) gives digest ${e!.digest} (${c.path === "python" ? "as the web app computes it for a dataset served from Python" : "as the web app computes it for an .h5ad opened in the browser"})`;
+    case "mismatch":
+      return `Cell order NOT verified: ${c.reason}`;
+    case "unverified":
+      return `Cell order could not be verified: ${c.reason}`;
+    default:
+      return `Cell order not checked: ${c.reason}`;
+  }
+}
+
 export function renderApply(s: ApplySummary, ctx: { dryRun: boolean; target: string }): string {
   const rows: string[][] = [];
   for (const h of s.highlights) rows.push(["obs", h.column, "bool", `highlight '${h.label}' (${h.pageName ?? h.pageId})`, `${count(h.cells)} cells`]);
   for (const f of s.fields) {
     if (f.status !== "added") continue;
-    const detail = f.categories ? `${count(f.categories)} categories${f.codesOutOfRange ? `, ${count(f.codesOutOfRange)} missing` : ""}` : "integer codes";
+    const detail = f.categories ? `${count(f.categories)} categories${f.missing ? `, ${count(f.missing)} missing` : ""}` : "integer codes";
     rows.push([f.axis, f.column!, f.categories ? "category" : "int", `field '${f.key}'`, detail]);
   }
   const verb = ctx.dryRun ? "Would add" : "Added";
   const lines = [`${verb} ${s.addedObsColumns.length} obs and ${s.addedVarColumns.length} var column${s.addedObsColumns.length + s.addedVarColumns.length === 1 ? "" : "s"}${ctx.dryRun ? "" : ` to ${ctx.target}`}`];
+  lines.push(describeCellOrder(s.cellOrder));
   if (rows.length) lines.push(table(["AXIS", "COLUMN", "TYPE", "FROM", "DETAIL"], rows));
   const skipped = s.fields.filter((f) => f.status === "skipped");
   for (const f of skipped) lines.push(`skipped field '${f.key}': ${f.reason}`);
