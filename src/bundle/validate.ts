@@ -12,6 +12,7 @@ import { parseHighlightsMeta, listHighlightGroups } from "../chunks/highlights.j
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, HIGHLIGHT_CELLS_PREFIX, USER_DEFINED_CODES_PREFIX, chunkRole } from "../chunks/ids.js";
 import { type UserDefinedField, parseFieldOverlays } from "../chunks/user-defined.js";
 import type { CellucidSessionBundle } from "./bundle.js";
+import { webappIssues } from "./webapp-rules.js";
 
 export interface ValidationIssue {
   code: string;
@@ -42,6 +43,8 @@ export interface ValidateOptions {
   /** Called after each chunk with the stored bytes checked so far. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   signal?: AbortSignal;
+  /** "webapp": also every rule of the current web app's Load State, as errors (WEBAPP_*). */
+  target?: "webapp";
 }
 
 function issueOf(err: unknown, chunkId: string | null): ValidationIssue {
@@ -129,6 +132,7 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     if (f.kind === "category" && !f.isPurged && !bundle.hasChunk(USER_DEFINED_CODES_PREFIX + f.id))
       warn("MISSING_CODES", FIELD_OVERLAYS_ID, `user-defined field '${f.key ?? f.id}' has no codes chunk; applying skips it`);
 
+  if (opts.target === "webapp") errors.push(...(await webappIssues(bundle)));
   return { source, valid: errors.length === 0, fileBytes: bundle.byteLength, chunkCount: chunks.length, trailingBytes: bundle.trailingBytes, errors, warnings, chunks };
 
   function checkCells(id: string, payload: Uint8Array): void {
