@@ -155,7 +155,7 @@ test("export --obs-names keys rows by the dataset's obs names", async () => {
 test("a bundle written for another dataset is refused by export --obs-names", async () => {
   await withTempDir(async (dir) => {
     const p = join(dir, "other.cellucid-session");
-    const w = createSessionWriter({ datasetFingerprint: { sourceType: "x", datasetId: "y", cellCount: 5 } });
+    const w = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "x", datasetId: "y", cellCount: 5 } });
     await writeSessionFile(w, p);
     const r = await run(process.execPath, [CLI, "export", p, "--obs-names", DATASET]).catch((e) => e);
     assert.equal(r.code, 1);

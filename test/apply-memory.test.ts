@@ -19,7 +19,7 @@ function adata(columns: Record<string, Column> = {}): MemoryAnnData {
 }
 
 async function bundle(fp: Record<string, unknown> = { sourceType: "t", datasetId: "ds", cellCount: N, varCount: G }) {
-  const w = createSessionWriter({ datasetFingerprint: fp });
+  const w = createSessionWriter({ canonical: false, datasetFingerprint: fp });
   w.addHighlightPage({ id: "p1", name: "Page 1", groups: [{ id: "g-1", label: "A", cells: [0, 2] }, { id: "empty", label: "E", cells: [] }] });
   w.addHighlightPage({ id: "p2", name: "Page 2", groups: [{ id: "g 1", label: "B", cells: [9] }] });
   w.addUserDefinedField({ id: "f1", key: "my labels", categories: ["x", "y"], codes: [0, 1, 1, 0, 5, 0, 0, 1, 1, 0] });

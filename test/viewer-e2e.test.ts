@@ -218,7 +218,7 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
   });
 
   test("Load State refuses a bundle made for another dataset", async () => {
-    const writer = createSessionWriter({ datasetFingerprint: { sourceType: "local-user", datasetId: "pbmc-demo", cellCount: 999, varCount: varNames.length } });
+    const writer = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "local-user", datasetId: "pbmc-demo", cellCount: 999, varCount: varNames.length } });
     writer.addHighlightPage({ id: "p", name: "other", groups: [{ id: "g", cells: [1, 2, 3] }] });
     const bytes = await writer.toBytes();
     const groupsBefore = await page.evaluate(() => window.cellucidViewer!.pages.flatMap((p) => p.groups.map((g) => g.id)));

@@ -42,7 +42,7 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
     highlights: meta
       ? {
           activePageId: meta.activePageId ?? null,
-          activePageName: meta.activePageName ?? null,
+          activePageName: meta.activePageName ?? meta.pages.find((p) => p.id === meta.activePageId)?.name ?? null,
           pages: meta.pages.map((p) => ({
             id: p.id,
             name: p.name ?? null,
