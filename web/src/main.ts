@@ -3,7 +3,7 @@
  * optional initial session → `ready`. Every failure is shown in the status
  * line and reported to the program as an `error` event.
  */
-import { type ServerMessage, ViewerApi, fetchConfig } from "./api.js";
+import { type ServerMessage, ViewerApi, fetchConfig, fetchEmbedding } from "./api.js";
 import { App } from "./app.js";
 import { installDebugHook } from "./debug.js";
 import { FingerprintMismatchError, buildBundle, restoreBundle } from "./session-io.js";
@@ -23,7 +23,8 @@ async function boot(): Promise<void> {
   const app = new App(config, state, api);
   const bundle = async (): Promise<Blob> => {
     await app.settled();
-    return buildBundle(state, config, app.snapshot());
+    const load = (key: string, dims: number) => (key === app.embeddingKey && app.embeddingData ? Promise.resolve(app.embeddingData) : fetchEmbedding(key, ds.nObs, dims));
+    return buildBundle(state, config, app.snapshot(), load);
   };
   const hook = installDebugHook(app, bundle);
   app.controls = new Controls(app);
