@@ -10,6 +10,7 @@ import type { UserDefinedField } from "../chunks/user-defined.js";
 import { type AnnDataStore, type Axis, type Column, type UnsDict, codesArrayFor } from "../anndata/model.js";
 import { missingMarker } from "../codecs/codes.js";
 import { type CellOrderCheck, checkCellOrder } from "./cell-order-check.js";
+import { type AxisMatch, matchReference } from "./reference.js";
 import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
 
 export type DatasetMismatchPolicy = "error" | "warn_skip" | "skip";
@@ -26,6 +27,12 @@ export interface ApplyOptions {
   columnConflict?: ColumnConflictPolicy;
   /** Plan and report, write nothing. */
   dryRun?: boolean;
+  /**
+   * The AnnData the session was made on, when the target is a subset,
+   * superset or reordering of it: the bundle is checked against it, and
+   * cells and genes are matched by obs_names / var_names.
+   */
+  reference?: AnnDataStore;
   /** Receives each warning as it happens (default: collected in the summary only). */
   onWarning?: (message: string) => void;
 }
@@ -36,7 +43,10 @@ export interface HighlightApplied {
   pageId: string;
   pageName: string | null;
   column: string;
+  /** Cells of the target in the group. */
   cells: number;
+  /** With a reference: selected cells of the reference the target does not have. */
+  notInData?: number;
 }
 
 export interface FieldApplied {
@@ -51,6 +61,14 @@ export interface FieldApplied {
   codesOutOfRange: number;
   /** Cells (or genes) whose value is missing: the missing marker or a code outside the categories. */
   missing: number;
+  /** With a reference: labelled cells (genes) of the reference the target does not have. */
+  notInData?: number;
+}
+
+export interface ReferenceSummary {
+  source: string;
+  obs: { matched: number; onlyInData: number; onlyInReference: number };
+  var: { matched: number; onlyInData: number; onlyInReference: number };
 }
 
 /** What `apply` learned about the cell order (WEBAPP.md): verified, a mismatch, unverified, or not recorded. */
@@ -62,6 +80,8 @@ export interface ApplySummary {
   skippedDueToMismatch: boolean;
   mismatchReasons: string[];
   cellOrder: CellOrderSummary;
+  /** With a reference: how its cells and genes matched the target's. */
+  reference: ReferenceSummary | null;
   highlights: HighlightApplied[];
   fields: FieldApplied[];
   warnings: string[];
@@ -121,14 +141,19 @@ export interface ApplyPlan {
  */
 export async function planApply(bundle: CellucidSessionBundle, store: AnnDataStore, options: ApplyOptions = {}): Promise<ApplyPlan> {
   const o = { ...APPLY_DEFAULTS, ...stripUndefined(options) };
-  const summary: ApplySummary = { addedObsColumns: [], addedVarColumns: [], skippedDueToMismatch: false, mismatchReasons: [], cellOrder: { status: "not-recorded", expected: null, obsmKey: null, path: null, reason: null }, highlights: [], fields: [], warnings: [] };
+  const summary: ApplySummary = { addedObsColumns: [], addedVarColumns: [], skippedDueToMismatch: false, mismatchReasons: [], cellOrder: { status: "not-recorded", expected: null, obsmKey: null, path: null, reason: null }, reference: null, highlights: [], fields: [], warnings: [] };
   const warn = (m: string) => {
     summary.warnings.push(m);
     options.onWarning?.(m);
   };
 
-  const reasons = mismatchReasons(bundle, store, o.expectedDatasetId);
-  summary.cellOrder = await cellOrderSummary(bundle, store, reasons.length > 0);
+  // The bundle describes the data it was made on: the reference when there is one.
+  const basis = options.reference ?? store;
+  const match = options.reference ? await matchReference(options.reference, store) : null;
+  if (match) summary.reference = { source: match.source, obs: counts(match.obs), var: counts(match.var) };
+  const reasons = mismatchReasons(bundle, basis, o.expectedDatasetId);
+  const { cellCount, varCount } = bundle.counts;
+  summary.cellOrder = await cellOrderSummary(bundle, basis, (cellCount !== null && cellCount !== basis.nObs) || (varCount !== null && varCount !== basis.nVars));
   if (summary.cellOrder.status === "mismatch") reasons.push(`cell order: ${summary.cellOrder.reason}`);
   summary.mismatchReasons = reasons;
   if (reasons.length) {
@@ -145,14 +170,26 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
 
   if (!summary.skippedDueToMismatch) {
     for (const h of planHighlightColumns(meta, namers.obs, o)) {
-      const cells = await bundle.readHighlightCells(h.groupId, { nObs: store.nObs });
-      const values = new Uint8Array(store.nObs);
+      const cells = await bundle.readHighlightCells(h.groupId, { nObs: basis.nObs });
+      const values = new Uint8Array(basis.nObs);
       for (let i = 0; i < cells.length; i++) values[cells[i]!] = 1;
-      writes.push({ axis: "obs", column: h.column, data: { kind: "bool", values } });
-      summary.highlights.push({ ...h, cells: cells.length });
+      if (!match) {
+        writes.push({ axis: "obs", column: h.column, data: { kind: "bool", values } });
+        summary.highlights.push({ ...h, cells: cells.length });
+        continue;
+      }
+      const data = onTarget({ kind: "bool", values }, match.obs);
+      writes.push({ axis: "obs", column: h.column, data });
+      summary.highlights.push({ ...h, cells: countTrue(data), notInData: cells.length - countTrue(data) });
     }
     for (const field of candidateFields(overlays, o)) {
-      const planned = await planField(bundle, store, field, namers, o.userDefinedPrefix);
+      const planned = await planField(bundle, basis, field, namers, o.userDefinedPrefix);
+      if (planned.write && match) {
+        const m = match[planned.write.axis];
+        planned.info.notInData = labelledOutside(planned.write.data, m);
+        planned.write.data = onTarget(planned.write.data, m);
+        planned.info.missing = missingCount(planned.write.data);
+      }
       if (planned.write) writes.push(planned.write);
       if (planned.info.status === "skipped") warn(`user-defined field '${planned.info.key}' skipped: ${planned.info.reason}`);
       summary.fields.push(planned.info);
@@ -167,6 +204,55 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
       if (o.storeUns) await target.setUns(["cellucid", "session"], bookkeeping(bundle, o, meta, overlays, summary));
     },
   };
+}
+
+function counts(m: AxisMatch): { matched: number; onlyInData: number; onlyInReference: number } {
+  return { matched: m.matched, onlyInData: m.onlyInData, onlyInReference: m.onlyInReference };
+}
+
+/** A reference-shaped column on the target's rows: rows the reference lacks are False or missing. */
+function onTarget(column: Column, m: AxisMatch): Column {
+  const n = m.toReference.length;
+  const pick = <T extends { length: number; [i: number]: number }>(src: T, out: T, absent: number): T => {
+    for (let i = 0; i < n; i++) {
+      const j = m.toReference[i]!;
+      out[i] = j >= 0 ? src[j]! : absent;
+    }
+    return out;
+  };
+  switch (column.kind) {
+    case "bool":
+      return { kind: "bool", values: pick(column.values, new Uint8Array(n), 0) };
+    case "categorical": {
+      const codes = column.codes as Int8Array | Int16Array | Int32Array;
+      return { ...column, codes: pick(codes, new (codes.constructor as Int8ArrayConstructor)(n), -1) };
+    }
+    case "numeric": {
+      const values = column.values as Uint8Array | Uint16Array;
+      return { kind: "numeric", values: pick(values, new (values.constructor as Uint8ArrayConstructor)(n), 0) };
+    }
+    default:
+      throw new TypeError(`a ${column.kind} column cannot be matched to the target`);
+  }
+}
+
+function countTrue(c: Column): number {
+  let k = 0;
+  if (c.kind === "bool") for (let i = 0; i < c.values.length; i++) k += c.values[i]!;
+  return k;
+}
+
+function missingCount(c: Column): number {
+  let k = 0;
+  if (c.kind === "categorical") for (let i = 0; i < c.codes.length; i++) if (Number(c.codes[i]) === -1) k++;
+  return k;
+}
+
+/** Rows of the reference with a label that the target does not have. */
+function labelledOutside(c: Column, m: AxisMatch): number {
+  let k = 0;
+  if (c.kind === "categorical") for (let j = 0; j < c.codes.length; j++) if (!m.inData[j] && Number(c.codes[j]) !== -1) k++;
+  return k;
 }
 
 /** The cell-order check, skipped (unverified) when the counts already differ. */
@@ -277,6 +363,13 @@ function bookkeeping(
       reason: summary.cellOrder.reason,
     }),
   };
+  if (summary.reference) {
+    const { source, obs, var: genes } = summary.reference;
+    entry["reference"] = {
+      source, obs_matched: obs.matched, obs_only_in_data: obs.onlyInData, obs_only_in_reference: obs.onlyInReference,
+      var_matched: genes.matched, var_only_in_data: genes.onlyInData, var_only_in_reference: genes.onlyInReference,
+    };
+  }
   if (meta) entry["highlights_meta_json"] = JSON.stringify(meta);
   if (overlays) entry["field_overlays_json"] = JSON.stringify(overlays);
   return entry;
