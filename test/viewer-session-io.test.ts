@@ -75,3 +75,19 @@ test("a field nobody gave a category is not saved (the app has no field without 
   assert.deepEqual(await saved.userDefinedFields(), []);
   assert.deepEqual((await validateBundle(saved, { target: "webapp" })).errors, []);
 });
+
+test("Load State refuses a bundle whose cell order is not this dataset's, before anything changes", async () => {
+  const cfg = config([{ key: "X_umap", dims: 2 }]);
+  const state = new ViewerState(N);
+  state.addGroup(Uint32Array.from([1, 2]), "lasso");
+  const blob = await buildBundle(state, cfg, { ...view, embedding: "X_umap" }, load);
+  const fresh = new ViewerState(N);
+  await restoreBundle(blob, fresh, cfg, "same", load);
+  assert.equal(fresh.pages[0]!.groups.length, 1);
+
+  const reversed = Float32Array.from({ length: N * 2 }, (_, i) => umap[(N - 1 - Math.floor(i / 2)) * 2 + (i % 2)]!);
+  const other = new ViewerState(N);
+  await assert.rejects(restoreBundle(blob, other, cfg, "reordered", async () => reversed), (err: Error) =>
+    err.name === "FingerprintMismatchError" && /^Dataset fingerprint mismatch: cell order: the 2D coordinates \(X_umap\) differ .*different order, or the embedding was recomputed$/.test(err.message));
+  assert.equal(other.pages[0]!.groups.length, 0);
+});

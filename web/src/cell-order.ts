@@ -7,14 +7,32 @@
  * (dimension 2): it proves the cell order to this viewer and to `apply`, not
  * to the app, which cannot open such a dataset's view anyway.
  */
-import { type CellOrder, defaultAppDimension, embeddingCellOrderDigest, resolveAppEmbeddings } from "../../src/index.js";
+import { type CellOrder, POSITIONS_PATHS, defaultAppDimension, embeddingCellOrderDigest, resolveAppEmbeddings } from "../../src/index.js";
 import type { ViewerConfig } from "./api.js";
 
 export type EmbeddingLoader = (key: string, dims: number) => Promise<Float32Array>;
 
+function appEmbeddingsOf(config: ViewerConfig) {
+  const { nObs, embeddings } = config.dataset;
+  return resolveAppEmbeddings(embeddings.map((e) => ({ key: e.key, shape: [nObs, e.dims] })), nObs);
+}
+
+/**
+ * Why a bundle's cell order is not this dataset's, in the app's terms, or null
+ * when it matches by either loading path or cannot be checked (no embedding
+ * the app would show for that dimension here).
+ */
+export async function cellOrderMismatch(config: ViewerConfig, expected: CellOrder, load: EmbeddingLoader): Promise<string | null> {
+  const key = appEmbeddingsOf(config).get(expected.dimension);
+  if (!key) return null;
+  const data = await load(key, expected.dimension);
+  for (const path of POSITIONS_PATHS) if (embeddingCellOrderDigest(data, config.dataset.nObs, expected.dimension, path) === expected.digest) return null;
+  return `cell order: the ${expected.dimension}D coordinates (${key}) differ from the ones the session was saved against: the cells are stored in a different order, or the embedding was recomputed`;
+}
+
 export async function viewerCellOrder(config: ViewerConfig, shown: { embedding: string | null; axes: [number, number] }, load: EmbeddingLoader): Promise<CellOrder> {
   const { nObs, embeddings } = config.dataset;
-  const app = resolveAppEmbeddings(embeddings.map((e) => ({ key: e.key, shape: [nObs, e.dims] })), nObs);
+  const app = appEmbeddingsOf(config);
   const looked = [...app].find(([, key]) => key === shown.embedding)?.[0];
   const dimension = looked ?? defaultAppDimension(app.keys());
   if (dimension !== null) {

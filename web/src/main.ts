@@ -21,9 +21,9 @@ async function boot(): Promise<void> {
 
   const state = new ViewerState(ds.nObs);
   const app = new App(config, state, api);
+  const load = (key: string, dims: number) => (key === app.embeddingKey && app.embeddingData ? Promise.resolve(app.embeddingData) : fetchEmbedding(key, ds.nObs, dims));
   const bundle = async (): Promise<Blob> => {
     await app.settled();
-    const load = (key: string, dims: number) => (key === app.embeddingKey && app.embeddingData ? Promise.resolve(app.embeddingData) : fetchEmbedding(key, ds.nObs, dims));
     return buildBundle(state, config, app.snapshot(), load);
   };
   const hook = installDebugHook(app, bundle);
@@ -48,7 +48,7 @@ async function boot(): Promise<void> {
 
   const restore = async (source: Blob | Uint8Array, name: string): Promise<void> => {
     try {
-      const r = await restoreBundle(source, state, config, name);
+      const r = await restoreBundle(source, state, config, name, load);
       if (r.view) await app.applySnapshot(r.view);
       setStatus(`Loaded ${name}: ${r.pages} pages, ${r.groups} groups, ${r.fields} label fields${r.warnings.length ? `\n${r.warnings.join("\n")}` : ""}`, r.warnings.length ? "error" : "ok");
     } catch (err) {

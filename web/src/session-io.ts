@@ -5,7 +5,7 @@
  */
 import { CellucidSessionBundle, SessionWriter, chunkRole, mismatchReasons, userDefinedCodesId } from "../../src/index.js";
 import type { ViewerConfig } from "./api.js";
-import { type EmbeddingLoader, viewerCellOrder } from "./cell-order.js";
+import { type EmbeddingLoader, cellOrderMismatch, viewerCellOrder } from "./cell-order.js";
 import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, fieldCodes, missingMarker, newId, nextAppId } from "./state.js";
 
 /** The `core/state` control that carries this viewer's view settings (the app keeps its controls' values there). */
@@ -71,10 +71,16 @@ export interface RestoreResult {
  * what was there. A bundle made on another dataset is refused before anything
  * changes: its cell indices would point at the wrong cells.
  */
-export async function restoreBundle(source: Blob | Uint8Array, state: ViewerState, config: ViewerConfig, name = "session"): Promise<RestoreResult> {
+export async function restoreBundle(source: Blob | Uint8Array, state: ViewerState, config: ViewerConfig, name = "session", load?: EmbeddingLoader): Promise<RestoreResult> {
   const bundle = source instanceof Blob ? await CellucidSessionBundle.fromBlob(source, { name }) : await CellucidSessionBundle.fromBytes(source, { name });
   const { nObs, nVars, fingerprint } = config.dataset;
   const reasons = mismatchReasons(bundle, { nObs, nVars }, fingerprint.datasetId);
+  // Like the web app, the cell order is checked before anything changes: saved indices would mark other cells.
+  const order = bundle.cellOrder;
+  if (!reasons.length && order && load) {
+    const reason = await cellOrderMismatch(config, order, load);
+    if (reason) reasons.push(reason);
+  }
   if (reasons.length) throw new FingerprintMismatchError(reasons);
 
   const warnings: string[] = [];
