@@ -8,7 +8,7 @@ import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { userDefinedCodesId } from "../chunks/ids.js";
 import type { UserDefinedField } from "../chunks/user-defined.js";
 import { type AnnDataStore, type Axis, type Column, type UnsDict, codesArrayFor } from "../anndata/model.js";
-import { missingMarker } from "../codecs/codes.js";
+import { CODES_RAW_U16, CODES_RAW_U8, missingMarker } from "../codecs/codes.js";
 import { type CellOrderCheck, checkCellOrder } from "./cell-order-check.js";
 import { type AxisMatch, matchReference } from "./reference.js";
 import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
@@ -294,7 +294,7 @@ async function planField(
   if (categories.length === 0) return { write: { axis, column, data: { kind: "numeric", values: codes } }, info };
   const out = codesArrayFor(categories.length, n);
   // The web app's missing marker is missing whatever the category count; other codes past the categories too, with a warning.
-  const marker = codes instanceof Uint8Array ? missingMarker(0) : missingMarker(1);
+  const marker = missingMarker(codes instanceof Uint8Array ? CODES_RAW_U8 : CODES_RAW_U16);
   let outside = 0;
   let missing = 0;
   for (let i = 0; i < n; i++) {

@@ -21,11 +21,12 @@ import {
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, HIGHLIGHT_CELLS_PREFIX, USER_DEFINED_CODES_PREFIX } from "../chunks/ids.js";
 import { CellucidSessionError } from "../format/errors.js";
 import type { ChunkMeta } from "../format/manifest.js";
+import type { ChunkFrame } from "../format/framing.js";
 import { parseJsonBytes } from "../codecs/json.js";
 import type { CellucidSessionBundle } from "./bundle.js";
 import type { ValidationIssue } from "./validate.js";
 import { gzipMemberProblem, strictCodesProblem, strictIndexSetProblem } from "./webapp-payloads.js";
-import { type Issue, checkFieldOverlays, checkHighlightsMeta, exactKeys, isRecord } from "./webapp-shapes.js";
+import { type AppFieldRef, type AppGroupRef, type Issue, checkFieldOverlays, checkHighlightsMeta, exactKeys, isRecord } from "./webapp-shapes.js";
 
 const MANIFEST_KEYS = ["createdAt", "datasetFingerprint", "chunks"];
 const FINGERPRINT_KEYS = ["sourceType", "datasetId", "cellCount", "varCount", "cellOrder"];
@@ -47,16 +48,15 @@ export async function webappIssues(bundle: CellucidSessionBundle): Promise<Valid
   checkChunkEntries(metas, add);
   if (bundle.trailingBytes > 0) add("TRAILING_BYTES", null, `${bundle.trailingBytes} bytes after the last chunk`);
 
-  // Payloads: sizes, gzip members, JSON, and the structured chunks the binary ones depend on.
-  const json = new Map<string, unknown>();
-  const payloads = new Map<string, Uint8Array>();
-  for (const f of frames) {
+  // Payloads: sizes and gzip members of every chunk. The JSON chunks are read first (they are small and
+  // say how to check the binary ones); each binary payload is then checked as it is read and dropped.
+  const payloadOf = async (f: ChunkFrame): Promise<Uint8Array | null> => {
     const id = f.meta.id;
     let payload: Uint8Array;
     try {
       payload = await bundle.readChunkPayload(id);
     } catch (err) {
-      if (err instanceof CellucidSessionError) continue; // plain validation reports it
+      if (err instanceof CellucidSessionError) return null; // plain validation reports it
       throw err;
     }
     if (f.meta.uncompressedBytes !== payload.length) add("UNCOMPRESSED_BYTES", id, `uncompressedBytes ${String(f.meta.uncompressedBytes)} is not the payload's ${payload.length} bytes`);
@@ -64,58 +64,70 @@ export async function webappIssues(bundle: CellucidSessionBundle): Promise<Valid
       const problem = gzipMemberProblem(await bundle.readChunkBytes(id), payload.length);
       if (problem) add("GZIP_MEMBER", id, problem);
     } else if (f.meta.codec === "none" && f.meta.storedBytes !== payload.length) add("UNCOMPRESSED_BYTES", id, "codec none needs storedBytes equal to uncompressedBytes");
-    if (f.meta.kind === "json") {
-      try {
-        const value = parseJsonBytes(payload);
-        const bad = jsonProblem(value, "payload");
-        if (bad) add("JSON", id, bad);
-        json.set(id, value);
-      } catch {
-        // not strict UTF-8 JSON: plain validation reports CHUNK_JSON
-      }
-    } else payloads.set(id, payload);
+    return payload;
+  };
+  const json = new Map<string, unknown>();
+  for (const f of frames) {
+    if (f.meta.kind !== "json") continue;
+    const payload = await payloadOf(f);
+    if (!payload) continue;
+    try {
+      const value = parseJsonBytes(payload);
+      const bad = jsonProblem(value, "payload");
+      if (bad) add("JSON", f.meta.id, bad);
+      json.set(f.meta.id, value);
+    } catch {
+      // not strict UTF-8 JSON: plain validation reports CHUNK_JSON
+    }
   }
 
   const { cellCount } = bundle.counts;
-  const groups = checkHighlightsMeta(json.get(HIGHLIGHTS_META_ID), bundle.hasChunk(HIGHLIGHTS_META_ID), add);
-  const groupOrder: string[] = [];
-  for (const g of groups) {
+  const metaById = new Map(metas.map((x) => [x.id, x]));
+  const groups = new Map<string, AppGroupRef>();
+  for (const g of checkHighlightsMeta(json.get(HIGHLIGHTS_META_ID), bundle.hasChunk(HIGHLIGHTS_META_ID), add)) {
     const id = HIGHLIGHT_CELLS_PREFIX + g.id;
-    groupOrder.push(id);
-    const meta = metas.find((x) => x.id === id);
-    if (!meta) {
-      add("GROUP_CELLS", HIGHLIGHTS_META_ID, `highlight group '${g.id}' has no ${id} chunk (the app has no empty groups)`);
-      continue;
-    }
-    if (meta.label !== highlightCellsLabel(g.label)) add("CHUNK_LABEL", id, `label must be '${highlightCellsLabel(g.label)}'`);
-    const payload = payloads.get(id);
-    if (!payload) continue;
-    const counted = { count: -1 };
-    const problem = strictIndexSetProblem(payload, cellCount, counted);
-    if (problem) add("INDICES", id, problem);
-    else if (counted.count !== g.cellCount) add("GROUP_CELLS", id, `holds ${counted.count} cells but the group declares cellCount ${g.cellCount}`);
+    groups.set(id, g);
+    const meta = metaById.get(id);
+    if (!meta) add("GROUP_CELLS", HIGHLIGHTS_META_ID, `highlight group '${g.id}' has no ${id} chunk (the app has no empty groups)`);
+    else if (meta.label !== highlightCellsLabel(g.label)) add("CHUNK_LABEL", id, `label must be '${highlightCellsLabel(g.label)}'`);
   }
-  const cellChunks = metas.filter((x) => x.id.startsWith(HIGHLIGHT_CELLS_PREFIX)).map((x) => x.id);
-  for (const id of cellChunks) if (!groupOrder.includes(id)) add("GROUP_CELLS", id, "no highlight group declares this cells chunk");
-  if (cellChunks.join("\n") !== groupOrder.filter((id) => cellChunks.includes(id)).join("\n"))
-    add("CHUNK_ORDER", null, "highlights/cells chunks must follow the order of the groups in highlights/meta");
-
   const fields = checkFieldOverlays(json.get(FIELD_OVERLAYS_ID), bundle.hasChunk(FIELD_OVERLAYS_ID), cellCount, add);
+  const fieldByChunk = new Map<string, AppFieldRef>();
   for (const f of fields) {
     const id = USER_DEFINED_CODES_PREFIX + f.id;
-    const meta = metas.find((x) => x.id === id);
+    fieldByChunk.set(id, f);
+    const meta = metaById.get(id);
     if (!meta) {
       if (f.codesLength > 0) add("FIELD_CODES", FIELD_OVERLAYS_ID, `categorical field '${f.id}' has no ${id} chunk`);
-      continue;
-    }
-    if (meta.label !== userDefinedCodesLabel(f.key)) add("CHUNK_LABEL", id, `label must be '${userDefinedCodesLabel(f.key)}'`);
-    const payload = payloads.get(id);
-    if (!payload) continue;
-    const wide = payload[0] === 1 || payload[0] === 3;
-    if (wide !== (f.codesType === "Uint16Array")) add("FIELD_CODES", id, `codes are stored as ${wide ? "u16" : "u8"} but the field declares ${f.codesType}`);
-    const problem = strictCodesProblem(payload, f.categories, f.codesLength);
-    if (problem) add("CODES", id, problem);
+    } else if (meta.label !== userDefinedCodesLabel(f.key)) add("CHUNK_LABEL", id, `label must be '${userDefinedCodesLabel(f.key)}'`);
   }
+
+  for (const f of frames) {
+    if (f.meta.kind === "json") continue;
+    const id = f.meta.id;
+    const payload = await payloadOf(f);
+    if (!payload) continue;
+    const group = groups.get(id);
+    const field = fieldByChunk.get(id);
+    if (group) {
+      const counted = { count: -1 };
+      const problem = strictIndexSetProblem(payload, cellCount, counted);
+      if (problem) add("INDICES", id, problem);
+      else if (counted.count !== group.cellCount) add("GROUP_CELLS", id, `holds ${counted.count} cells but the group declares cellCount ${group.cellCount}`);
+    } else if (field) {
+      const wide = payload[0] === 1 || payload[0] === 3;
+      if (wide !== (field.codesType === "Uint16Array")) add("FIELD_CODES", id, `codes are stored as ${wide ? "u16" : "u8"} but the field declares ${field.codesType}`);
+      const problem = strictCodesProblem(payload, field.categories, field.codesLength);
+      if (problem) add("CODES", id, problem);
+    }
+  }
+
+  const groupOrder = [...groups.keys()];
+  const cellChunks = metas.filter((x) => x.id.startsWith(HIGHLIGHT_CELLS_PREFIX)).map((x) => x.id);
+  for (const id of cellChunks) if (!groups.has(id)) add("GROUP_CELLS", id, "no highlight group declares this cells chunk");
+  if (cellChunks.join("\n") !== groupOrder.filter((id) => metaById.has(id)).join("\n"))
+    add("CHUNK_ORDER", null, "highlights/cells chunks must follow the order of the groups in highlights/meta");
+
   const declared = fields.map((f) => USER_DEFINED_CODES_PREFIX + f.id);
   for (const meta of metas.filter((x) => x.id.startsWith(USER_DEFINED_CODES_PREFIX))) if (!declared.includes(meta.id)) add("FIELD_CODES", meta.id, "no categorical field declares this codes chunk");
   for (const priority of ["eager", "lazy"]) {
