@@ -12,7 +12,7 @@ import {
   embeddingCellOrderDigest,
   resolveAppEmbeddings,
 } from "../chunks/cell-order.js";
-import type { AnnDataStore } from "../anndata/model.js";
+import type { AnnDataStore, DenseMatrix } from "../anndata/model.js";
 
 /** The embeddings the app could show for this store, by dimension. */
 export function appEmbeddings(store: AnnDataStore): Map<CellOrderDimension, string> {
@@ -24,10 +24,14 @@ export function appEmbeddings(store: AnnDataStore): Map<CellOrderDimension, stri
   return resolveAppEmbeddings(entries, store.nObs);
 }
 
+function readEmbedding(store: AnnDataStore, key: string): Promise<DenseMatrix> {
+  if (!store.readObsm) throw new TypeError(`${store.name}: this store cannot read obsm embeddings`);
+  return store.readObsm(key);
+}
+
 /** The digest of one obsm embedding (1–3 columns) by one loading path. */
 export async function obsmCellOrderDigest(store: AnnDataStore, key: string, path: PositionsPath): Promise<string> {
-  if (!store.readObsm) throw new TypeError(`${store.name}: this store cannot read obsm embeddings`);
-  const m = await store.readObsm(key);
+  const m = await readEmbedding(store, key);
   return embeddingCellOrderDigest(m.data, m.shape[0], m.shape[1], path);
 }
 
@@ -85,8 +89,9 @@ export async function checkCellOrder(store: AnnDataStore, expected: CellOrder | 
     return check;
   }
   check.obsmKey = key;
+  const m = await readEmbedding(store, key);
   for (const path of POSITIONS_PATHS) {
-    const digest = await obsmCellOrderDigest(store, key, path);
+    const digest = embeddingCellOrderDigest(m.data, m.shape[0], m.shape[1], path);
     check.digests[path] = digest;
     if (digest === expected.digest) {
       check.status = "verified";
