@@ -7,18 +7,21 @@ import { python } from "./python.js";
 
 const DATASET = join(ROOT, "examples", "pbmc-demo.h5ad");
 
-async function variants(dir: string): Promise<{ permuted: string; noUmap: string }> {
+async function variants(dir: string): Promise<{ permuted: string; permutedZarr: string; zarr: string; noUmap: string }> {
   const permuted = join(dir, "permuted.h5ad");
+  const permutedZarr = join(dir, "permuted.zarr");
+  const zarr = join(dir, "same.zarr");
   const noUmap = join(dir, "no-umap.h5ad");
   await python(`
 import sys, json, anndata, numpy as np
 a = anndata.read_h5ad(sys.argv[1])
 rng = np.random.default_rng(7)
-a[rng.permutation(a.n_obs)].copy().write_h5ad(sys.argv[2])
-b = a.copy(); del b.obsm["X_umap"]; b.write_h5ad(sys.argv[3])
+p = a[rng.permutation(a.n_obs)].copy()
+p.write_h5ad(sys.argv[2]); p.write_zarr(sys.argv[3]); a.write_zarr(sys.argv[4])
+b = a.copy(); del b.obsm["X_umap"]; b.write_h5ad(sys.argv[5])
 print(json.dumps(True))
-`, DATASET, permuted, noUmap);
-  return { permuted, noUmap };
+`, DATASET, permuted, permutedZarr, zarr, noUmap);
+  return { permuted, permutedZarr, zarr, noUmap };
 }
 
 test("the same data: the order is verified, in the table, --json and --dry-run", async () => {
@@ -32,7 +35,10 @@ test("the same data: the order is verified, in the table, --json and --dry-run",
 
 test("a permuted copy: a dataset mismatch in the app's terms, handled by --dataset-mismatch", async () => {
   await withTempDir(async (dir) => {
-    const { permuted, noUmap } = await variants(dir);
+    const { permuted, permutedZarr, zarr, noUmap } = await variants(dir);
+    // The same check on .zarr stores.
+    assert.equal(JSON.parse((await cli("apply", EXAMPLE, zarr, "--dry-run", "--json")).stdout).cellOrder.status, "verified");
+    assert.equal(JSON.parse((await cli("apply", EXAMPLE, permutedZarr, "--dry-run", "--json")).stdout).cellOrder.status, "mismatch");
     const out = join(dir, "out.h5ad");
     const warned = await cli("apply", EXAMPLE, permuted, "-o", out);
     assert.equal(warned.code, 0, warned.stderr);
