@@ -83,8 +83,8 @@ test("pbmc-demo.h5ad: the Python path gives 70cf7744e6f6b23a, the browser path d
     assert.equal(verified.status, "verified");
     assert.equal(verified.path, "browser");
     const other = await checkCellOrder(store, { dimension: 3, digest: "70cf7744e6f6b23a" });
-    assert.equal(other.status, "unverified");
-    assert.match(other.reason!, /no 3D embedding.*it has 2D, another view/);
+    assert.equal(other.status, "mismatch");
+    assert.match(other.reason!, /saved on the 3D view, and the data's embeddings the web app shows are 2D \(X_umap\): another view/);
     const wrong = await checkCellOrder(store, { dimension: 2, digest: "0000000000000000" });
     assert.equal(wrong.status, "mismatch");
     assert.match(wrong.reason!, /different order, or the embedding was recomputed/);

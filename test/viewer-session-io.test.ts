@@ -88,6 +88,10 @@ test("Load State refuses a bundle whose cell order is not this dataset's, before
   const reversed = Float32Array.from({ length: N * 2 }, (_, i) => umap[(N - 1 - Math.floor(i / 2)) * 2 + (i % 2)]!);
   const other = new ViewerState(N);
   await assert.rejects(restoreBundle(blob, other, cfg, "reordered", async () => reversed), (err: Error) =>
-    err.name === "FingerprintMismatchError" && /^Dataset fingerprint mismatch: cell order: the 2D coordinates \(X_umap\) differ .*different order, or the embedding was recomputed$/.test(err.message));
+    err.name === "FingerprintMismatchError" && /^Dataset fingerprint mismatch: cell order: cellOrder digest [0-9a-f]{16} != [0-9a-f]{16} \(obsm 'X_umap', 2D\): the cells are stored in a different order, or the embedding was recomputed$/.test(err.message));
   assert.equal(other.pages[0]!.groups.length, 0);
+
+  // Saved on a 3D view the dataset does not have: another view, refused as the app does.
+  const cfg3 = config([{ key: "X_umap_3d", dims: 3 }]);
+  await assert.rejects(restoreBundle(blob, new ViewerState(N), cfg3, "other-view", async () => pca), /cell order: the session was saved on the 2D view, and the data's embeddings the web app shows are 3D \(X_umap_3d\): another view/);
 });

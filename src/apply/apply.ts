@@ -9,7 +9,8 @@ import { userDefinedCodesId } from "../chunks/ids.js";
 import type { UserDefinedField } from "../chunks/user-defined.js";
 import { type AnnDataStore, type Axis, type Column, type UnsDict, codesArrayFor } from "../anndata/model.js";
 import { CODES_RAW_U16, CODES_RAW_U8, missingMarker } from "../codecs/codes.js";
-import { type CellOrderCheck, checkCellOrder } from "./cell-order-check.js";
+import type { CellOrderCheck } from "../chunks/cell-order.js";
+import { checkCellOrder } from "./cell-order-check.js";
 import { type AxisMatch, matchReference } from "./reference.js";
 import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
 

@@ -5,9 +5,10 @@
  */
 import {
   type CellOrder,
+  type CellOrderCheck,
   type CellOrderDimension,
-  POSITIONS_PATHS,
   type PositionsPath,
+  compareCellOrder,
   defaultAppDimension,
   embeddingCellOrderDigest,
   resolveAppEmbeddings,
@@ -52,55 +53,11 @@ export async function appCellOrder(store: AnnDataStore, dimension?: CellOrderDim
   return { dimension: d, digest: await obsmCellOrderDigest(store, obsmKey, "python"), obsmKey };
 }
 
-export type CellOrderStatus = "verified" | "mismatch" | "unverified" | "not-recorded";
-
-export interface CellOrderCheck {
-  status: CellOrderStatus;
-  /** The bundle's cellOrder, when it has one. */
-  expected: CellOrder | null;
-  /** The obsm key the app would show for that dimension, when the data has it. */
-  obsmKey: string | null;
-  /** Which loading path produced the matching digest (verified only). */
-  path: PositionsPath | null;
-  /** The digests the data gives for that dimension, by path. */
-  digests: Partial<Record<PositionsPath, string>>;
-  /** Why the order is not verified, in the app's terms; null when verified. */
-  reason: string | null;
-}
-
 /**
- * Compares the bundle's `cellOrder` with the data. A different digest means
- * the rows were reordered or the embedding recomputed (a hash cannot say
- * which); a missing embedding for that dimension leaves the order unverified.
+ * Compares the bundle's `cellOrder` with the data (`compareCellOrder`): the
+ * embedding the app shows for that dimension is read once, digested by both
+ * loading paths.
  */
 export async function checkCellOrder(store: AnnDataStore, expected: CellOrder | null): Promise<CellOrderCheck> {
-  const check: CellOrderCheck = { status: "not-recorded", expected, obsmKey: null, path: null, digests: {}, reason: null };
-  if (!expected) {
-    check.reason = "the bundle records no cell order (made before the web app recorded one)";
-    return check;
-  }
-  const shown = appEmbeddings(store);
-  const key = shown.get(expected.dimension);
-  if (!key) {
-    check.status = "unverified";
-    const have = [...shown.keys()].sort();
-    check.reason = `the data has no ${expected.dimension}D embedding the web app would show (X_umap_${expected.dimension}d or X_umap)` +
-      (have.length ? `; it has ${have.map((d) => `${d}D`).join(", ")}, another view` : "");
-    return check;
-  }
-  check.obsmKey = key;
-  const m = await readEmbedding(store, key);
-  for (const path of POSITIONS_PATHS) {
-    const digest = embeddingCellOrderDigest(m.data, m.shape[0], m.shape[1], path);
-    check.digests[path] = digest;
-    if (digest === expected.digest) {
-      check.status = "verified";
-      check.path = path;
-      return check;
-    }
-  }
-  check.status = "mismatch";
-  check.reason = `cellOrder digest ${expected.digest} != ${check.digests.python} (obsm '${key}', ${expected.dimension}D): ` +
-    "the cells are stored in a different order, or the embedding was recomputed";
-  return check;
+  return compareCellOrder(expected, appEmbeddings(store), (key) => readEmbedding(store, key));
 }

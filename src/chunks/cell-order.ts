@@ -159,3 +159,67 @@ export function embeddingCellOrderDigest(data: ArrayLike<number>, rows: number, 
   }
   return d.digest();
 }
+
+export type CellOrderStatus = "verified" | "mismatch" | "unverified" | "not-recorded";
+
+export interface CellOrderCheck {
+  status: CellOrderStatus;
+  /** The bundle's cellOrder, when it has one. */
+  expected: CellOrder | null;
+  /** The obsm key the app would show for that dimension, when the data has it. */
+  obsmKey: string | null;
+  /** Which loading path produced the matching digest (verified only). */
+  path: PositionsPath | null;
+  /** The digests the data gives for that dimension, by path. */
+  digests: Partial<Record<PositionsPath, string>>;
+  /** Why the order is not verified, in the app's terms; null when verified. */
+  reason: string | null;
+}
+
+/**
+ * A bundle's `cellOrder` against data whose app-shown embeddings are `shown`
+ * (`resolveAppEmbeddings`); `read` gives one of them, row-major. A different
+ * digest means the rows were reordered or the embedding recomputed (a hash
+ * cannot say which); embeddings of other dimensions only are another view (a
+ * mismatch too, as in the app); no embedding the app shows leaves the order
+ * unverified. Either loading path's digest verifies.
+ */
+export async function compareCellOrder(
+  expected: CellOrder | null,
+  shown: Map<CellOrderDimension, string>,
+  read: (key: string) => Promise<{ data: ArrayLike<number>; shape: [number, number] }>,
+): Promise<CellOrderCheck> {
+  const check: CellOrderCheck = { status: "not-recorded", expected, obsmKey: null, path: null, digests: {}, reason: null };
+  if (!expected) {
+    check.reason = "the bundle records no cell order (made before the web app recorded one)";
+    return check;
+  }
+  const key = shown.get(expected.dimension);
+  if (!key) {
+    const have = [...shown.keys()].sort();
+    if (!have.length) {
+      check.status = "unverified";
+      check.reason = "the data has no embedding the web app would show (X_umap_{1,2,3}d or X_umap), so its cell order cannot be compared";
+      return check;
+    }
+    // The app would show another dimension: its coordinates, and so its digest, are another view's.
+    check.status = "mismatch";
+    check.reason = `the session was saved on the ${expected.dimension}D view, and the data's embeddings the web app shows are ${have.map((d) => `${d}D (${shown.get(d)})`).join(", ")}: another view, whose coordinates cannot confirm the cell order`;
+    return check;
+  }
+  check.obsmKey = key;
+  const m = await read(key);
+  for (const path of POSITIONS_PATHS) {
+    const digest = embeddingCellOrderDigest(m.data, m.shape[0], m.shape[1], path);
+    check.digests[path] = digest;
+    if (digest === expected.digest) {
+      check.status = "verified";
+      check.path = path;
+      return check;
+    }
+  }
+  check.status = "mismatch";
+  check.reason = `cellOrder digest ${expected.digest} != ${check.digests.python} (obsm '${key}', ${expected.dimension}D): ` +
+    "the cells are stored in a different order, or the embedding was recomputed";
+  return check;
+}

@@ -7,7 +7,7 @@
  * (dimension 2): it proves the cell order to this viewer and to `apply`, not
  * to the app, which cannot open such a dataset's view anyway.
  */
-import { type CellOrder, POSITIONS_PATHS, defaultAppDimension, embeddingCellOrderDigest, resolveAppEmbeddings } from "../../src/index.js";
+import { type CellOrder, compareCellOrder, defaultAppDimension, embeddingCellOrderDigest, resolveAppEmbeddings } from "../../src/index.js";
 import type { ViewerConfig } from "./api.js";
 
 export type EmbeddingLoader = (key: string, dims: number) => Promise<Float32Array>;
@@ -17,17 +17,11 @@ function appEmbeddingsOf(config: ViewerConfig) {
   return resolveAppEmbeddings(embeddings.map((e) => ({ key: e.key, shape: [nObs, e.dims] })), nObs);
 }
 
-/**
- * Why a bundle's cell order is not this dataset's, in the app's terms, or null
- * when it matches by either loading path or cannot be checked (no embedding
- * the app would show for that dimension here).
- */
+/** Why a bundle's cell order is not this dataset's, in the app's terms, or null when it matches or cannot be checked. */
 export async function cellOrderMismatch(config: ViewerConfig, expected: CellOrder, load: EmbeddingLoader): Promise<string | null> {
-  const key = appEmbeddingsOf(config).get(expected.dimension);
-  if (!key) return null;
-  const data = await load(key, expected.dimension);
-  for (const path of POSITIONS_PATHS) if (embeddingCellOrderDigest(data, config.dataset.nObs, expected.dimension, path) === expected.digest) return null;
-  return `cell order: the ${expected.dimension}D coordinates (${key}) differ from the ones the session was saved against: the cells are stored in a different order, or the embedding was recomputed`;
+  const nObs = config.dataset.nObs;
+  const check = await compareCellOrder(expected, appEmbeddingsOf(config), async (key) => ({ data: await load(key, expected.dimension), shape: [nObs, expected.dimension] }));
+  return check.status === "mismatch" ? `cell order: ${check.reason}` : null;
 }
 
 export async function viewerCellOrder(config: ViewerConfig, shown: { embedding: string | null; axes: [number, number] }, load: EmbeddingLoader): Promise<CellOrder> {
