@@ -305,7 +305,7 @@ export const GROUP_FRACTION = 0.1;
  */
 export async function writeApplyBundle(path: string, nObs: number, nVars: number): Promise<GeneratedBundle> {
   const random = seededRandom(42);
-  const w = createSessionWriter({
+  const w = createSessionWriter({ canonical: false,
     createdAt: "2026-01-01T00:00:00.000Z",
     dataSource: { sourceType: "local-user", datasetId: "bench-apply", userPath: null },
     datasetFingerprint: { sourceType: "local-user", datasetId: "bench-apply", cellCount: nObs, varCount: nVars },

@@ -54,7 +54,7 @@ interface Generated {
 /** Writes the bundle with the project's writer. Exported for ad-hoc profiling. */
 export async function writeBundle(path: string): Promise<Generated> {
   const random = seededRandom(3);
-  const w = createSessionWriter({
+  const w = createSessionWriter({ canonical: false,
     createdAt: "2026-01-01T00:00:00.000Z",
     dataSource: { sourceType: "local-user", datasetId: "bench-10m", userPath: null },
     datasetFingerprint: { sourceType: "local-user", datasetId: "bench-10m", cellCount: CELLS, varCount: GENES },

@@ -1,12 +1,15 @@
 /**
  * Builds the example bundle shipped in examples/: a PBMC-sized session
- * (2,638 cells, 1,838 genes) with two highlight pages, an obs label field, a
- * var label field, viewer state and one chunk from a contributor this library
- * does not know. Deterministic, so the committed file can be regenerated.
+ * (2,638 cells, 1,838 genes) made on examples/pbmc-demo.h5ad, in the
+ * canonical form the current Cellucid web app loads: two highlight pages
+ * (a lasso and a rectangle selection among them), two obs label fields (one
+ * shown, with cells nobody labelled left missing), a field deleted in the
+ * viewer, the app's singleton chunks, and a fingerprint whose cellOrder is the
+ * dataset's. Deterministic, so the committed file can be regenerated.
  *
- *   node dist/examples/make-example.js examples/pbmc-demo.cellucid-session
+ *   node dist/examples/make-example.js examples/pbmc-demo.cellucid-session [examples/pbmc-demo.h5ad]
  */
-import { createSessionWriter, writeSessionFile } from "../src/node/index.js";
+import { appCellOrder, createSessionWriter, openAnnData, writeSessionFile } from "../src/node/index.js";
 
 const N_OBS = 2638;
 const N_VARS = 1838;
@@ -21,7 +24,10 @@ function rng(seed: number): () => number {
   };
 }
 
-export async function makeExample(dest: string): Promise<void> {
+export async function makeExample(dest: string, dataset = "examples/pbmc-demo.h5ad"): Promise<void> {
+  const store = await openAnnData(dataset);
+  const order = await appCellOrder(store).finally(() => store.close());
+  if (!order) throw new Error(`${dataset} has no embedding the web app can show`);
   const rand = rng(2638);
   // Cells arrive grouped by cluster in many exports; labels then form long runs.
   const clusterOf = (i: number) => Math.min(7, Math.floor((i / N_OBS) * 8 + (rand() - 0.5) * 0.3));
@@ -30,29 +36,26 @@ export async function makeExample(dest: string): Promise<void> {
 
   const w = createSessionWriter({
     createdAt: "2026-11-20T14:03:12.000Z",
-    dataSource: { sourceType: "local-user", datasetId: "pbmc3k-demo", userPath: null },
-    datasetFingerprint: { sourceType: "local-user", datasetId: "pbmc3k-demo", cellCount: N_OBS, varCount: N_VARS },
+    datasetFingerprint: { sourceType: "local-user", datasetId: "pbmc3k-demo", cellCount: N_OBS, varCount: N_VARS, cellOrder: { dimension: order.dimension, digest: order.digest } },
+    activeFieldId: "udf-celltype",
   });
-  w.addJsonChunk("core/state", { camera: { zoom: 1.4, center: [0.1, -0.2] }, activeField: "leiden" }, { contributorId: "core-state", label: "Core viewer state" });
   w.addHighlightPage(
     {
-      id: "page-1",
       name: "T cells",
       color: "#1f77b4",
       groups: [
-        { id: "grp-cd4", label: "CD4 T (lasso)", type: "lasso", cells: pick((i) => cluster[i] === 0 || (cluster[i] === 1 && i % 3 === 0)) },
-        { id: "grp-cd8", label: "CD8 T", type: "lasso", cells: pick((i) => cluster[i] === 2) },
-        { id: "grp-empty", label: "Draft (empty)", type: "lasso", enabled: false, cells: [] },
+        { label: "CD4 T (lasso)", type: "lasso", cells: pick((i) => cluster[i] === 0 || (cluster[i] === 1 && i % 3 === 0)) },
+        { label: "CD8 T", type: "lasso", cells: pick((i) => cluster[i] === 2) },
       ],
     },
     { active: true },
   );
   w.addHighlightPage({
-    id: "page-2",
     name: "Myeloid",
+    color: "#ff7f0e",
     groups: [
-      { id: "grp mono/CD14+", label: "CD14+ Mono", type: "rectangle", cells: pick((i) => cluster[i] === 4 && rand() < 0.9) },
-      { id: "grp-dc", label: "Dendritic", type: "lasso", cells: pick((i) => cluster[i] === 6 && i % 2 === 0) },
+      { label: "CD14+ Mono", type: "rectangle", cells: pick((i) => cluster[i] === 4 && rand() < 0.9) },
+      { label: "Dendritic", type: "lasso", enabled: false, cells: pick((i) => cluster[i] === 6 && i % 2 === 0) },
     ],
   });
   const cellTypes = ["T", "B", "NK", "Monocyte", "DC", "Platelet"];
@@ -63,18 +66,15 @@ export async function makeExample(dest: string): Promise<void> {
     key: "QC flag",
     source: "obs",
     categories: ["keep", "doublet?"],
-    // 255 marks cells never labelled: outside the categories, so they become missing.
-    codes: cluster.map(() => (rand() < 0.03 ? 1 : rand() < 0.2 ? 255 : 0)),
+    // -1: cells never labelled; they are stored as the missing marker and become missing values.
+    codes: cluster.map(() => (rand() < 0.03 ? 1 : rand() < 0.2 ? -1 : 0)),
   });
   w.addUserDefinedField({ id: "udf-old", key: "old labels", source: "obs", categories: ["a", "b"], codes: cluster.map((c) => c % 2), isDeleted: true });
-  w.addUserDefinedField({ id: "udf-markers", key: "marker genes", source: "var", categories: ["marker", "housekeeping"], codes: Array.from({ length: N_VARS }, (_, i) => (i % 97 === 0 ? 0 : i % 211 === 0 ? 1 : 2)) });
-  w.addJsonChunk("ui/dockable-layout", { panels: [{ id: "highlights", docked: "left" }] }, { contributorId: "ui-layout", label: "Panel layout", priority: "lazy" });
-  w.addJsonChunk("plugins/figure-notes", { note: "from a contributor this library does not know" }, { contributorId: "figure-notes", label: "Figure notes", priority: "lazy" });
   await writeSessionFile(w, dest);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
   const dest = process.argv[2] ?? "examples/pbmc-demo.cellucid-session";
-  await makeExample(dest);
+  await makeExample(dest, process.argv[3]);
   console.log(`wrote ${dest}`);
 }

@@ -28,19 +28,19 @@ test("apply to a copy: Python reads bool highlights, categoricals with missing v
     const py = await python<Record<string, unknown>>(`
 import sys, json, numpy as np, anndata as ad
 a = ad.read_h5ad(sys.argv[1]); src = ad.read_h5ad(sys.argv[2])
-cd8 = a.obs["cellucid_highlight__grp_cd8"]
+cd8 = a.obs["cellucid_highlight__highlight_2"]
 qc = a.obs["QC_flag"]
 out = {
   "obs_columns": list(a.obs.columns), "var_columns": list(a.var.columns),
   "dtypes": {k: str(v) for k, v in a.obs.dtypes.items()},
   "cd8_true": int(cd8.sum()), "cd8_first": int(np.flatnonzero(cd8.values)[0]),
   "qc_categories": list(qc.cat.categories), "qc_missing": int(qc.isna().sum()), "qc_ordered": bool(qc.cat.ordered),
-  "markers_dtype": str(a.var["marker_genes"].dtype), "markers_missing": int(a.var["marker_genes"].isna().sum()),
   "x_same": bool((a.X != src.X).nnz == 0), "umap_same": bool(np.array_equal(a.obsm["X_umap"], src.obsm["X_umap"])),
   "old_cols_same": all(a.obs[c].equals(src.obs[c]) for c in src.obs.columns),
   "obs_names_same": bool((a.obs_names == src.obs_names).all()),
   "uns_keys": sorted(a.uns["cellucid"]["session"].keys()),
-  "page": a.uns["cellucid"]["session"]["highlight_groups"]["cellucid_highlight__grp_mono_CD14"]["page_name"],
+  "page": a.uns["cellucid"]["session"]["highlight_groups"]["cellucid_highlight__highlight_3"]["page_name"],
+  "cell_order": {k: (v.item() if hasattr(v, "item") else v) for k, v in a.uns["cellucid"]["session"]["cell_order"].items()},
   "manifest_chunks": len(json.loads(a.uns["cellucid"]["session"]["manifest_json"])["chunks"]),
   "other_uns": a.uns["dataset_id"],
 }
@@ -48,23 +48,23 @@ a.write_h5ad(sys.argv[3]); a.write_zarr(sys.argv[4])
 b = ad.read_h5ad(sys.argv[3]); out["rewritten_uns"] = sorted(b.uns["cellucid"]["session"].keys())
 print(json.dumps(out))`, out, DATASET, join(dir, "py.h5ad"), join(dir, "py.zarr"));
     assert.deepEqual(py["obs_columns"], ["leiden", "cell_type", "n_genes", "total_counts", "is_doublet", ...summary.addedObsColumns]);
-    assert.deepEqual(py["var_columns"], ["highly_variable", "mean_counts", "marker_genes"]);
+    // The canonical example has no gene field: the web app's codes are one per cell.
+    assert.deepEqual(py["var_columns"], ["highly_variable", "mean_counts"]);
     const dtypes = py["dtypes"] as Record<string, string>;
     for (const c of summary.highlights) assert.equal(dtypes[c.column], "bool");
     assert.equal(dtypes["cell_type_manual"], "category");
     assert.equal(py["cd8_true"], 340);
     const b2 = await CellucidSessionBundle.open(EXAMPLE);
-    const cd8 = await b2.readHighlightCells("grp-cd8");
+    const cd8 = await b2.readHighlightCells("highlight_2");
     await b2.close();
     assert.equal(py["cd8_first"], cd8[0]);
     assert.deepEqual(py["qc_categories"], ["keep", "doublet?"]);
     assert.equal(py["qc_missing"], 507);
     assert.equal(py["qc_ordered"], false);
-    assert.equal(py["markers_dtype"], "category");
-    assert.equal(py["markers_missing"], 1811);
     for (const k of ["x_same", "umap_same", "old_cols_same", "obs_names_same"]) assert.equal(py[k], true, k);
     assert.equal(py["page"], "Myeloid");
-    assert.equal(py["manifest_chunks"], 13);
+    assert.equal(py["manifest_chunks"], 14);
+    assert.deepEqual(py["cell_order"], { status: "verified", dimension: 2, digest: "70cf7744e6f6b23a", obsm_key: "X_umap", loading_path: "python" });
     assert.equal(py["other_uns"], "pbmc3k-demo");
     assert.deepEqual(py["rewritten_uns"], py["uns_keys"]);
   });
@@ -79,7 +79,7 @@ test("in place: only appends; every pre-existing dataset keeps its bytes; applyi
     await applySessionToFile(bundle, p, { inplace: true });
     const again = await applySessionToFile(bundle, p, { inplace: true });
     await bundle.close();
-    assert.ok(again.addedObsColumns.includes("cellucid_highlight__grp_cd4__2"));
+    assert.ok(again.addedObsColumns.includes("cellucid_highlight__highlight_1__2"));
     assert.ok((await stat(p)).size - sizeBefore < 200_000, "appending does not rewrite X");
     const py = await python<Record<string, boolean>>(`
 import sys, json, h5py, numpy as np
@@ -123,14 +123,15 @@ test("CLI apply: table, --json summary, --dry-run writes nothing, exit 1 on mism
   await withTempDir(async (dir) => {
     const out = join(dir, "o.h5ad");
     const { stdout } = await run(process.execPath, [CLI, "apply", EXAMPLE, DATASET, "-o", out]);
-    assert.match(stdout, /^Added 7 obs and 1 var columns to .*o\.h5ad$/m);
+    assert.match(stdout, /^Added 6 obs and 0 var columns to .*o\.h5ad$/m);
+    assert.match(stdout, /^Cell order verified: obsm 'X_umap' \(2D\) gives digest 70cf7744e6f6b23a/m);
     assert.match(stdout, /obs +QC_flag +category +field 'QC flag' +2 categories, 507 missing/);
     const dry = await run(process.execPath, [CLI, "apply", EXAMPLE, out, "--dry-run", "--json"]);
     const s = JSON.parse(dry.stdout);
-    assert.deepEqual(Object.keys(s), ["addedObsColumns", "addedVarColumns", "skippedDueToMismatch", "mismatchReasons", "highlights", "fields", "warnings"]);
-    assert.equal(s.addedObsColumns[0], "cellucid_highlight__grp_cd4__2");
+    assert.deepEqual(Object.keys(s), ["addedObsColumns", "addedVarColumns", "skippedDueToMismatch", "mismatchReasons", "cellOrder", "reference", "highlights", "fields", "warnings"]);
+    assert.equal(s.addedObsColumns[0], "cellucid_highlight__highlight_1__2");
     const store = await H5adStore.open(out);
-    assert.equal(store.columnNames("obs").includes("cellucid_highlight__grp_cd4__2"), false, "dry run wrote nothing");
+    assert.equal(store.columnNames("obs").includes("cellucid_highlight__highlight_1__2"), false, "dry run wrote nothing");
     await store.close();
     const mis = await run(process.execPath, [CLI, "apply", EXAMPLE, DATASET, "-o", join(dir, "m.h5ad"), "--dataset-mismatch", "error", "--expected-dataset-id", "x"]).catch((e) => e);
     assert.equal(mis.code, 1);
@@ -155,7 +156,7 @@ test("export --obs-names keys rows by the dataset's obs names", async () => {
 test("a bundle written for another dataset is refused by export --obs-names", async () => {
   await withTempDir(async (dir) => {
     const p = join(dir, "other.cellucid-session");
-    const w = createSessionWriter({ datasetFingerprint: { sourceType: "x", datasetId: "y", cellCount: 5 } });
+    const w = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "x", datasetId: "y", cellCount: 5 } });
     await writeSessionFile(w, p);
     const r = await run(process.execPath, [CLI, "export", p, "--obs-names", DATASET]).catch((e) => e);
     assert.equal(r.code, 1);

@@ -19,7 +19,7 @@ function adata(columns: Record<string, Column> = {}): MemoryAnnData {
 }
 
 async function bundle(fp: Record<string, unknown> = { sourceType: "t", datasetId: "ds", cellCount: N, varCount: G }) {
-  const w = createSessionWriter({ datasetFingerprint: fp });
+  const w = createSessionWriter({ canonical: false, datasetFingerprint: fp });
   w.addHighlightPage({ id: "p1", name: "Page 1", groups: [{ id: "g-1", label: "A", cells: [0, 2] }, { id: "empty", label: "E", cells: [] }] });
   w.addHighlightPage({ id: "p2", name: "Page 2", groups: [{ id: "g 1", label: "B", cells: [9] }] });
   w.addUserDefinedField({ id: "f1", key: "my labels", categories: ["x", "y"], codes: [0, 1, 1, 0, 5, 0, 0, 1, 1, 0] });
@@ -73,7 +73,7 @@ test("defaults: bool highlight columns, categorical fields, warnings, uns bookke
   assert.equal(summary.fields.some((f) => f.fieldId === "f2"), false, "deleted fields are left out by default");
 
   const session = (await out.readUns(["cellucid", "session"])) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(session).sort(), ["added_obs_columns", "added_var_columns", "dataset_fingerprint", "field_overlays_json", "highlight_groups", "highlights_meta_json", "manifest_json", "mismatch_reasons", "options", "skipped_due_to_mismatch"]);
+  assert.deepEqual(Object.keys(session).sort(), ["added_obs_columns", "added_var_columns", "cell_order", "dataset_fingerprint", "field_overlays_json", "highlight_groups", "highlights_meta_json", "manifest_json", "mismatch_reasons", "options", "skipped_due_to_mismatch"]);
   assert.deepEqual(session["dataset_fingerprint"], { sourceType: "t", datasetId: "ds", cellCount: N, varCount: G });
   assert.deepEqual((session["highlight_groups"] as Record<string, unknown>)["cellucid_highlight__g_1__2"], { group_id: "g 1", label: "B", page_id: "p2", page_name: "Page 2" });
   assert.equal((session["options"] as Record<string, unknown>)["column_conflict"], "suffix");

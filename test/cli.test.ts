@@ -1,24 +1,10 @@
 /** The CLI as users run it: a child process, real files, exit codes, output shapes. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { CellucidSessionBundle, encodeIndexSet } from "../src/node/index.js";
-import { CLI, EXAMPLE, binaryChunk, jsonChunk, rawBundle, withTempDir } from "./helpers.js";
-
-const run = promisify(execFile);
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { CellucidSessionBundle, createSessionWriter, encodeIndexSet, writeSessionFile } from "../src/node/index.js";
+import { EXAMPLE, binaryChunk, cli, jsonChunk, rawBundle, withTempDir } from "./helpers.js";
 
 test("--help works for the tool and every command", async () => {
   const top = await cli("--help");
@@ -48,22 +34,23 @@ test("inspect --json: shape and content", async () => {
   const r = await cli("inspect", EXAMPLE, "--json");
   assert.equal(r.code, 0);
   const s = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(s), ["file", "fileBytes", "createdAt", "dataSource", "datasetFingerprint", "trailingBytes", "chunks", "highlights", "userDefinedFields", "unknownChunks"]);
+  assert.deepEqual(Object.keys(s), ["file", "fileBytes", "createdAt", "dataSource", "datasetFingerprint", "cellOrder", "trailingBytes", "chunks", "highlights", "userDefinedFields", "unknownChunks"]);
   assert.deepEqual(Object.keys(s.chunks[0]), ["id", "contributorId", "kind", "codec", "priority", "storedBytes", "uncompressedBytes", "datasetDependent", "role"]);
   assert.equal(s.datasetFingerprint.cellCount, 2638);
-  assert.equal(s.chunks.length, 13);
+  assert.equal(s.chunks.length, 14);
+  assert.deepEqual(s.cellOrder, { dimension: 2, digest: "70cf7744e6f6b23a" });
   assert.deepEqual(s.highlights.pages.map((p: { name: string }) => p.name), ["T cells", "Myeloid"]);
   assert.deepEqual(Object.keys(s.highlights.pages[0].groups[0]), ["id", "label", "type", "cellCount", "enabled", "hasCells"]);
-  assert.deepEqual(s.userDefinedFields.map((f: { key: string; deleted: boolean }) => [f.key, f.deleted]), [["cell type (manual)", false], ["QC flag", false], ["old labels", true], ["marker genes", false]]);
-  assert.deepEqual(s.unknownChunks, ["plugins/figure-notes"]);
+  assert.deepEqual(s.userDefinedFields.map((f: { key: string; deleted: boolean }) => [f.key, f.deleted]), [["cell type (manual)", false], ["QC flag", false], ["old labels", true]]);
+  assert.deepEqual(s.unknownChunks, []);
 });
 
 test("inspect (human) prints the chunk, highlight and field tables", async () => {
   const r = await cli("inspect", EXAMPLE);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /Fingerprint  local-user · pbmc3k-demo · 2,638 cells × 1,838 genes/);
-  assert.match(r.stdout, /ID +CONTRIBUTOR +KIND +CODEC +PRIORITY +STORED +UNCOMPRESSED +DATASET-DEP/);
-  assert.match(r.stdout, /T cells +grp-cd4 +CD4 T \(lasso\) +lasso +441 +yes/);
+  assert.match(r.stdout, /ID +ROLE +CONTRIBUTOR +KIND +CODEC +PRIORITY +STORED +UNCOMPRESSED +DATASET-DEP/);
+  assert.match(r.stdout, /T cells +highlight_1 +CD4 T \(lasso\) +lasso +441 +yes/);
   assert.match(r.stdout, /obs +cell type \(manual\) +category +6 +no +yes/);
 });
 
@@ -88,9 +75,10 @@ test("validate: exit 0 with the report shape on a valid bundle, 1 with the rule 
   const rep = JSON.parse(ok.stdout);
   assert.deepEqual(Object.keys(rep), ["source", "valid", "fileBytes", "chunkCount", "trailingBytes", "errors", "warnings", "chunks"]);
   assert.equal(rep.valid, true);
-  assert.equal(rep.chunks.length, 13);
+  assert.equal(rep.chunks.length, 14);
   assert.deepEqual(Object.keys(rep.chunks[0]), ["id", "ok", "role", "storedBytes", "payloadBytes"]);
-  assert.deepEqual(rep.warnings.map((w: { code: string }) => w.code).sort(), ["CODES_OUT_OF_RANGE", "CODES_OUT_OF_RANGE", "EMPTY_GROUP"]);
+  // The canonical example: cells nobody labelled are the missing marker, not codes out of range; no empty group.
+  assert.deepEqual(rep.warnings, []);
   await withTempDir(async (dir) => {
     const p = join(dir, "bad.cellucid-session");
     const bytes = await readFile(EXAMPLE);
@@ -100,7 +88,7 @@ test("validate: exit 0 with the report shape on a valid bundle, 1 with the rule 
     const r = JSON.parse(bad.stdout);
     assert.equal(r.valid, false);
     assert.equal(r.errors[0].code, "TRUNCATED");
-    assert.equal(r.errors[0].chunkId, "plugins/figure-notes");
+    assert.equal(r.errors[0].chunkId, "highlights/cells/highlight_4");
     const notBundle = join(dir, "x.json");
     await writeFile(notBundle, "{}");
     const nb = await cli("validate", notBundle);
@@ -118,9 +106,10 @@ test("export: one row per cell, apply's column names, values as the library deco
   const lines = r.stdout.slice(0, -1).split("\n");
   assert.equal(lines.length, 2639);
   const header = lines[0]!.split("\t");
-  assert.deepEqual(header, ["index", "cellucid_highlight__grp_cd4", "cellucid_highlight__grp_cd8", "cellucid_highlight__grp_empty", "cellucid_highlight__grp_mono_CD14", "cellucid_highlight__grp_dc", "cell_type_manual", "QC_flag"]);
+  assert.deepEqual(header, ["index", "cellucid_highlight__highlight_1", "cellucid_highlight__highlight_2", "cellucid_highlight__highlight_3", "cellucid_highlight__highlight_4", "cell_type_manual", "QC_flag"]);
   const b = await CellucidSessionBundle.open(EXAMPLE);
-  const cd8 = new Set(await b.readHighlightCells("grp-cd8"));
+  const cd8 = new Set(await b.readHighlightCells("highlight_2"));
+  const mono = new Set(await b.readHighlightCells("highlight_3"));
   const fields = await b.userDefinedFields();
   const qc = fields.find((f) => f.id === "udf-qc")!;
   const qcCodes = (await b.readUserDefinedCodes(qc)).codes;
@@ -129,8 +118,8 @@ test("export: one row per cell, apply's column names, values as the library deco
     const row = lines[i + 1]!.split("\t");
     assert.equal(row[0], String(i));
     assert.equal(row[2], cd8.has(i) ? "true" : "false");
-    assert.equal(row[3], "false");
-    assert.equal(row[7], qcCodes[i]! < 2 ? qc.categories![qcCodes[i]!] : "", `row ${i}`);
+    assert.equal(row[3], mono.has(i) ? "true" : "false");
+    assert.equal(row[6], qcCodes[i]! < 2 ? qc.categories![qcCodes[i]!] : "", `row ${i}`);
   }
 });
 
@@ -139,12 +128,17 @@ test("export: csv/json formats, --var, --include-deleted, prefixes, -o writes at
     const out = join(dir, "cells.csv");
     const r = await cli("export", EXAMPLE, "-o", out, "--include-deleted", "--highlights-prefix", "hl_", "--user-defined-prefix", "ud_");
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /wrote .*cells\.csv: 2,638 rows × 9 columns \(csv\)/);
+    assert.match(r.stderr, /wrote .*cells\.csv: 2,638 rows × 8 columns \(csv\)/);
     const csv = (await readFile(out, "utf8")).split("\n");
-    assert.equal(csv[0], "index,hl_grp_cd4,hl_grp_cd8,hl_grp_empty,hl_grp_mono_CD14,hl_grp_dc,ud_cell_type_manual,ud_QC_flag,ud_old_labels");
+    assert.equal(csv[0], "index,hl_highlight_1,hl_highlight_2,hl_highlight_3,hl_highlight_4,ud_cell_type_manual,ud_QC_flag,ud_old_labels");
     assert.deepEqual(await readdir(dir), ["cells.csv"]);
 
-    const json = await cli("export", EXAMPLE, "--var", "--format", "json");
+    // Gene fields (one code per gene) exist only outside the web app: a permissive bundle holds one.
+    const genes = join(dir, "genes.cellucid-session");
+    const w = createSessionWriter({ canonical: false, datasetFingerprint: { cellCount: 2638, varCount: 1838 } });
+    w.addUserDefinedField({ id: "udf-markers", key: "marker genes", source: "var", categories: ["marker", "housekeeping"], codes: Array.from({ length: 1838 }, (_, i) => (i % 97 === 0 ? 0 : i % 211 === 0 ? 1 : 2)) });
+    await writeSessionFile(w, genes);
+    const json = await cli("export", genes, "--var", "--format", "json");
     const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
     assert.equal(rows.length, 1838);
     assert.deepEqual(rows[0], { index: 0, marker_genes: "marker" });

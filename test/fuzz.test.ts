@@ -57,7 +57,7 @@ function rethrowUnlessTyped(err: unknown): undefined {
 
 async function smallBundle(): Promise<Uint8Array> {
   // Mostly uncompressed so that mutations reach the varint decoders, not only zlib's checksum.
-  const w = createSessionWriter({ datasetFingerprint: { sourceType: "x", datasetId: "f", cellCount: 300, varCount: 10 } });
+  const w = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "x", datasetId: "f", cellCount: 300, varCount: 10 } });
   w.addHighlightPage({ id: "p", groups: [{ id: "a", cells: [1, 5, 200] }, { id: "b", cells: Array.from({ length: 150 }, (_, i) => i * 2) }] });
   w.addUserDefinedField({ id: "u", key: "u", categories: ["x", "y", "z"], codes: Array.from({ length: 300 }, (_, i) => (i < 120 ? 0 : i % 3)) });
   w.addUserDefinedField({ id: "r", key: "r", categories: ["x"], codes: Array.from({ length: 300 }, (_, i) => (i < 150 ? 0 : 1)) });

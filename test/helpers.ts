@@ -3,6 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import assert from "node:assert/strict";
 import { CellucidSessionError, MAGIC, concatBytes, writeU32LE } from "../src/index.js";
 
@@ -100,4 +102,17 @@ export function corruptCodesBundle(): Uint8Array {
     jsonChunk("core/field-overlays", { userDefinedFields: [{ id: "f", key: "f", source: "obs", kind: "category", categories: ["a"] }] }),
     binaryChunk("user-defined/codes/f", Uint8Array.from([2, 0xce, 0x14, 1, 0, 5])),
   ], { fingerprint: { cellCount: 2638, varCount: 1838 } });
+}
+
+const run = promisify(execFile);
+
+/** Runs the built CLI as a child process: exit code and both streams, never a throw. */
+export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }

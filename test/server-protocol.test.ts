@@ -157,7 +157,7 @@ test("SSE: messages carry viewerId and the token; unknown viewerId is 404; loadS
       const up = await request(v, `/_cellucid/session_bundle?viewerId=${v.viewerId}&requestId=${req["requestId"]}`, { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
       assert.equal(up.status, 200);
       const b = await capture;
-      assert.equal(b.manifest.chunks.length, 13);
+      assert.equal(b.manifest.chunks.length, 14);
       await b.close();
     } finally {
       page.close();

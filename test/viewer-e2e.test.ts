@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import {
-  CellucidSessionBundle, MemoryAnnData, applyCellucidSessionToAnnData, applySessionToFile, createSessionWriter, openAnnData, startViewer,
+  CellucidSessionBundle, MemoryAnnData, applyCellucidSessionToAnnData, applySessionToFile, createSessionWriter, openAnnData, startViewer, validateBundle,
   type Column, type Viewer,
 } from "../src/node/index.js";
 import { decodePng, drawLasso, insidePolygon, launchChromium, openViewerPage, starPolygon } from "./viewer-browser.js";
@@ -141,8 +141,11 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
     const saved = await CellucidSessionBundle.open(savedPath);
     const out = join(dir, "applied.h5ad");
     try {
-      assert.deepEqual(saved.datasetFingerprint, { sourceType: "local-user", datasetId: "pbmc3k-demo", cellCount: obsNames.length, varCount: varNames.length });
+      // Canonical: the web app's fingerprint, with the cell order of the X_umap shown (the app's 2D embedding).
+      assert.deepEqual(saved.datasetFingerprint, { sourceType: "local-user", datasetId: "pbmc3k-demo", cellCount: obsNames.length, varCount: varNames.length, cellOrder: { dimension: 2, digest: "70cf7744e6f6b23a" } });
+      assert.equal((await validateBundle(saved, { target: "webapp" })).errors.length, 0);
       const summary = await applySessionToFile(saved, DATASET, { output: out, datasetMismatch: "error" });
+      assert.equal(summary.cellOrder.status, "verified");
       assert.equal(summary.highlights.length, 1);
       assert.equal(summary.fields.length, 1);
       const applied = await openAnnData(out);
@@ -151,7 +154,12 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
         const label = await applied.readColumn("obs", summary.fields[0]!.column!);
         assert.equal(summary.fields[0]!.column, "manual_type");
         assert.deepEqual(cellsWithCategory(label, "T cells"), expected);
-        assert.equal(cellsWithCategory(label, "unassigned").length, obsNames.length - expected.length);
+        // No invented "unassigned" category: cells nobody labelled are missing.
+        assert.ok(label.kind === "categorical");
+        if (label.kind === "categorical") {
+          assert.deepEqual(label.categories, ["T cells"]);
+          assert.equal([...label.codes].filter((c) => Number(c) === -1).length, obsNames.length - expected.length);
+        }
       } finally {
         await applied.close();
       }
@@ -181,8 +189,8 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
       await fresh.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("Loaded"));
       const after = await fresh.evaluate(() => window.cellucidViewer!.pages.map((p) => ({ id: p.id, name: p.name, groups: p.groups.map((g) => ({ id: g.id, label: g.label, count: g.count })) })));
       assert.deepEqual(after, before);
-      const fields = await fresh.evaluate(() => window.cellucidViewer!.fields.map((f) => ({ key: f.key, categories: f.categories, labelled: Array.from(f.codes).flatMap((c, i) => (c === 1 ? [i] : [])) })));
-      assert.deepEqual(fields, [{ key: "manual type", categories: ["unassigned", "T cells"], labelled: expected }]);
+      const fields = await fresh.evaluate(() => window.cellucidViewer!.fields.map((f) => ({ key: f.key, categories: f.categories, labelled: Array.from(f.codes).flatMap((c, i) => (c === 0 ? [i] : [])) })));
+      assert.deepEqual(fields, [{ key: "manual type", categories: ["T cells"], labelled: expected }]);
       assert.equal(await fresh.locator('[data-testid="group-count"]').first().textContent(), expected.length.toLocaleString("en-US"));
     } finally {
       await fresh.close();
@@ -218,7 +226,7 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
   });
 
   test("Load State refuses a bundle made for another dataset", async () => {
-    const writer = createSessionWriter({ datasetFingerprint: { sourceType: "local-user", datasetId: "pbmc-demo", cellCount: 999, varCount: varNames.length } });
+    const writer = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "local-user", datasetId: "pbmc-demo", cellCount: 999, varCount: varNames.length } });
     writer.addHighlightPage({ id: "p", name: "other", groups: [{ id: "g", cells: [1, 2, 3] }] });
     const bytes = await writer.toBytes();
     const groupsBefore = await page.evaluate(() => window.cellucidViewer!.pages.flatMap((p) => p.groups.map((g) => g.id)));

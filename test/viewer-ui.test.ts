@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { CellucidSessionBundle, openAnnData, startViewer, type Viewer, type ViewerEventMap } from "../src/node/index.js";
+import { CellucidSessionBundle, openAnnData, startViewer, validateBundle, type Viewer, type ViewerEventMap } from "../src/node/index.js";
 import { drawLasso, insidePolygon, launchChromium, openViewerPage, starPolygon } from "./viewer-browser.js";
 import { project } from "../web/src/projection.js";
 
@@ -82,23 +82,25 @@ describe("viewer tools in Chromium", { timeout: 180_000 }, () => {
     const pages = await summary(page);
     assert.deepEqual(pages.map((p) => [p.name, p.active]), [["T cells", true], ["Myeloid", false]]);
     assert.deepEqual(pages.flatMap((p) => p.groups.map((g) => [g.label, g.count])), [
-      ["CD4 T (lasso)", 441], ["CD8 T", 340], ["Draft (empty)", 0], ["CD14+ Mono", 289], ["Dendritic", 167],
+      ["CD4 T (lasso)", 441], ["CD8 T", 340], ["CD14+ Mono", 289], ["Dendritic", 167],
     ]);
-    // Deleted fields and gene (var) fields are not shown.
+    // Deleted fields are not shown.
     assert.deepEqual(await page.evaluate(() => window.cellucidViewer!.fields.map((f) => f.key)), ["cell type (manual)", "QC flag"]);
-    assert.equal(await page.locator('[data-testid="group-row"]').count(), 3);
+    assert.equal(await page.locator('[data-testid="group-row"]').count(), 2);
   });
 
-  test("Load → capture loses nothing the page does not edit: gene fields, deleted fields, other chunks", async () => {
+  test("Load → capture loses nothing the page does not edit: deleted fields, the app's own state chunks; the capture is canonical", async () => {
     const captured = await viewer.getSessionBundle({ timeoutMs: 30_000 });
     const original = await CellucidSessionBundle.open(SESSION);
     try {
-      for (const id of ["user-defined/codes/udf-markers", "user-defined/codes/udf-old", "ui/dockable-layout", "plugins/figure-notes"]) {
+      for (const id of ["user-defined/codes/udf-old", "ui/dockable-layout", "analysis/windows", "cinematic/camera"]) {
         assert.ok(captured.hasChunk(id), `${id} kept`);
         assert.deepEqual(await captured.decodeChunk(id), await original.decodeChunk(id), `${id} unchanged`);
       }
       const fields = (await captured.userDefinedFields()).map((f) => [f.key, f.source, f.isDeleted === true]);
-      assert.deepEqual(fields, [["cell type (manual)", "obs", false], ["QC flag", "obs", false], ["old labels", "obs", true], ["marker genes", "var", false]]);
+      assert.deepEqual(fields, [["cell type (manual)", "obs", false], ["QC flag", "obs", false], ["old labels", "obs", true]]);
+      assert.deepEqual(captured.cellOrder, original.cellOrder);
+      assert.deepEqual((await validateBundle(captured, { target: "webapp" })).errors, []);
     } finally {
       await original.close();
       await captured.close();
@@ -189,15 +191,15 @@ describe("viewer tools in Chromium", { timeout: 180_000 }, () => {
     await page.click("#assign-btn");
     const field = await page.evaluate(() => {
       const f = window.cellucidViewer!.fields.find((x) => x.key === "myeloid calls")!;
-      return { categories: f.categories, mono: Array.from(f.codes).flatMap((c, i) => (c === 1 ? [i] : [])) };
+      return { categories: f.categories, mono: Array.from(f.codes).flatMap((c, i) => (c === 0 ? [i] : [])) };
     });
     const monoCells = await page.evaluate((id) => Array.from(window.cellucidViewer!.pages.flatMap((p) => p.groups).find((g) => g.id === id)!.cells), mono.id);
-    assert.deepEqual(field.categories, ["unassigned", "mono"]);
+    assert.deepEqual(field.categories, ["mono"]);
     assert.deepEqual(field.mono, monoCells);
 
     const fieldId = await page.locator("#field-select").inputValue();
     await page.selectOption("#color-select", `field:${fieldId}`);
-    assert.deepEqual(await page.locator("#legend li").allTextContents(), ["unassigned", "mono"]);
+    assert.deepEqual(await page.locator("#legend li").allTextContents(), ["mono"]);
   });
 
   test("a 10-dimensional embedding is shown by two chosen axes, and lassos select on them", async () => {

@@ -8,6 +8,10 @@ import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { userDefinedCodesId } from "../chunks/ids.js";
 import type { UserDefinedField } from "../chunks/user-defined.js";
 import { type AnnDataStore, type Axis, type Column, type UnsDict, codesArrayFor } from "../anndata/model.js";
+import { CODES_RAW_U16, CODES_RAW_U8, missingMarker } from "../codecs/codes.js";
+import type { CellOrderCheck } from "../chunks/cell-order.js";
+import { checkCellOrder } from "./cell-order-check.js";
+import { type AxisMatch, matchReference } from "./reference.js";
 import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
 
 export type DatasetMismatchPolicy = "error" | "warn_skip" | "skip";
@@ -24,6 +28,12 @@ export interface ApplyOptions {
   columnConflict?: ColumnConflictPolicy;
   /** Plan and report, write nothing. */
   dryRun?: boolean;
+  /**
+   * The AnnData the session was made on, when the target is a subset,
+   * superset or reordering of it: the bundle is checked against it, and
+   * cells and genes are matched by obs_names / var_names.
+   */
+  reference?: AnnDataStore;
   /** Receives each warning as it happens (default: collected in the summary only). */
   onWarning?: (message: string) => void;
 }
@@ -34,7 +44,10 @@ export interface HighlightApplied {
   pageId: string;
   pageName: string | null;
   column: string;
+  /** Cells of the target in the group. */
   cells: number;
+  /** With a reference: selected cells of the reference the target does not have. */
+  notInData?: number;
 }
 
 export interface FieldApplied {
@@ -45,15 +58,31 @@ export interface FieldApplied {
   status: "added" | "skipped";
   reason: string | null;
   categories: number;
-  /** Codes outside the categories, which became missing. */
+  /** Codes outside the categories and not the missing marker (they became missing too). */
   codesOutOfRange: number;
+  /** Cells (or genes) whose value is missing: the missing marker or a code outside the categories. */
+  missing: number;
+  /** With a reference: labelled cells (genes) of the reference the target does not have. */
+  notInData?: number;
 }
+
+export interface ReferenceSummary {
+  source: string;
+  obs: { matched: number; onlyInData: number; onlyInReference: number };
+  var: { matched: number; onlyInData: number; onlyInReference: number };
+}
+
+/** What `apply` learned about the cell order (WEBAPP.md): verified, a mismatch, unverified, or not recorded. */
+export type CellOrderSummary = Omit<CellOrderCheck, "digests">;
 
 export interface ApplySummary {
   addedObsColumns: string[];
   addedVarColumns: string[];
   skippedDueToMismatch: boolean;
   mismatchReasons: string[];
+  cellOrder: CellOrderSummary;
+  /** With a reference: how its cells and genes matched the target's. */
+  reference: ReferenceSummary | null;
   highlights: HighlightApplied[];
   fields: FieldApplied[];
   warnings: string[];
@@ -113,13 +142,20 @@ export interface ApplyPlan {
  */
 export async function planApply(bundle: CellucidSessionBundle, store: AnnDataStore, options: ApplyOptions = {}): Promise<ApplyPlan> {
   const o = { ...APPLY_DEFAULTS, ...stripUndefined(options) };
-  const summary: ApplySummary = { addedObsColumns: [], addedVarColumns: [], skippedDueToMismatch: false, mismatchReasons: [], highlights: [], fields: [], warnings: [] };
+  const summary: ApplySummary = { addedObsColumns: [], addedVarColumns: [], skippedDueToMismatch: false, mismatchReasons: [], cellOrder: { status: "not-recorded", expected: null, obsmKey: null, path: null, reason: null }, reference: null, highlights: [], fields: [], warnings: [] };
   const warn = (m: string) => {
     summary.warnings.push(m);
     options.onWarning?.(m);
   };
 
-  const reasons = mismatchReasons(bundle, store, o.expectedDatasetId);
+  // The bundle describes the data it was made on: the reference when there is one.
+  const basis = options.reference ?? store;
+  const match = options.reference ? await matchReference(options.reference, store) : null;
+  if (match) summary.reference = { source: match.source, obs: counts(match.obs), var: counts(match.var) };
+  const reasons = mismatchReasons(bundle, basis, o.expectedDatasetId);
+  const { cellCount, varCount } = bundle.counts;
+  summary.cellOrder = await cellOrderSummary(bundle, basis, (cellCount !== null && cellCount !== basis.nObs) || (varCount !== null && varCount !== basis.nVars));
+  if (summary.cellOrder.status === "mismatch") reasons.push(`cell order: ${summary.cellOrder.reason}`);
   summary.mismatchReasons = reasons;
   if (reasons.length) {
     if (o.datasetMismatch === "error")
@@ -135,14 +171,26 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
 
   if (!summary.skippedDueToMismatch) {
     for (const h of planHighlightColumns(meta, namers.obs, o)) {
-      const cells = await bundle.readHighlightCells(h.groupId, { nObs: store.nObs });
-      const values = new Uint8Array(store.nObs);
+      const cells = await bundle.readHighlightCells(h.groupId, { nObs: basis.nObs });
+      const values = new Uint8Array(basis.nObs);
       for (let i = 0; i < cells.length; i++) values[cells[i]!] = 1;
-      writes.push({ axis: "obs", column: h.column, data: { kind: "bool", values } });
-      summary.highlights.push({ ...h, cells: cells.length });
+      if (!match) {
+        writes.push({ axis: "obs", column: h.column, data: { kind: "bool", values } });
+        summary.highlights.push({ ...h, cells: cells.length });
+        continue;
+      }
+      const data = onTarget({ kind: "bool", values }, match.obs);
+      writes.push({ axis: "obs", column: h.column, data });
+      summary.highlights.push({ ...h, cells: countTrue(data), notInData: cells.length - countTrue(data) });
     }
     for (const field of candidateFields(overlays, o)) {
-      const planned = await planField(bundle, store, field, namers, o.userDefinedPrefix);
+      const planned = await planField(bundle, basis, field, namers, o.userDefinedPrefix);
+      if (planned.write && match) {
+        const m = match[planned.write.axis];
+        planned.info.notInData = labelledOutside(planned.write.data, m);
+        planned.write.data = onTarget(planned.write.data, m);
+        planned.info.missing = missingCount(planned.write.data);
+      }
       if (planned.write) writes.push(planned.write);
       if (planned.info.status === "skipped") warn(`user-defined field '${planned.info.key}' skipped: ${planned.info.reason}`);
       summary.fields.push(planned.info);
@@ -159,6 +207,63 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
   };
 }
 
+function counts(m: AxisMatch): { matched: number; onlyInData: number; onlyInReference: number } {
+  return { matched: m.matched, onlyInData: m.onlyInData, onlyInReference: m.onlyInReference };
+}
+
+/** A reference-shaped column on the target's rows: rows the reference lacks are False or missing. */
+function onTarget(column: Column, m: AxisMatch): Column {
+  const n = m.toReference.length;
+  const pick = <T extends { length: number; [i: number]: number }>(src: T, out: T, absent: number): T => {
+    for (let i = 0; i < n; i++) {
+      const j = m.toReference[i]!;
+      out[i] = j >= 0 ? src[j]! : absent;
+    }
+    return out;
+  };
+  switch (column.kind) {
+    case "bool":
+      return { kind: "bool", values: pick(column.values, new Uint8Array(n), 0) };
+    case "categorical": {
+      const codes = column.codes as Int8Array | Int16Array | Int32Array;
+      return { ...column, codes: pick(codes, new (codes.constructor as Int8ArrayConstructor)(n), -1) };
+    }
+    case "numeric": {
+      const values = column.values as Uint8Array | Uint16Array;
+      return { kind: "numeric", values: pick(values, new (values.constructor as Uint8ArrayConstructor)(n), 0) };
+    }
+    default:
+      throw new TypeError(`a ${column.kind} column cannot be matched to the target`);
+  }
+}
+
+function countTrue(c: Column): number {
+  let k = 0;
+  if (c.kind === "bool") for (let i = 0; i < c.values.length; i++) k += c.values[i]!;
+  return k;
+}
+
+function missingCount(c: Column): number {
+  let k = 0;
+  if (c.kind === "categorical") for (let i = 0; i < c.codes.length; i++) if (Number(c.codes[i]) === -1) k++;
+  return k;
+}
+
+/** Rows of the reference with a label that the target does not have. */
+function labelledOutside(c: Column, m: AxisMatch): number {
+  let k = 0;
+  if (c.kind === "categorical") for (let j = 0; j < c.codes.length; j++) if (!m.inData[j] && Number(c.codes[j]) !== -1) k++;
+  return k;
+}
+
+/** The cell-order check, skipped (unverified) when the counts already differ. */
+async function cellOrderSummary(bundle: CellucidSessionBundle, store: AnnDataStore, countsDiffer: boolean): Promise<CellOrderSummary> {
+  const expected = bundle.cellOrder;
+  if (expected && countsDiffer) return { status: "unverified", expected, obsmKey: null, path: null, reason: "the cell or gene counts differ, so the cell order was not checked" };
+  const { digests: _digests, ...check } = await checkCellOrder(store, expected);
+  return check;
+}
+
 async function planField(
   bundle: CellucidSessionBundle,
   store: AnnDataStore,
@@ -168,7 +273,7 @@ async function planField(
 ): Promise<{ write: PendingWrite | null; info: FieldApplied }> {
   const axis = fieldSource(field);
   const categories = field.categories ?? [];
-  const info: FieldApplied = { fieldId: field.id, key: field.key ?? field.id, axis, column: null, status: "skipped", reason: null, categories: categories.length, codesOutOfRange: 0 };
+  const info: FieldApplied = { fieldId: field.id, key: field.key ?? field.id, axis, column: null, status: "skipped", reason: null, categories: categories.length, codesOutOfRange: 0, missing: 0 };
   if (!bundle.hasChunk(userDefinedCodesId(field.id))) {
     info.reason = "its codes chunk is missing";
     return { write: null, info };
@@ -179,7 +284,9 @@ async function planField(
     codes = (await bundle.readUserDefinedCodes(field, { expectedLength: n })).codes;
   } catch (err) {
     if (!(err instanceof CellucidSessionError) || err.code !== "CODES_LENGTH") throw err;
-    info.reason = `its codes length does not match n_${axis === "obs" ? "obs" : "vars"} ${n}`;
+    info.reason = axis === "var" && (await isCellLength(bundle, field, store.nObs))
+      ? `it is a var field with one code per cell (n_obs ${store.nObs}), as the web app writes them, not one per gene (n_vars ${n})`
+      : `its codes length does not match n_${axis === "obs" ? "obs" : "vars"} ${n}`;
     return { write: null, info };
   }
   const column = namers[axis].claim(fieldColumnBase(field, prefix));
@@ -187,17 +294,31 @@ async function planField(
   info.status = "added";
   if (categories.length === 0) return { write: { axis, column, data: { kind: "numeric", values: codes } }, info };
   const out = codesArrayFor(categories.length, n);
+  // The web app's missing marker is missing whatever the category count; other codes past the categories too, with a warning.
+  const marker = missingMarker(codes instanceof Uint8Array ? CODES_RAW_U8 : CODES_RAW_U16);
   let outside = 0;
+  let missing = 0;
   for (let i = 0; i < n; i++) {
     const c = codes[i]!;
-    if (c < categories.length) out[i] = c;
+    if (c < categories.length && c !== marker) out[i] = c;
     else {
       out[i] = -1;
-      outside++;
+      missing++;
+      if (c !== marker) outside++;
     }
   }
   info.codesOutOfRange = outside;
+  info.missing = missing;
   return { write: { axis, column, data: { kind: "categorical", codes: out, categories: [...categories], ordered: false } }, info };
+}
+
+async function isCellLength(bundle: CellucidSessionBundle, field: UserDefinedField, nObs: number): Promise<boolean> {
+  try {
+    await bundle.readUserDefinedCodes(field, { expectedLength: nObs });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -234,7 +355,22 @@ function bookkeeping(
     added_var_columns: summary.addedVarColumns,
     skipped_due_to_mismatch: summary.skippedDueToMismatch,
     mismatch_reasons: summary.mismatchReasons,
+    cell_order: dropNulls({
+      status: summary.cellOrder.status,
+      dimension: summary.cellOrder.expected?.dimension,
+      digest: summary.cellOrder.expected?.digest,
+      obsm_key: summary.cellOrder.obsmKey,
+      loading_path: summary.cellOrder.path,
+      reason: summary.cellOrder.reason,
+    }),
   };
+  if (summary.reference) {
+    const { source, obs, var: genes } = summary.reference;
+    entry["reference"] = {
+      source, obs_matched: obs.matched, obs_only_in_data: obs.onlyInData, obs_only_in_reference: obs.onlyInReference,
+      var_matched: genes.matched, var_only_in_data: genes.onlyInData, var_only_in_reference: genes.onlyInReference,
+    };
+  }
   if (meta) entry["highlights_meta_json"] = JSON.stringify(meta);
   if (overlays) entry["field_overlays_json"] = JSON.stringify(overlays);
   return entry;

@@ -13,7 +13,9 @@ import { detectAnnDataFormat, openAnnData } from "../anndata/open.js";
 import { tempPathFor } from "../node/atomic.js";
 import { type ApplyOptions, type ApplySummary, planApply } from "./apply.js";
 
-export interface ApplyFileOptions extends ApplyOptions {
+export interface ApplyFileOptions extends Omit<ApplyOptions, "reference"> {
+  /** The .h5ad / .zarr the session was made on, when `input` is a subset, superset or reordering of it (opened read-only). */
+  reference?: string;
   /** Append to `input` itself. */
   inplace?: boolean;
   /** Where the result goes when not in place. */
@@ -33,7 +35,7 @@ export async function applySessionToFile(bundle: CellucidSessionBundle, input: s
   }
   if (opts.dryRun || opts.inplace) {
     // Plan on a read-only handle: a failing apply (conflict, mismatch, corrupt chunk) writes nothing.
-    const plan = await withStore(input, "r", (s) => planApply(bundle, s, opts));
+    const plan = await withStore(input, "r", (s) => planWithReference(bundle, s, opts));
     if (opts.inplace && !opts.dryRun) await withStore(input, "r+", (s) => plan.commit(s));
     return plan.summary;
   }
@@ -47,7 +49,7 @@ export async function applySessionToFile(bundle: CellucidSessionBundle, input: s
     // EXCL: the temp path is new; without it libuv truncates the target, and ext4 then flushes it on close.
     : copyFile(input, tmp, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
   try {
-    const planning = withStore(input, "r", (s) => planApply(bundle, s, opts));
+    const planning = withStore(input, "r", (s) => planWithReference(bundle, s, opts));
     const [plan] = await Promise.all([planning, copying]);
     await withStore(tmp, "r+", (s) => plan.commit(s));
     if (opts.force) await rm(dest, { recursive: true, force: true });
@@ -58,6 +60,12 @@ export async function applySessionToFile(bundle: CellucidSessionBundle, input: s
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
+}
+
+function planWithReference(bundle: CellucidSessionBundle, store: Awaited<ReturnType<typeof openAnnData>>, opts: ApplyFileOptions) {
+  const { reference, ...rest } = opts;
+  if (!reference) return planApply(bundle, store, rest);
+  return withStore(reference, "r", (ref) => planApply(bundle, store, { ...rest, reference: ref }));
 }
 
 async function withStore<T>(path: string, mode: "r" | "r+", fn: (s: Awaited<ReturnType<typeof openAnnData>>) => Promise<T>): Promise<T> {

@@ -14,6 +14,7 @@ import { checkKind, decodeJsonPayload, decodePayload } from "../codecs/payload.j
 import { type HighlightGroupMeta, type HighlightPageMeta, type HighlightsMeta, parseHighlightsMeta } from "../chunks/highlights.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId } from "../chunks/ids.js";
 import { type FieldOverlays, type UserDefinedField, parseFieldOverlays } from "../chunks/user-defined.js";
+import { type CellOrder, parseCellOrder } from "../chunks/cell-order.js";
 
 export interface BundleOpenOptions extends StreamReadOptions {
   /** gzip implementation; Node's entry point passes a zlib-based one. */
@@ -128,6 +129,11 @@ export class CellucidSessionBundle {
 
   get datasetFingerprint(): DatasetFingerprint | null {
     return this.manifest.datasetFingerprint ?? null;
+  }
+
+  /** The fingerprint's `cellOrder` when it is well-formed; null for older bundles. */
+  get cellOrder(): CellOrder | null {
+    return parseCellOrder(this.datasetFingerprint?.cellOrder);
   }
 
   /** n_obs and n_vars from the fingerprint, when recorded. */

@@ -5,13 +5,14 @@
  * reference readers, worth knowing).
  */
 import { CellucidSessionError } from "../format/errors.js";
-import { scanCodes } from "../codecs/codes.js";
+import { codesLength, scanCodes } from "../codecs/codes.js";
 import { scanIndexSet, type IndexSetStats } from "../codecs/index-set.js";
 import { checkKind, decodeJsonPayload, decodePayload } from "../codecs/payload.js";
 import { parseHighlightsMeta, listHighlightGroups } from "../chunks/highlights.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, HIGHLIGHT_CELLS_PREFIX, USER_DEFINED_CODES_PREFIX, chunkRole } from "../chunks/ids.js";
 import { type UserDefinedField, parseFieldOverlays } from "../chunks/user-defined.js";
 import type { CellucidSessionBundle } from "./bundle.js";
+import { webappIssues } from "./webapp-rules.js";
 
 export interface ValidationIssue {
   code: string;
@@ -42,6 +43,8 @@ export interface ValidateOptions {
   /** Called after each chunk with the stored bytes checked so far. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   signal?: AbortSignal;
+  /** "webapp": also every rule of the current web app's Load State, as errors (WEBAPP_*). */
+  target?: "webapp";
 }
 
 function issueOf(err: unknown, chunkId: string | null): ValidationIssue {
@@ -129,6 +132,7 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     if (f.kind === "category" && !f.isPurged && !bundle.hasChunk(USER_DEFINED_CODES_PREFIX + f.id))
       warn("MISSING_CODES", FIELD_OVERLAYS_ID, `user-defined field '${f.key ?? f.id}' has no codes chunk; applying skips it`);
 
+  if (opts.target === "webapp") errors.push(...(await webappIssues(bundle)));
   return { source, valid: errors.length === 0, fileBytes: bundle.byteLength, chunkCount: chunks.length, trailingBytes: bundle.trailingBytes, errors, warnings, chunks };
 
   function checkCells(id: string, payload: Uint8Array): void {
@@ -146,7 +150,10 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     const fromFingerprint = field?.source === "var" ? varCount : cellCount;
     const declared = typeof field?.codesLength === "number" ? field.codesLength : null;
     const nCats = field?.categories?.length ?? 0;
-    const scan = scanCodes(payload, nCats > 0 ? nCats : Infinity, { expectedLength: fromFingerprint ?? declared });
+    const cellCodes = field?.source === "var" && cellCount !== null && cellCount !== varCount && codesLength(payload) === cellCount;
+    // The web app writes one code per cell even for a var field; such a field is read, warned about, and skipped by apply.
+    if (cellCodes) warn("VAR_FIELD_CELL_CODES", id, `var field '${field.key ?? field.id}' has one code per cell (${cellCount}), as the web app writes them, not one per gene (${varCount ?? "?"}); applying skips it`);
+    const scan = scanCodes(payload, nCats > 0 ? nCats : Infinity, { expectedLength: cellCodes ? cellCount : (fromFingerprint ?? declared) });
     if (scan.trailingBytes) warn("TRAILING_CHUNK_BYTES", id, `${scan.trailingBytes} bytes after the codes are ignored`);
     if (!field) {
       if (decoded.has(FIELD_OVERLAYS_ID)) warn("ORPHAN_CHUNK", id, `no user-defined field '${fid}' in core/field-overlays`);

@@ -1,7 +1,10 @@
 /**
  * Writes bundles the way the web app does: manifest then length-prefixed
- * chunks, eager chunks before lazy ones (contributor order kept inside each
- * group), `storedBytes` and `uncompressedBytes` on every chunk.
+ * chunks with `storedBytes` and `uncompressedBytes`. By default the bundle is
+ * canonical: what the current web app's Load State accepts (WEBAPP.md), with
+ * its manifest and chunk keys, chunk order and labels, singleton chunks,
+ * ids, group types and field records; input it would refuse is an error
+ * naming the rule. `canonical: false` writes the permissive layout of SPEC.md.
  */
 import { HEADER_LENGTH, MAGIC, MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, writeU32LE } from "../format/limits.js";
 import type { ChunkCodec, ChunkMeta, ChunkPriority, DataSource, DatasetFingerprint, SessionManifest } from "../format/manifest.js";
@@ -11,6 +14,12 @@ import { encodeIndexSet, normalizeIndices } from "../codecs/index-set.js";
 import { jsonBytes } from "../codecs/json.js";
 import { concatBytes } from "../format/source.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId } from "../chunks/ids.js";
+import { CACHE_INVENTORY_ID, ANALYSIS_ARTIFACTS_PREFIX, CORE_STATE_ID, type ChunkProfile, highlightCellsLabel, singletonProfile, userDefinedCodesLabel } from "../chunks/app-chunks.js";
+import { type CellOrderDimension, parseCellOrder } from "../chunks/cell-order.js";
+import {
+  AppIds, GROUP_BINDING_KEYS, NEUTRAL_PAYLOADS, PAGE_COLORS, U16_FROM_CATEGORIES, appChunkOrder, appFieldRecord, appFingerprint, appGroupType, appPageColor, neutralCoreState, notAppLoadable,
+} from "./canonical.js";
+import { checkFieldOverlays, checkHighlightsMeta } from "./webapp-shapes.js";
 
 export interface ChunkOptions {
   contributorId?: string;
@@ -23,7 +32,8 @@ export interface ChunkOptions {
 }
 
 export interface HighlightGroupInput {
-  id: string;
+  /** Canonical bundles: `highlight_<n>`, assigned in order when left out. */
+  id?: string;
   label?: string;
   type?: string;
   enabled?: boolean;
@@ -33,8 +43,10 @@ export interface HighlightGroupInput {
 }
 
 export interface HighlightPageInput {
-  id: string;
+  /** Canonical bundles: `page_<n>`, assigned in order when left out. */
+  id?: string;
   name?: string;
+  /** `#rrggbb`; canonical bundles cycle through the app's page colours when left out. */
   color?: string;
   groups: HighlightGroupInput[];
 }
@@ -43,8 +55,14 @@ export interface UserDefinedFieldInput {
   id: string;
   key: string;
   source?: "obs" | "var";
-  categories: string[];
-  /** One code per cell (obs) or gene (var), indices into `categories`. */
+  /** Canonical bundles also take numbers and booleans, as the app does. */
+  categories: (string | number | boolean)[];
+  /**
+   * Indices into `categories`. Canonical bundles: one per cell (the app's
+   * codes are one per cell even for a var field); -1 or the missing marker
+   * (255 in u8, 65535 in u16 storage) for a cell nobody labelled.
+   * Otherwise one per cell (obs) or gene (var).
+   */
   codes: ArrayLike<number>;
   isDeleted?: boolean;
   isPurged?: boolean;
@@ -57,6 +75,16 @@ export interface SessionWriterOptions {
   createdAt?: string;
   summary?: unknown;
   gzip?: GzipCodec;
+  /**
+   * true (default): a bundle the current web app's Load State accepts; the
+   * fingerprint needs `cellOrder`. false: SPEC's permissive layout
+   * (dataSource, summary, dependsOn, any ids and types, empty groups).
+   */
+  canonical?: boolean;
+  /** Canonical: the field shown when the session was saved; its codes are the only eager ones. */
+  activeFieldId?: string | null;
+  /** Canonical: `core/state`'s record of control values (the viewer keeps its view settings here). */
+  uiControls?: Record<string, unknown>;
 }
 
 interface PendingChunk {
@@ -74,11 +102,15 @@ export class SessionWriter {
   private readonly chunks: PendingChunk[] = [];
   private readonly ids = new Set<string>();
   private readonly gzip: GzipCodec;
-  private highlights: { pages: unknown[]; activePageId: string | null; activePageName: string | null } | null = null;
-  private overlays: { renames: Record<string, unknown>; deletedFields: unknown[]; userDefinedFields: unknown[] } | null = null;
+  private readonly canonical: boolean;
+  private highlights: { pages: Record<string, unknown>[]; activePageId: string | null; activePageName: string | null } | null = null;
+  private overlays: { renames: Record<string, unknown>; deletedFields: unknown; userDefinedFields: Record<string, unknown>[] } | null = null;
+  private readonly pageIds = new AppIds("page_");
+  private readonly groupIds = new AppIds("highlight_");
 
   constructor(private readonly opts: SessionWriterOptions = {}) {
     this.gzip = opts.gzip ?? webGzip;
+    this.canonical = opts.canonical !== false;
   }
 
   addJsonChunk(id: string, value: unknown, opts: ChunkOptions = {}): this {
@@ -92,6 +124,7 @@ export class SessionWriter {
   private addChunk(id: string, kind: "json" | "binary", payload: Uint8Array, opts: ChunkOptions): this {
     if (!id) throw new TypeError("chunk id must be a non-empty string");
     if (this.ids.has(id)) throw new Error(`chunk id '${id}' was already added`);
+    if (this.canonical) return this.addAppChunk(id, kind, payload, opts);
     this.ids.add(id);
     const meta: ChunkMeta = {
       id,
@@ -107,34 +140,66 @@ export class SessionWriter {
     return this;
   }
 
+  /**
+   * Canonical bundles take only chunks the app has a contributor for: its
+   * view-state singletons (replacing the neutral payload) and analysis
+   * artifacts. Highlights and fields go through their own methods.
+   */
+  private addAppChunk(id: string, kind: "json" | "binary", payload: Uint8Array, opts: ChunkOptions): this {
+    const profile = singletonProfile(id);
+    let meta: ChunkMeta;
+    if (profile && id !== FIELD_OVERLAYS_ID && id !== HIGHLIGHTS_META_ID && id !== CACHE_INVENTORY_ID && kind === profile.kind) meta = { ...profile };
+    else if (id.startsWith(ANALYSIS_ARTIFACTS_PREFIX) && kind === "binary")
+      meta = { id, contributorId: "analysis-artifacts", priority: "lazy", kind, codec: "gzip", label: opts.label ?? id, datasetDependent: true };
+    else throw notAppLoadable("WEBAPP_UNKNOWN_CONTRIBUTOR", `chunk '${id}' (${opts.contributorId ?? "no contributor"}) has no contributor in the app, or is written by addHighlightPage / addUserDefinedField`);
+    this.ids.add(id);
+    this.chunks.push({ meta, payload, codec: "gzip" });
+    return this;
+  }
+
   /** Adds a highlight page; its groups' cells become `highlights/cells/<groupId>` chunks. */
   addHighlightPage(page: HighlightPageInput, opts: { active?: boolean } = {}): this {
     if (!this.highlights) this.highlights = { pages: [], activePageId: null, activePageName: null };
+    const pageId = this.canonical ? this.pageIds.take(page.id) : page.id ?? `page-${this.highlights.pages.length + 1}`;
     const groups = page.groups.map((g) => {
       const { cells, ...shell } = g;
       const sorted = normalizeIndices(cells);
-      if (sorted.length > 0) {
-        this.addBinaryChunk(highlightCellsId(g.id), encodeIndexSet(sorted), {
-          contributorId: "highlights-cells",
-          priority: "lazy",
-          label: `Highlight cells: ${g.label ?? g.id}`,
-          datasetDependent: true,
-          dependsOn: [HIGHLIGHTS_META_ID],
-        });
+      const groupId = this.canonical ? this.groupIds.take(g.id) : g.id ?? `group-${this.chunks.length + 1}`;
+      const label = g.label ?? groupId;
+      if (this.canonical && sorted.length === 0) throw notAppLoadable("WEBAPP_EMPTY_GROUP", `highlight group '${label}' has no cells: the app has no empty groups`);
+      if (sorted.length > 0 || this.canonical) {
+        this.addCellsChunk(groupId, encodeIndexSet(sorted), label);
       }
-      return { type: "selection", label: g.id, enabled: true, ...shell, cellCount: sorted.length };
+      if (!this.canonical) return { type: "selection", label: groupId, enabled: true, ...shell, id: groupId, cellCount: sorted.length };
+      const type = appGroupType(g.type);
+      const group: Record<string, unknown> = { id: groupId, type, label, enabled: g.enabled !== false, cellCount: sorted.length };
+      for (const k of GROUP_BINDING_KEYS[type] ?? []) group[k] = shell[k];
+      return group;
     });
-    this.highlights.pages.push({ id: page.id, name: page.name ?? page.id, ...(page.color ? { color: page.color } : {}), highlightedGroups: groups });
+    const name = page.name ?? pageId;
+    const color = this.canonical ? appPageColor(page.color, this.highlights.pages.length) : page.color;
+    this.highlights.pages.push({ id: pageId, name, ...(color ? { color } : {}), highlightedGroups: groups });
     if (opts.active || this.highlights.activePageId === null) {
-      this.highlights.activePageId = page.id;
-      this.highlights.activePageName = page.name ?? page.id;
+      this.highlights.activePageId = pageId;
+      this.highlights.activePageName = name;
     }
     return this;
   }
 
-  /** Adds a categorical user-defined field; codes are stored raw or RLE, u8 or u16, whichever is smaller. */
+  private addCellsChunk(groupId: string, payload: Uint8Array, label: string): void {
+    const id = highlightCellsId(groupId);
+    if (this.ids.has(id)) throw new Error(`chunk id '${id}' was already added`);
+    this.ids.add(id);
+    const meta: ChunkMeta = this.canonical
+      ? { id, contributorId: "highlights-cells", priority: "lazy", kind: "binary", codec: "gzip", label: highlightCellsLabel(label), datasetDependent: true }
+      : { id, contributorId: "highlights-cells", priority: "lazy", kind: "binary", codec: "none", label: `Highlight cells: ${label}`, datasetDependent: true, dependsOn: [HIGHLIGHTS_META_ID] };
+    this.chunks.push({ meta, payload, codec: this.canonical ? "gzip" : "auto" });
+  }
+
+  /** Adds a categorical user-defined field; codes are stored raw or RLE, whichever is smaller. */
   addUserDefinedField(field: UserDefinedFieldInput): this {
     if (!this.overlays) this.overlays = { renames: {}, deletedFields: [], userDefinedFields: [] };
+    if (this.canonical) return this.addAppField(field);
     const { codes, ...rest } = field;
     let wide = field.categories.length > 256;
     for (let i = 0; i < codes.length && !wide; i++) if (codes[i]! > 0xff) wide = true;
@@ -147,19 +212,53 @@ export class SessionWriter {
       codesLength: codes.length,
       codesType: wide ? "Uint16Array" : "Uint8Array",
     });
-    this.addBinaryChunk(userDefinedCodesId(field.id), encodeCodes(codes), {
-      contributorId: "user-defined-codes",
-      priority: "eager",
-      label: `User-defined field codes: ${field.key}`,
-      datasetDependent: true,
-      dependsOn: [FIELD_OVERLAYS_ID],
+    const id = userDefinedCodesId(field.id);
+    if (this.ids.has(id)) throw new Error(`chunk id '${id}' was already added`);
+    this.ids.add(id);
+    this.chunks.push({
+      meta: { id, contributorId: "user-defined-codes", priority: "eager", kind: "binary", codec: "none", label: `User-defined field codes: ${field.key}`, datasetDependent: true, dependsOn: [FIELD_OVERLAYS_ID] },
+      payload: encodeCodes(codes),
+      codec: "auto",
+    });
+    return this;
+  }
+
+  private addAppField(field: UserDefinedFieldInput): this {
+    const cellCount = this.opts.datasetFingerprint?.cellCount;
+    const where = `user-defined field '${field.key}'`;
+    if (typeof cellCount === "number" && field.codes.length !== cellCount)
+      throw notAppLoadable("WEBAPP_FIELD_CODES", `${where} has ${field.codes.length} codes, not one per cell (${cellCount}): the app's codes are one per cell${field.source === "var" ? ", even for a var field" : ""}`);
+    const wide = field.categories.length >= U16_FROM_CATEGORIES;
+    const marker = wide ? 0xffff : 0xff;
+    const codes = new (wide ? Uint16Array : Uint8Array)(field.codes.length);
+    for (let i = 0; i < codes.length; i++) {
+      const c = field.codes[i]!;
+      if (c === -1 || c === marker) codes[i] = marker;
+      else if (Number.isInteger(c) && c >= 0 && c < field.categories.length) codes[i] = c;
+      else throw notAppLoadable("WEBAPP_CODES", `${where}: code ${c} at cell ${i} is neither one of the ${field.categories.length} categories nor missing (-1 or ${marker})`);
+    }
+    this.overlays!.userDefinedFields.push(appFieldRecord({
+      id: field.id, key: field.key, source: field.source ?? "obs", categories: [...field.categories], codesLength: codes.length, wide,
+      isDeleted: field.isDeleted === true, isPurged: field.isPurged === true,
+    }));
+    const id = userDefinedCodesId(field.id);
+    if (this.ids.has(id)) throw new Error(`chunk id '${id}' was already added`);
+    this.ids.add(id);
+    // The smaller of raw and RLE, at the width the field record declares.
+    const raw = encodeCodes(codes, { encoding: wide ? 1 : 0 });
+    const rle = encodeCodes(codes, { encoding: wide ? 3 : 2 });
+    this.chunks.push({
+      meta: { id, contributorId: "user-defined-codes", priority: field.id === this.opts.activeFieldId ? "eager" : "lazy", kind: "binary", codec: "gzip", label: userDefinedCodesLabel(field.key), datasetDependent: true },
+      payload: rle.length < raw.length ? rle : raw,
+      codec: "gzip",
     });
     return this;
   }
 
   /** Encodes every chunk and returns the manifest and stored chunks in file order. */
   async encode(): Promise<{ manifest: SessionManifest; manifestBytes: Uint8Array; chunks: EncodedChunk[] }> {
-    const pending = [...this.structuredChunks(), ...this.chunks];
+    const fingerprint = this.canonical ? appFingerprint(this.opts.datasetFingerprint) : null;
+    const pending = this.canonical ? appChunkOrder([...this.appStructuredChunks(fingerprint!), ...this.chunks]) : [...this.structuredChunks(), ...this.chunks];
     const encoded: EncodedChunk[] = [];
     for (const c of pending) {
       let stored = c.payload;
@@ -176,13 +275,17 @@ export class SessionWriter {
     }
     // Stable partition: readers restore eager chunks first and rely on this order.
     const ordered = [...encoded.filter((c) => c.meta.priority !== "lazy"), ...encoded.filter((c) => c.meta.priority === "lazy")];
-    const manifest: SessionManifest = {
-      createdAt: this.opts.createdAt ?? new Date().toISOString(),
-      dataSource: this.opts.dataSource ?? null,
-      datasetFingerprint: this.opts.datasetFingerprint ?? null,
-      summary: this.opts.summary ?? null,
-      chunks: ordered.map((c) => c.meta),
-    };
+    const createdAt = this.opts.createdAt ?? new Date().toISOString();
+    if (this.canonical && new Date(createdAt).toISOString() !== createdAt) throw notAppLoadable("WEBAPP_CREATED_AT", `createdAt '${createdAt}' must be a canonical ISO timestamp`);
+    const manifest: SessionManifest = this.canonical
+      ? { createdAt, datasetFingerprint: fingerprint, chunks: ordered.map((c) => c.meta) }
+      : {
+          createdAt,
+          dataSource: this.opts.dataSource ?? null,
+          datasetFingerprint: this.opts.datasetFingerprint ?? null,
+          summary: this.opts.summary ?? null,
+          chunks: ordered.map((c) => c.meta),
+        };
     const manifestBytes = jsonBytes(manifest);
     if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new RangeError(`manifest is ${manifestBytes.length} bytes, over the 16 MiB limit`);
     return { manifest, manifestBytes, chunks: ordered };
@@ -220,6 +323,36 @@ export class SessionWriter {
     });
     if (this.overlays) out.push(json(FIELD_OVERLAYS_ID, this.overlays, "field-overlays", "Field overlays"));
     if (this.highlights) out.push(json(HIGHLIGHTS_META_ID, this.highlights, "highlights-meta", "Highlight metadata"));
+    return out;
+  }
+
+  /** The app's singletons: its shapes of overlays and highlights, and neutral payloads for what was not added. */
+  private appStructuredChunks(fingerprint: DatasetFingerprint): PendingChunk[] {
+    const overlays = { renames: { fields: {}, categories: {} }, deletedFields: { deleted: [], purged: [] }, userDefinedFields: this.overlays?.userDefinedFields ?? [] };
+    // The app always has a page; a session without highlights carries its empty first page.
+    const highlights = this.highlights
+      ? { pages: this.highlights.pages, activePageId: this.highlights.activePageId }
+      : { pages: [{ id: "page_1", name: "Page 1", color: PAGE_COLORS[0], highlightedGroups: [] }], activePageId: "page_1" };
+    // The structures above are built to the app's shapes; checking them here turns any slip into a named refusal.
+    const fail = (code: string, _chunk: string | null, message: string) => {
+      throw notAppLoadable(`WEBAPP_${code}`, message);
+    };
+    checkHighlightsMeta(highlights, true, fail);
+    checkFieldOverlays(overlays, true, fingerprint.cellCount ?? null, fail);
+    const active = overlays.userDefinedFields.find((f) => f["id"] === this.opts.activeFieldId);
+    const dimension = parseCellOrder(fingerprint.cellOrder)!.dimension as CellOrderDimension;
+    const neutral: Record<string, unknown> = {
+      ...NEUTRAL_PAYLOADS,
+      [CORE_STATE_ID]: neutralCoreState({ dimension, activeField: active ? { key: String(active["key"]), source: active["source"] === "var" ? "var" : "obs" } : null }, this.opts.uiControls),
+      [CACHE_INVENTORY_ID]: { artifactIds: this.chunks.filter((c) => c.meta.id.startsWith(ANALYSIS_ARTIFACTS_PREFIX)).map((c) => c.meta.id) },
+      [FIELD_OVERLAYS_ID]: overlays,
+      [HIGHLIGHTS_META_ID]: highlights,
+    };
+    const out: PendingChunk[] = [];
+    for (const [id, value] of Object.entries(neutral)) {
+      if (this.ids.has(id)) continue;
+      out.push({ meta: { ...(singletonProfile(id) as ChunkProfile) }, payload: jsonBytes(value), codec: "gzip" });
+    }
     return out;
   }
 }

@@ -1,15 +1,13 @@
 /** The chunk ids this library understands (SPEC §4); anything else is kept and listed, never an error. */
+import { type AppStateRole, appStateRole } from "./app-chunks.js";
 
 export const HIGHLIGHTS_META_ID = "highlights/meta";
 export const HIGHLIGHT_CELLS_PREFIX = "highlights/cells/";
 export const FIELD_OVERLAYS_ID = "core/field-overlays";
 export const USER_DEFINED_CODES_PREFIX = "user-defined/codes/";
 
-/** Viewer-state chunks: known, kept, decodable, nothing to apply. */
-const VIEWER_STATE = ["core/state", "ui/dockable-layout", "analysis/windows"];
-const VIEWER_STATE_PREFIXES = ["analysis/artifacts/"];
-
-export type ChunkRole = "highlights-meta" | "highlight-cells" | "field-overlays" | "user-defined-codes" | "viewer-state" | "unknown";
+/** The web app's own state chunks have their family as role: known, kept, decodable, nothing to apply. */
+export type ChunkRole = "highlights-meta" | "highlight-cells" | "field-overlays" | "user-defined-codes" | AppStateRole | "unknown";
 
 export function highlightCellsId(groupId: string): string {
   return HIGHLIGHT_CELLS_PREFIX + groupId;
@@ -24,6 +22,5 @@ export function chunkRole(id: string): ChunkRole {
   if (id.startsWith(HIGHLIGHT_CELLS_PREFIX)) return "highlight-cells";
   if (id === FIELD_OVERLAYS_ID) return "field-overlays";
   if (id.startsWith(USER_DEFINED_CODES_PREFIX)) return "user-defined-codes";
-  if (VIEWER_STATE.includes(id) || VIEWER_STATE_PREFIXES.some((p) => id.startsWith(p))) return "viewer-state";
-  return "unknown";
+  return appStateRole(id) ?? "unknown";
 }

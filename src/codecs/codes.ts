@@ -68,11 +68,12 @@ function readCodesHeader(bytes: Uint8Array, opts: CodesDecodeOptions): CodesHead
  * Checks every RLE pair before anything is allocated for a lying header;
  * returns where the pairs end and how many codes are ≥ `atLeast`.
  */
-function checkRlePairs(bytes: Uint8Array, h: CodesHeader, atLeast: number): { end: number; counted: number } {
+function checkRlePairs(bytes: Uint8Array, h: CodesHeader, atLeast: number, marker = -1): { end: number; counted: number; markers: number } {
   const maxValue = h.encoding === CODES_RLE_U8 ? 0xff : 0xffff;
   const c = cursor(bytes, h.body);
   let total = 0;
   let counted = 0;
+  let markers = 0;
   for (let i = 0; i < h.pairCount; i++) {
     const value = readUvarint(c, "RLE value", i);
     const run = readUvarint(c, "RLE run", i);
@@ -80,10 +81,20 @@ function checkRlePairs(bytes: Uint8Array, h: CodesHeader, atLeast: number): { en
     if (run === 0) throw formatError("RLE_INVALID", `RLE run of pair ${i} is 0 (runs must be positive)`);
     total += run;
     if (total > h.length) throw formatError("RLE_INVALID", `RLE runs add up to more than the length ${h.length}`);
-    if (value >= atLeast) counted += run;
+    if (value === marker) markers += run;
+    else if (value >= atLeast) counted += run;
   }
   if (total !== h.length) throw formatError("RLE_INVALID", `RLE runs add up to ${total}, not the length ${h.length}`);
-  return { end: c.pos, counted };
+  return { end: c.pos, counted, markers };
+}
+
+/** The declared number of codes, or null when the header cannot be read. */
+export function codesLength(bytes: Uint8Array): number | null {
+  try {
+    return readCodesHeader(bytes, {}).length;
+  } catch {
+    return null;
+  }
 }
 
 export function decodeCodes(bytes: Uint8Array, opts: CodesDecodeOptions = {}): DecodedCodes {
@@ -111,24 +122,38 @@ export interface CodesScan {
   encoding: 0 | 1 | 2 | 3;
   length: number;
   trailingBytes: number;
-  /** How many codes are ≥ `categories` (they become missing when applied). */
+  /** How many codes are ≥ `categories` and not the missing marker (they become missing when applied). */
   outOfRange: number;
+  /** How many codes are the missing marker (255 in u8 storage, 65535 in u16): cells nobody labelled. */
+  missing: number;
+}
+
+/** The web app's reserved "missing" code for an encoding: 255 for u8 storage, 65535 for u16. */
+export function missingMarker(encoding: number): number {
+  return encoding === CODES_RAW_U8 || encoding === CODES_RLE_U8 ? 0xff : 0xffff;
 }
 
 /** Checks codes under every rule of decodeCodes without materialising them (validate). */
 export function scanCodes(bytes: Uint8Array, categories: number, opts: CodesDecodeOptions = {}): CodesScan {
   const h = readCodesHeader(bytes, opts);
   const { encoding, length } = h;
+  const marker = missingMarker(encoding);
   if (encoding === CODES_RAW_U8) {
-    return { encoding, length, trailingBytes: bytes.length - h.body - length, outOfRange: countAtLeastU8(bytes, h.body, h.body + length, categories) };
+    const missing = countAtLeastU8(bytes, h.body, h.body + length, marker);
+    return { encoding, length, trailingBytes: bytes.length - h.body - length, outOfRange: countAtLeastU8(bytes, h.body, h.body + length, categories) - (categories <= marker ? missing : 0), missing };
   }
   if (encoding === CODES_RAW_U16) {
     let outOfRange = 0;
-    if (categories <= 0xffff) for (let i = h.body; i < h.body + 2 * length; i += 2) if ((bytes[i]! | (bytes[i + 1]! << 8)) >= categories) outOfRange++;
-    return { encoding, length, trailingBytes: bytes.length - h.body - 2 * length, outOfRange };
+    let missing = 0;
+    for (let i = h.body; i < h.body + 2 * length; i += 2) {
+      const v = bytes[i]! | (bytes[i + 1]! << 8);
+      if (v === marker) missing++;
+      else if (v >= categories) outOfRange++;
+    }
+    return { encoding, length, trailingBytes: bytes.length - h.body - 2 * length, outOfRange, missing };
   }
-  const { end, counted } = checkRlePairs(bytes, h, categories);
-  return { encoding, length, trailingBytes: bytes.length - end, outOfRange: counted };
+  const { end, counted, markers } = checkRlePairs(bytes, h, categories, marker);
+  return { encoding, length, trailingBytes: bytes.length - end, outOfRange: counted, missing: markers };
 }
 
 function countAtLeastU8(bytes: Uint8Array, from: number, to: number, n: number): number {

@@ -33,7 +33,11 @@ export type SessionErrorCode =
   | "ABORTED"
   | "TOO_LARGE"
   | "DATASET_MISMATCH"
-  | "COLUMN_EXISTS";
+  | "COLUMN_EXISTS"
+  /** Writing a canonical bundle from input the web app would refuse (the message names the rule). */
+  | "NOT_APP_LOADABLE"
+  /** `apply --reference`: obs or var names that cannot match cells one to one. */
+  | "REFERENCE_NAMES";
 
 export interface SessionErrorContext {
   /** File name or other description of where the bytes came from. */

@@ -24,6 +24,8 @@ export interface DatasetFingerprint {
   datasetId?: string | null;
   cellCount?: number;
   varCount?: number;
+  /** The web app's `{dimension, digest}` of the cell order (absent in older bundles). */
+  cellOrder?: unknown;
   [extra: string]: unknown;
 }
 

@@ -23,9 +23,10 @@ async function boot(token: string): Promise<void> {
 
   const state = new ViewerState(ds.nObs);
   const app = new App(config, state, api);
+  const load = (key: string, dims: number) => (key === app.embeddingKey && app.embeddingData ? Promise.resolve(app.embeddingData) : api.fetchEmbedding(key, ds.nObs, dims));
   const bundle = async (): Promise<Blob> => {
     await app.settled();
-    return buildBundle(state, config, app.snapshot());
+    return buildBundle(state, config, app.snapshot(), load);
   };
   const hook = installDebugHook(app, bundle);
   app.controls = new Controls(app);
@@ -49,7 +50,7 @@ async function boot(token: string): Promise<void> {
 
   const restore = async (source: Blob | Uint8Array, name: string): Promise<void> => {
     try {
-      const r = await restoreBundle(source, state, config, name);
+      const r = await restoreBundle(source, state, config, name, load);
       if (r.view) await app.applySnapshot(r.view);
       setStatus(`Loaded ${name}: ${r.pages} pages, ${r.groups} groups, ${r.fields} label fields${r.warnings.length ? `\n${r.warnings.join("\n")}` : ""}`, r.warnings.length ? "error" : "ok");
     } catch (err) {

@@ -1,11 +1,18 @@
 /**
  * The viewer state to and from a `.cellucid-session`, through the project's
- * own core (SessionWriter / CellucidSessionBundle), so the page writes exactly
- * what the web app writes and what `apply` reads.
+ * own core (SessionWriter / CellucidSessionBundle): Save State writes a
+ * canonical bundle, one the current web app loads and `apply` reads.
  */
 import { CellucidSessionBundle, SessionWriter, chunkRole, mismatchReasons, userDefinedCodesId } from "../../src/index.js";
 import type { ViewerConfig } from "./api.js";
-import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, newId } from "./state.js";
+import { type EmbeddingLoader, cellOrderMismatch, viewerCellOrder } from "./cell-order.js";
+import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, fieldCodes, missingMarker, newId, nextAppId } from "./state.js";
+
+/** The `core/state` control that carries this viewer's view settings (the app keeps its controls' values there). */
+const VIEW_CONTROL = "cellucid-session-view";
+
+/** Chunks of the web app's own state that this page carries from Load to Save unchanged. */
+const CARRIED_ROLES = new Set(["dockable-layout", "analysis-windows", "cinematic-camera", "analysis-artifact"]);
 
 /** View settings stored in `core/state`: restored by this page on Load; nothing else applies them. */
 export interface ViewSnapshot {
@@ -16,33 +23,29 @@ export interface ViewSnapshot {
   camera: { cx: number; cy: number; scale: number };
 }
 
-export function buildBundle(state: ViewerState, config: ViewerConfig, view: ViewSnapshot): Promise<Blob> {
+export async function buildBundle(state: ViewerState, config: ViewerConfig, view: ViewSnapshot, load: EmbeddingLoader): Promise<Blob> {
   const fp = config.dataset.fingerprint;
+  const cellOrder = await viewerCellOrder(config, view, load);
+  // A field nobody gave a category has nothing to keep, and the app has no field without categories.
+  const fields = state.fields.filter((f) => f.categories.length > 0);
   const writer = new SessionWriter({
-    datasetFingerprint: { ...fp },
-    dataSource: { sourceType: fp.sourceType, datasetId: fp.datasetId, userPath: null },
-    summary: { app: "cellucid-session viewer", pages: state.pages.length, fields: state.fields.length },
+    datasetFingerprint: { sourceType: fp.sourceType, datasetId: fp.datasetId, cellCount: config.dataset.nObs, varCount: config.dataset.nVars, cellOrder },
+    activeFieldId: fields.some((f) => f.id === state.activeFieldId) ? state.activeFieldId : null,
+    uiControls: { [VIEW_CONTROL]: { type: "hidden", value: JSON.stringify({ viewer: "cellucid-session", ...view }) } },
   });
-  writer.addJsonChunk("core/state", { viewer: "cellucid-session", ...view }, { contributorId: "core-state", label: "Viewer state" });
   for (const page of state.pages) {
-    writer.addHighlightPage(
-      { id: page.id, name: page.name, groups: page.groups.map((g) => ({ id: g.id, label: g.label, type: g.type, enabled: g.enabled, cells: g.cells })) },
-      { active: page.id === state.activePageId },
-    );
+    // The app has no empty groups; a group without cells has nothing to save.
+    const groups = page.groups.filter((g) => g.cells.length > 0);
+    writer.addHighlightPage({ id: page.id, name: page.name, groups: groups.map((g) => ({ id: g.id, label: g.label, type: g.type, enabled: g.enabled, cells: g.cells })) }, { active: page.id === state.activePageId });
   }
-  for (const f of state.fields) writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: f.codes });
+  for (const f of fields) {
+    const marker = missingMarker(f.codes);
+    writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: Int32Array.from(f.codes, (c) => (c === marker ? -1 : c)) });
+  }
   for (const f of state.carried.fields) if (!state.fields.some((x) => x.id === f.id)) writer.addUserDefinedField(f);
   for (const { id, meta, value } of state.carried.chunks) {
-    const opts = {
-      contributorId: meta.contributorId,
-      priority: meta.priority === "lazy" ? ("lazy" as const) : ("eager" as const),
-      label: meta.label,
-      datasetDependent: meta.datasetDependent,
-      dependsOn: meta.dependsOn,
-      codec: meta.codec === "none" ? ("none" as const) : ("gzip" as const),
-    };
-    if (meta.kind === "json") writer.addJsonChunk(id, value, opts);
-    else writer.addBinaryChunk(id, value as Uint8Array, opts);
+    if (meta.kind === "json") writer.addJsonChunk(id, value, { label: meta.label });
+    else writer.addBinaryChunk(id, value as Uint8Array, { label: meta.label });
   }
   return writer.toBlob();
 }
@@ -68,56 +71,85 @@ export interface RestoreResult {
  * what was there. A bundle made on another dataset is refused before anything
  * changes: its cell indices would point at the wrong cells.
  */
-export async function restoreBundle(source: Blob | Uint8Array, state: ViewerState, config: ViewerConfig, name = "session"): Promise<RestoreResult> {
+export async function restoreBundle(source: Blob | Uint8Array, state: ViewerState, config: ViewerConfig, name = "session", load?: EmbeddingLoader): Promise<RestoreResult> {
   const bundle = source instanceof Blob ? await CellucidSessionBundle.fromBlob(source, { name }) : await CellucidSessionBundle.fromBytes(source, { name });
   const { nObs, nVars, fingerprint } = config.dataset;
   const reasons = mismatchReasons(bundle, { nObs, nVars }, fingerprint.datasetId);
+  // Like the web app, the cell order is checked before anything changes: saved indices would mark other cells.
+  const order = bundle.cellOrder;
+  if (!reasons.length && order && load) {
+    const reason = await cellOrderMismatch(config, order, load);
+    if (reason) reasons.push(reason);
+  }
   if (reasons.length) throw new FingerprintMismatchError(reasons);
 
   const warnings: string[] = [];
   const meta = await bundle.highlightsMeta();
   const pages: Page[] = [];
-  // Ids become chunk ids on the next save, where a repeat would be refused: give repeats fresh ones.
+  // Ids become chunk ids on the next save, which takes only the app's page_<n> / highlight_<n>, once each:
+  // other ids and repeats get fresh ones.
   const seen = new Set<string>();
-  const unique = (id: string, prefix: string): string => (seen.has(`${prefix}:${id}`) ? newId(prefix) : (seen.add(`${prefix}:${id}`), id));
+  const appId = (id: string, prefix: "page_" | "highlight_"): string => {
+    const fresh = seen.has(id) || !new RegExp(`^${prefix}[1-9]\\d*$`).test(id);
+    const out = fresh ? nextAppId(prefix, seen) : id;
+    seen.add(out);
+    return out;
+  };
   for (const page of await bundle.highlightPages({ nObs })) {
-    const groups: Group[] = page.groups.map((g) => ({ id: unique(g.id, "grp"), label: g.label, type: g.type ?? "selection", enabled: g.enabled, cells: g.cells }));
-    pages.push({ id: page.id, name: page.name ?? page.id, groups });
+    const groups: Group[] = page.groups.map((g) => ({ id: appId(g.id, "highlight_"), label: g.label, type: g.type ?? "lasso", enabled: g.enabled, cells: g.cells }));
+    pages.push({ id: appId(page.id, "page_"), name: page.name ?? page.id, groups });
   }
 
   const fields: LabelField[] = [];
   const carried: CarriedContent = { fields: [], chunks: [] };
+  const fieldIds = new Set<string>();
+  const fieldId = (id: string): string => (fieldIds.has(id) || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,179}$/.test(id) ? newId("udf") : (fieldIds.add(id), id));
   for (const f of await bundle.userDefinedFields()) {
-    // This viewer labels cells only; gene fields and deleted fields are not shown, only carried.
-    if (f.kind !== "category" || f.source === "var" || f.isDeleted) {
-      if (f.kind !== "category" || !bundle.hasChunk(userDefinedCodesId(f.id))) continue;
-      try {
-        const { codes } = await bundle.readUserDefinedCodes(f, { expectedLength: f.source === "var" ? nVars : nObs });
-        carried.fields.push({ ...f, id: unique(f.id, "udf"), key: f.key ?? f.id, source: f.source === "var" ? "var" : "obs", categories: [...(f.categories ?? [])], codes: codes.slice() });
-      } catch (err) {
-        warnings.push(`field '${f.key ?? f.id}' dropped: ${(err as Error).message}`);
-      }
+    if (f.kind !== "category" || !bundle.hasChunk(userDefinedCodesId(f.id))) continue;
+    // The web app's codes are one per cell: a gene field (one code per gene) cannot be saved where the app would load it.
+    if (f.source === "var") {
+      warnings.push(`gene field '${f.key ?? f.id}' is not kept: the web app holds label codes for cells only`);
       continue;
     }
     try {
       const { codes } = await bundle.readUserDefinedCodes(f, { expectedLength: nObs });
-      fields.push({ id: unique(f.id, "udf"), key: f.key ?? f.id, categories: [...(f.categories ?? [])], codes: codes.slice() });
+      const categories = (f.categories ?? []).map(String);
+      const field = { id: fieldId(f.id), key: f.key ?? f.id, categories, codes: fieldCodes(codes, categories.length) };
+      // This viewer shows live label fields; deleted ones are only carried to the next save.
+      if (f.isDeleted) carried.fields.push({ ...field, source: "obs", isDeleted: true, isPurged: f.isPurged === true, codes: Int32Array.from(field.codes, (c) => (c === missingMarker(field.codes) ? -1 : c)) });
+      else fields.push(field);
     } catch (err) {
       warnings.push(`label field '${f.key ?? f.id}' skipped: ${(err as Error).message}`);
     }
   }
-  // Chunks of other contributors (analysis windows, layouts, ...) go back out as they came in.
+  // The app's own view state (panels, analysis windows, camera path, cached artifacts) goes back out as it came in;
+  // chunks of contributors the app does not know cannot, as the app refuses a bundle that holds one.
   for (const id of bundle.listChunkIds()) {
     const role = chunkRole(id);
-    if (role === "unknown" || (role === "viewer-state" && id !== "core/state")) carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
+    if (CARRIED_ROLES.has(role)) carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
+    else if (role === "unknown") warnings.push(`chunk '${id}' is not kept: the web app refuses a bundle with a chunk of a contributor it does not know`);
   }
-  state.replace(pages, meta?.activePageId ?? null, fields, carried);
+  state.replace(pages, pages.find((p, i) => meta?.pages[i]?.id === meta?.activePageId)?.id ?? null, fields, carried);
   const view = bundle.hasChunk("core/state") ? parseViewSnapshot(await bundle.decodeChunk("core/state").catch(() => null)) : null;
   return { view, pages: pages.length, groups: pages.reduce((n, p) => n + p.groups.length, 0), fields: fields.length, warnings };
 }
 
-/** Our own `core/state`, checked field by field: a hand-edited or foreign one yields null, never a broken view. */
-function parseViewSnapshot(v: unknown): ViewSnapshot | null {
+/**
+ * Our view settings: in `core/state`'s controls (canonical bundles), or the
+ * whole `core/state` of bundles this page wrote before; checked field by
+ * field, so a hand-edited or foreign one yields null, never a broken view.
+ */
+function parseViewSnapshot(state: unknown): ViewSnapshot | null {
+  if (!state || typeof state !== "object") return null;
+  const control = ((state as Record<string, unknown>)["uiControls"] as Record<string, { value?: unknown }> | undefined)?.[VIEW_CONTROL];
+  let v: unknown = state;
+  if (control && typeof control.value === "string") {
+    try {
+      v = JSON.parse(control.value);
+    } catch {
+      return null;
+    }
+  }
   if (!v || typeof v !== "object") return null;
   const o = v as Record<string, unknown>;
   const num = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);

@@ -1,8 +1,9 @@
 /**
  * What the person builds in the viewer, independent of the DOM: highlight
  * pages of groups (cell index sets), user-defined label fields (one code per
- * cell, code 0 = "unassigned") and the current selection. Views subscribe to
- * the kinds of change they draw.
+ * cell; a cell nobody labelled holds the missing marker, as in the web app)
+ * and the current selection. Pages and groups get the web app's ids
+ * (`page_<n>`, `highlight_<n>`). Views subscribe to the kinds of change they draw.
  */
 import type { ChunkMeta, UserDefinedFieldInput } from "../../src/index.js";
 
@@ -25,15 +26,36 @@ export interface Page {
 export interface LabelField {
   id: string;
   key: string;
-  /** categories[0] is the "unassigned" category every cell starts in. */
   categories: string[];
+  /** Category indices; MISSING_U8 / MISSING_U16 (by the array's width) for a cell nobody labelled. */
   codes: Uint8Array | Uint16Array;
 }
 
 export type Change = "highlights" | "fields" | "selection";
 
-export const UNASSIGNED = "unassigned";
-const MAX_CATEGORIES = 0x10000;
+/** The web app's missing markers: u8 codes hold at most 255 categories, u16 ones 65535. */
+export const MISSING_U8 = 0xff;
+export const MISSING_U16 = 0xffff;
+const MAX_CATEGORIES = 0xffff;
+
+export function missingMarker(codes: Uint8Array | Uint16Array): number {
+  return codes instanceof Uint8Array ? MISSING_U8 : MISSING_U16;
+}
+
+/** Codes in the width `categories` needs, anything that is not a category becoming the missing marker. */
+export function fieldCodes(codes: ArrayLike<number>, categories: number): Uint8Array | Uint16Array {
+  const out = categories > MISSING_U8 - 1 ? new Uint16Array(codes.length) : new Uint8Array(codes.length);
+  const marker = missingMarker(out);
+  for (let i = 0; i < codes.length; i++) out[i] = codes[i]! < categories ? codes[i]! : marker;
+  return out;
+}
+
+/** The next free `<prefix><n>` among `taken`. */
+export function nextAppId(prefix: "page_" | "highlight_", taken: Iterable<string>): string {
+  let max = 0;
+  for (const id of taken) if (id.startsWith(prefix)) max = Math.max(max, Number(id.slice(prefix.length)) || 0);
+  return `${prefix}${max + 1}`;
+}
 
 export function newId(prefix: string): string {
   const b = crypto.getRandomValues(new Uint8Array(6));
@@ -78,7 +100,7 @@ export class ViewerState {
   }
 
   addPage(name?: string): Page {
-    const page: Page = { id: newId("page"), name: name?.trim() || `Page ${this.pages.length + 1}`, groups: [] };
+    const page: Page = { id: nextAppId("page_", this.pages.map((p) => p.id)), name: name?.trim() || `Page ${this.pages.length + 1}`, groups: [] };
     this.pages.push(page);
     this.activePageId = page.id;
     this.emit("highlights");
@@ -106,7 +128,7 @@ export class ViewerState {
   addGroup(cells: Uint32Array, type: string): Group {
     const page = this.activePage ?? this.addPage();
     const label = `${type === "rectangle" ? "Rectangle" : type === "lasso" ? "Lasso" : "Group"} ${++this.labelCounter}`;
-    const group: Group = { id: newId("grp"), label, type, enabled: true, cells };
+    const group: Group = { id: nextAppId("highlight_", this.pages.flatMap((p) => p.groups.map((g) => g.id))), label, type, enabled: true, cells };
     page.groups.push(group);
     this.emit("highlights");
     return group;
@@ -138,7 +160,7 @@ export class ViewerState {
   }
 
   addField(key: string): LabelField {
-    const field: LabelField = { id: newId("udf"), key: key.trim(), categories: [UNASSIGNED], codes: new Uint8Array(this.nObs) };
+    const field: LabelField = { id: newId("udf"), key: key.trim(), categories: [], codes: new Uint8Array(this.nObs).fill(MISSING_U8) };
     if (!field.key) throw new Error("give the field a name");
     if (this.fields.some((f) => f.key === field.key)) throw new Error(`a field named '${field.key}' already exists`);
     this.fields.push(field);
@@ -158,7 +180,7 @@ export class ViewerState {
     this.emit("fields");
   }
 
-  /** Index of the category, added when new; codes widen to 16 bits past 256 categories. */
+  /** Index of the category, added when new; codes widen to 16 bits from the 256th category on (255 is u8's missing marker). */
   addCategory(fieldId: string, name: string): number {
     const field = this.requireField(fieldId);
     const label = name.trim();
@@ -167,7 +189,7 @@ export class ViewerState {
     if (existing >= 0) return existing;
     if (field.categories.length >= MAX_CATEGORIES) throw new Error(`a field holds at most ${MAX_CATEGORIES} categories`);
     field.categories.push(label);
-    if (field.categories.length > 256 && field.codes instanceof Uint8Array) field.codes = Uint16Array.from(field.codes);
+    if (field.categories.length > MISSING_U8 && field.codes instanceof Uint8Array) field.codes = fieldCodes(field.codes, field.categories.length);
     this.emit("fields");
     return field.categories.length - 1;
   }
@@ -175,6 +197,7 @@ export class ViewerState {
   /** Paints `cells` with category `code` (later assignments win, as in the web app). */
   assign(fieldId: string, code: number, cells: ArrayLike<number>): void {
     const field = this.requireField(fieldId);
+    if (field.categories.length === 0) throw new Error(`add a category to '${field.key}' first`);
     if (!(code >= 0 && code < field.categories.length)) throw new Error(`no category ${code} in field '${field.key}'`);
     for (let j = 0; j < cells.length; j++) field.codes[cells[j]!] = code;
     this.emit("fields");

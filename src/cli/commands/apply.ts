@@ -28,6 +28,9 @@ Options:
   --include-deleted                 also add fields deleted in the viewer
   --no-uns                          do not record the session in uns
   --column-conflict POLICY          error | overwrite | suffix (default)
+  --reference ORIGINAL              the .h5ad/.zarr the session was made on, when
+                                    DATA is a subset, superset or reordering of it:
+                                    cells are matched by obs_names, genes by var_names
   --dry-run                         show what would be added, write nothing
   --json                            print the summary as JSON
   -q, --quiet                       no warnings on stderr
@@ -53,6 +56,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
       "no-uns": { type: "boolean" },
       "column-conflict": { type: "string" },
       "dry-run": { type: "boolean" },
+      reference: { type: "string" },
     },
     ["bundle", "data"],
   );
@@ -72,6 +76,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
       inplace,
       force: values["force"] === true,
       dryRun,
+      reference: values["reference"] as string | undefined,
       datasetMismatch: choice<DatasetMismatchPolicy>(values["dataset-mismatch"], "dataset-mismatch", ["error", "warn_skip", "skip"], "warn_skip"),
       expectedDatasetId: (values["expected-dataset-id"] as string | undefined) ?? null,
       addHighlights: values["no-highlights"] !== true,
@@ -91,16 +96,36 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   }
 }
 
+function describeCellOrder(c: ApplySummary["cellOrder"]): string {
+  const e = c.expected;
+  switch (c.status) {
+    case "verified":
+      return `Cell order verified: obsm '${c.obsmKey}' (${e!.dimension}D) gives digest ${e!.digest} (${c.path === "python" ? "as the web app computes it for a dataset served from Python" : "as the web app computes it for an .h5ad opened in the browser"})`;
+    case "mismatch":
+      return `Cell order NOT verified: ${c.reason}`;
+    case "unverified":
+      return `Cell order could not be verified: ${c.reason}`;
+    default:
+      return `Cell order not checked: ${c.reason}`;
+  }
+}
+
 export function renderApply(s: ApplySummary, ctx: { dryRun: boolean; target: string }): string {
   const rows: string[][] = [];
-  for (const h of s.highlights) rows.push(["obs", h.column, "bool", `highlight '${h.label}' (${h.pageName ?? h.pageId})`, `${count(h.cells)} cells`]);
+  const outside = (n: number | undefined, what: string) => (n ? ` (${count(n)} ${what} not in the data)` : "");
+  for (const h of s.highlights) rows.push(["obs", h.column, "bool", `highlight '${h.label}' (${h.pageName ?? h.pageId})`, `${count(h.cells)} cells${outside(h.notInData, "selected")}`]);
   for (const f of s.fields) {
     if (f.status !== "added") continue;
-    const detail = f.categories ? `${count(f.categories)} categories${f.codesOutOfRange ? `, ${count(f.codesOutOfRange)} missing` : ""}` : "integer codes";
+    const detail = (f.categories ? `${count(f.categories)} categories${f.missing ? `, ${count(f.missing)} missing` : ""}` : "integer codes") + outside(f.notInData, "labelled");
     rows.push([f.axis, f.column!, f.categories ? "category" : "int", `field '${f.key}'`, detail]);
   }
   const verb = ctx.dryRun ? "Would add" : "Added";
   const lines = [`${verb} ${s.addedObsColumns.length} obs and ${s.addedVarColumns.length} var column${s.addedObsColumns.length + s.addedVarColumns.length === 1 ? "" : "s"}${ctx.dryRun ? "" : ` to ${ctx.target}`}`];
+  if (s.reference) {
+    const r = s.reference;
+    lines.push(`Matched to the reference ${r.source} by name: ${count(r.obs.matched)} cells (${count(r.obs.onlyInReference)} only in the reference, ${count(r.obs.onlyInData)} only in the data), ${count(r.var.matched)} genes (${count(r.var.onlyInReference)} only in the reference, ${count(r.var.onlyInData)} only in the data)`);
+  }
+  lines.push(describeCellOrder(s.cellOrder));
   if (rows.length) lines.push(table(["AXIS", "COLUMN", "TYPE", "FROM", "DETAIL"], rows));
   const skipped = s.fields.filter((f) => f.status === "skipped");
   for (const f of skipped) lines.push(`skipped field '${f.key}': ${f.reason}`);

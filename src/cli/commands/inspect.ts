@@ -26,6 +26,7 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
     createdAt: m.createdAt ?? null,
     dataSource: m.dataSource ?? null,
     datasetFingerprint: m.datasetFingerprint ?? null,
+    cellOrder: b.cellOrder,
     trailingBytes: b.trailingBytes,
     chunks: b.index.frames.map((f) => ({
       id: f.meta.id,
@@ -41,7 +42,7 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
     highlights: meta
       ? {
           activePageId: meta.activePageId ?? null,
-          activePageName: meta.activePageName ?? null,
+          activePageName: meta.activePageName ?? meta.pages.find((p) => p.id === meta.activePageId)?.name ?? null,
           pages: meta.pages.map((p) => ({
             id: p.id,
             name: p.name ?? null,
@@ -101,14 +102,15 @@ export function renderInspect(s: InspectSummary): string {
     `Created      ${s.createdAt ?? "(unknown)"}`,
     `Data source  ${describeSource(s.dataSource)}`,
     `Fingerprint  ${fp ? describeSource(fp) + dims : "(none)"}`,
+    `Cell order   ${s.cellOrder ? `${s.cellOrder.dimension}D embedding, digest ${s.cellOrder.digest}` : fp && fp.cellOrder !== undefined ? "(malformed)" : "(not recorded: made before the web app recorded it)"}`,
   ];
   if (s.trailingBytes) lines.push(`Trailing     ${count(s.trailingBytes)} bytes after the last chunk (ignored)`);
   lines.push("", `Chunks (${s.chunks.length})`);
   lines.push(
     table(
-      ["ID", "CONTRIBUTOR", "KIND", "CODEC", "PRIORITY", "STORED", "UNCOMPRESSED", "DATASET-DEP"],
-      s.chunks.map((c) => [c.id, c.contributorId ?? "", c.kind ?? "", c.codec ?? "", c.priority ?? "", bytes(c.storedBytes), c.uncompressedBytes === null ? "" : bytes(c.uncompressedBytes), c.datasetDependent ? "yes" : "no"]),
-      [5, 6],
+      ["ID", "ROLE", "CONTRIBUTOR", "KIND", "CODEC", "PRIORITY", "STORED", "UNCOMPRESSED", "DATASET-DEP"],
+      s.chunks.map((c) => [c.id, c.role, c.contributorId ?? "", c.kind ?? "", c.codec ?? "", c.priority ?? "", bytes(c.storedBytes), c.uncompressedBytes === null ? "" : bytes(c.uncompressedBytes), c.datasetDependent ? "yes" : "no"]),
+      [6, 7],
     ),
   );
   const h = s.highlights;

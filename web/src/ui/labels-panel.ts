@@ -1,7 +1,8 @@
 /**
- * Labelling: user-defined categorical obs fields. Every cell starts in
- * category 0 ("unassigned"); assigning paints the current selection or a
- * chosen highlight group with a category.
+ * Labelling: user-defined categorical obs fields. Every cell starts
+ * unlabelled (missing, as in the web app: there is no "unassigned"
+ * category); assigning paints the current selection or a chosen highlight
+ * group with a category.
  */
 import { labelColor } from "../palette.js";
 import type { ViewerState } from "../state.js";
