@@ -24,7 +24,7 @@ const LABELS = [...DANGEROUS, ...PLAIN];
 const N = LABELS.length;
 
 async function hostileBundle(dir: string, highlightsPrefix = ""): Promise<string> {
-  const w = createSessionWriter({ datasetFingerprint: { sourceType: "local-user", datasetId: "hostile", cellCount: N, varCount: 1 } });
+  const w = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "local-user", datasetId: "hostile", cellCount: N, varCount: 1 } });
   w.addHighlightPage({ id: "p", name: "P", groups: [{ id: "g", label: "G", cells: [0, 2] }] });
   w.addUserDefinedField({ id: "f", key: "label", source: "obs", categories: LABELS, codes: Uint8Array.from(LABELS, (_, i) => i) });
   const path = join(dir, `hostile${highlightsPrefix ? "-p" : ""}.cellucid-session`);

@@ -35,7 +35,9 @@ print(json.dumps(True))`, path, String(nObs));
 export async function writeBundle(path: string, nObs: number, groups: number, fields: number): Promise<string[]> {
   let seed = 12345;
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  // Group ids name the columns the tests expect, and a var field is one code per gene: the permissive layout.
   const w = createSessionWriter({
+    canonical: false,
     createdAt: "2026-01-01T00:00:00.000Z",
     dataSource: { sourceType: "local-user", datasetId: "txn-test", userPath: null },
     datasetFingerprint: { sourceType: "local-user", datasetId: "txn-test", cellCount: nObs, varCount: N_VARS },

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startViewer, type Viewer } from "../src/node/index.js";
+import { CellucidSessionBundle, startViewer, type Viewer } from "../src/node/index.js";
 import { ROUTES } from "../src/server/routes.js";
 import { EXAMPLE, ROOT, jsonChunk, rawBundle, withTempDir } from "./helpers.js";
 import { python } from "./python.js";
@@ -118,7 +118,7 @@ test("a forged upload without the token is refused, does not use up the request,
       try {
         assert.ok(!b.hasChunk("forged/chunk"));
         assert.equal(b.byteLength, real.length);
-        assert.equal(b.manifest.chunks.length, 13);
+        assert.deepEqual(b.listChunkIds(), (await CellucidSessionBundle.fromBytes(real)).listChunkIds());
       } finally {
         await b.close();
       }
