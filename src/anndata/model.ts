@@ -82,6 +82,11 @@ export interface AnnDataStore {
   setUns(path: string[], value: UnsValue): Promise<void>;
   /** Flushes and releases the store. */
   close(): Promise<void>;
+  /**
+   * Runs `fn` so that the writes it makes are stored all together or not at
+   * all (the Zarr store journals them); stores without it write as they go.
+   */
+  transaction?(fn: () => Promise<void>): Promise<void>;
   /** Names of the obsm entries that are dense arrays (embeddings such as X_umap). */
   obsmKeys?(): string[];
   /** A dense obsm entry, row-major: shape [nObs, dims]. */

@@ -6,6 +6,7 @@ export { fileSource } from "./file-source.js";
 export { writeAtomically, writePartsAtomically, copyFileAtomically } from "./atomic.js";
 export { openAnnData, detectAnnDataFormat, type AnnDataFormat } from "../anndata/open.js";
 export { H5adStore } from "../anndata/h5/store.js";
-export { ZarrStore } from "../anndata/zarr/store.js";
+export { ZarrStore, recoverZarr, type ZarrOpenOptions } from "../anndata/zarr/store.js";
+export type { RecoveryReport } from "../anndata/zarr/transaction.js";
 export { applySessionToFile, type ApplyFileOptions } from "../apply/files.js";
 export { startViewer, ViewerError, CapturedSessionBundle, type Viewer, type StartViewerOptions, type WaitOptions, type ViewerEvent, type ViewerEventMap, type ViewerErrorCode, type SessionInput, type DatasetInfo } from "../server/index.js";
