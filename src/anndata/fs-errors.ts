@@ -3,8 +3,8 @@
  * the disk and how much was needed, a permission problem says so; the CLI
  * shows them as I/O errors (exit 2), never as a stack trace.
  */
-import { stat, statfs } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { readdir, stat, statfs } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { AnnDataError } from "./model.js";
 
 export interface FsErrorContext {
@@ -12,9 +12,8 @@ export interface FsErrorContext {
   what: string;
   /** A path on the disk that was being written (for the free space and mount point). */
   path: string;
-  /** About how many bytes the operation needed, and why (e.g. "the size of in.h5ad"). */
-  needBytes?: number;
-  needWhy?: string;
+  /** For a full disk: how much the operation needed, e.g. "about 2.0 MiB (a copy of in.h5ad)"; asked only then. */
+  need?: () => Promise<string | undefined>;
 }
 
 const PERMISSION = new Set(["EACCES", "EPERM", "EROFS"]);
@@ -32,11 +31,25 @@ export async function fsError(err: unknown, ctx: FsErrorContext): Promise<unknow
   const detail = (err as Error).message;
   if (NO_SPACE.has(code)) {
     const disk = await describeDisk(ctx.path);
-    const need = ctx.needBytes !== undefined ? `; it needs about ${formatBytes(ctx.needBytes)}${ctx.needWhy ? ` (${ctx.needWhy})` : ""}` : "";
+    const needed = await ctx.need?.().catch(() => undefined);
+    const need = needed ? `; it needs ${needed}` : "";
     return new AnnDataError("NO_SPACE", `${ctx.what}: no space left on ${disk}${need}`, { cause: err });
   }
   if (PERMISSION.has(code)) return new AnnDataError("PERMISSION_DENIED", `${ctx.what}: permission denied (${detail})`, { cause: err });
   return new AnnDataError("IO", `${ctx.what}: ${detail}`, { cause: err });
+}
+
+/** The bytes of a file or of every file in a folder: their sizes, and the disk space they take up. */
+export async function treeSize(path: string): Promise<{ bytes: number; allocated: number }> {
+  const st = await stat(path);
+  const out = { bytes: st.size, allocated: st.blocks * 512 };
+  if (!st.isDirectory()) return out;
+  for (const e of await readdir(path, { recursive: true, withFileTypes: true })) {
+    const f = await stat(join(e.parentPath, e.name));
+    out.bytes += f.isFile() ? f.size : 0;
+    out.allocated += f.blocks * 512;
+  }
+  return out;
 }
 
 /** "the disk mounted at /data (1.2 MB free)", as far as it can be found out. */

@@ -102,6 +102,8 @@ export interface DenseMatrix {
 
 export type AnnDataErrorCode =
   | "NOT_ANNDATA" | "UNSUPPORTED_ENCODING" | "NO_SUCH_COLUMN" | "BAD_LENGTH"
+  /** A column name the store cannot hold (e.g. "../x/a" in a .zarr, from a prefix): refused before anything is written. */
+  | "BAD_NAME"
   /** Input/output problems the user fixes outside the data (exit 2 in the CLI). */
   | "READ_ONLY" | "IO" | "LOCKED" | "NO_SPACE" | "PERMISSION_DENIED" | "INTERRUPTED";
 

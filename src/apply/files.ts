@@ -13,12 +13,12 @@
  *   old one is set aside until the new one is in place.
  */
 import { constants } from "node:fs";
-import { copyFile, cp, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { copyFile, cp, lstat, mkdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, resolve, sep } from "node:path";
 import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { type AnnDataStore, AnnDataError } from "../anndata/model.js";
 import { type AnnDataFormat, detectAnnDataFormat, openAnnData } from "../anndata/open.js";
-import { fsError, isNoSpace } from "../anndata/fs-errors.js";
+import { formatBytes, fsError, treeSize } from "../anndata/fs-errors.js";
 import { tempPathFor } from "../node/atomic.js";
 import { deferSignals, registerTemp, releaseTemp } from "../node/cleanup.js";
 import { type HeldLock, acquireLock } from "../node/lock.js";
@@ -96,8 +96,7 @@ async function applyToCopy(bundle: CellucidSessionBundle, input: string, format:
     // A failing plan waits for the copy and removes it: the output never appears.
     await copying?.catch(() => undefined);
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    const needBytes = isNoSpace(err) ? await sizeOf(input) : undefined;
-    throw await fsError(err, { what: `writing ${dest}`, path: dirname(out), needBytes, needWhy: `a copy of ${input}` });
+    throw await fsError(err, { what: `writing ${dest}`, path: dirname(out), need: async () => `about ${formatBytes((await treeSize(input)).bytes)} (a copy of ${input})` });
   } finally {
     releaseTemp(tmp);
   }
@@ -188,21 +187,6 @@ async function withStore<T>(path: string, mode: "r" | "r+", wait: Deadline, fn: 
     return await fn(store);
   } finally {
     await store.close();
-  }
-}
-
-/** The bytes of a file, or of every file in a folder (what copying it needs); undefined if unknown. */
-async function sizeOf(path: string): Promise<number | undefined> {
-  try {
-    const st = await stat(path);
-    if (!st.isDirectory()) return st.size;
-    let total = 0;
-    for (const e of await readdir(path, { recursive: true, withFileTypes: true })) {
-      if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
-    }
-    return total;
-  } catch {
-    return undefined;
   }
 }
 

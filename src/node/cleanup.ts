@@ -35,9 +35,10 @@ function removeTemps(): number {
   return removed;
 }
 
-function terminate(signal: NodeJS.Signals): never {
+function terminate(signal: NodeJS.Signals, afterCommit: boolean): never {
   const removed = removeTemps();
-  process.stderr.write(`\ncellucid-session: interrupted by ${signal}${removed ? "; temporary files removed" : ""}\n`);
+  const when = afterCommit ? " (after finishing the commit it arrived during)" : "";
+  process.stderr.write(`\ncellucid-session: interrupted by ${signal}${when}${removed ? "; temporary files removed" : ""}\n`);
   process.exit(128 + constants.signals[signal]);
 }
 
@@ -47,7 +48,7 @@ function onSignal(signal: NodeJS.Signals): void {
     pending ??= signal;
     return;
   }
-  terminate(signal);
+  terminate(signal, false);
 }
 
 function update(): void {
@@ -87,7 +88,7 @@ export async function deferSignals<T>(fn: () => Promise<T>): Promise<T> {
     const signal = deferDepth === 0 ? pending : null;
     if (signal) {
       pending = null;
-      terminate(signal);
+      terminate(signal, true);
     }
     update();
   }

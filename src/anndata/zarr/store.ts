@@ -109,8 +109,9 @@ export class ZarrStore implements AnnDataStore {
 
   async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
     this.assertWritable();
-    checkElementName(name, `column ${axis}/${name}`);
-    if (name === this.frames[axis].indexKey) throw new TypeError(`${this.name}: ${axis}/${name} is the index, not a column`);
+    // Column names come from bundles and prefixes: one that would leave obs/ or var/ is the user's input, not a bug.
+    if (!isStorableName(name)) throw new AnnDataError("BAD_NAME", `${this.name}: a column cannot be stored in Zarr under the name ${axis}/${name} (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names); choose another prefix`);
+    if (name === this.frames[axis].indexKey) throw new AnnDataError("BAD_NAME", `${this.name}: ${axis}/${name} is the index, not a column`);
     checkLength(this, axis, name, column);
     checkColumn(column, this.what(axis, name));
     await this.record((p) => p.columns.set(keyJoin(axis, name), { axis, name, column }));
@@ -232,13 +233,11 @@ export class ZarrStore implements AnnDataStore {
     if (p.columns.size === 0 && p.uns.length === 0) return;
     const nodes: NodeWrite[] = [];
     const added: Record<Axis, string[]> = { obs: [], var: [] };
-    let newBytes = 0;
     for (const { axis, name, column } of p.columns.values()) {
       nodes.push({ key: keyJoin(axis, name), write: (files, key) => writeColumnAt(files, key, column) });
       if (!this.frames[axis].order.includes(name)) added[axis].push(name);
-      newBytes += columnBytes(column);
     }
-    const written = [...p.columns.keys(), ...p.uns.map((u) => keyJoin("uns", ...u.path))].join(", ");
+    const written = describeWrites([...p.columns.keys()], p.uns.map((u) => keyJoin("uns", ...u.path)));
     try {
       for (const u of p.uns) {
         const target = await this.unsTarget(u.path, u.value);
@@ -257,11 +256,11 @@ export class ZarrStore implements AnnDataStore {
         attrs["column-order"] = [...this.frames[axis].order, ...added[axis]];
         metadata.set(keyJoin(axis, ".zattrs"), attrs);
       }
-      await runTransaction(this.files, { nodes, metadata, consolidate: this.consolidated ? () => this.consolidatedMetadata() : undefined });
+      const consolidate = this.consolidated ? () => this.consolidatedMetadata() : undefined;
+      await runTransaction(this.files, { what: `${this.name}: writing ${written}`, nodes, metadata, consolidate });
     } catch (err) {
       if (err instanceof AnnDataError || err instanceof TypeError || err instanceof RangeError) throw err;
-      const mapped = await fsError(err, { what: `${this.name}: writing ${written}`, path: this.name, needBytes: newBytes, needWhy: "the new columns, uncompressed" });
-      throw mapped instanceof AnnDataError ? mapped : new AnnDataError("IO", `${this.name}: writing ${written} failed (${(err as Error).message})`);
+      throw new AnnDataError("IO", `${this.name}: writing ${written} failed (${(err as Error).message})`, { cause: err });
     }
     for (const axis of ["obs", "var"] as const) this.frames[axis].order.push(...added[axis]);
   }
@@ -358,19 +357,10 @@ async function recoverBeforeReading(files: ZarrFiles, path: string, waitSeconds:
   }
 }
 
-/** About how many bytes a column takes uncompressed, for "needs about N" in a disk-full message. */
-function columnBytes(c: Column): number {
-  switch (c.kind) {
-    case "categorical":
-      return c.codes.byteLength + c.categories.reduce((n, s) => n + s.length + 4, 0);
-    case "string":
-      return c.values.reduce((n, s) => n + s.length + 4, 0);
-    case "nullable-integer":
-    case "nullable-boolean":
-      return c.values.byteLength + c.mask.byteLength;
-    default:
-      return c.values.byteLength;
-  }
+/** "obs/a, obs/b and uns/x", or "12 columns and uns/x" when there are many. */
+function describeWrites(columns: string[], uns: string[]): string {
+  const parts = columns.length > 3 ? [`${columns.length} columns`, ...uns] : [...columns, ...uns];
+  return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts.join("");
 }
 
 function isStorableName(name: string): boolean {

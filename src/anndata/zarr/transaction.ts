@@ -23,6 +23,7 @@
  * byte, temp files removed. The store is then exactly the original.
  */
 import { deferSignals, registerTemp, releaseTemp } from "../../node/cleanup.js";
+import { formatBytes, fsError, isNoSpace, treeSize } from "../fs-errors.js";
 import { type Json, type ZarrFiles, keyJoin, replacementTemp } from "./files.js";
 
 export const JOURNAL = ".cellucid-journal";
@@ -37,6 +38,8 @@ export interface NodeWrite {
 }
 
 export interface TransactionPlan {
+  /** What is written, for messages: "store.zarr: writing 3 columns and uns/cellucid/session". */
+  what: string;
   nodes: NodeWrite[];
   /** Metadata files to replace, with their new content. */
   metadata: Map<string, Json>;
@@ -59,6 +62,7 @@ export interface RecoveryReport {
   cleaned: string[];
 }
 
+/** Runs the transaction; file-system failures come out as AnnDataErrors (NO_SPACE, PERMISSION_DENIED, IO). */
 export async function runTransaction(files: ZarrFiles, plan: TransactionPlan): Promise<void> {
   const stagingPath = files.path(STAGING);
   registerTemp(stagingPath);
@@ -66,22 +70,24 @@ export async function runTransaction(files: ZarrFiles, plan: TransactionPlan): P
   try {
     journal = await stage(files, plan);
   } catch (err) {
+    // What was staged before the disk filled is a lower bound of what the write needs.
+    const staged = isNoSpace(err) ? await treeSize(stagingPath).catch(() => undefined) : undefined;
     await files.remove(STAGING).catch(() => undefined);
-    throw err;
+    throw await fsError(err, { what: plan.what, path: files.root, need: async () => staged && `more than ${formatBytes(staged.allocated)} (written before the disk filled)` });
   } finally {
     // From here on the journal, not the exit hook, decides what happens to the staging folder.
     releaseTemp(stagingPath);
   }
   await deferSignals(async () => {
     try {
-      await files.writeNewBytes(JOURNAL_TEMP, new TextEncoder().encode(JSON.stringify(journal)), "w");
+      await files.writeDurable(JOURNAL_TEMP, new TextEncoder().encode(JSON.stringify(journal)));
       await files.rename(JOURNAL_TEMP, JOURNAL);
       await files.syncDir("");
       await publish(files, journal, plan);
       await files.remove(JOURNAL);
       await files.syncDir("");
     } catch (err) {
-      await rollBackAfterFailure(files, journal, err);
+      await rollBackAfterFailure(files, journal, await fsError(err, { what: plan.what, path: files.root }));
     }
     // Committed: what is left in the staging folder (replaced nodes) is garbage.
     await files.remove(STAGING).catch(() => undefined);
@@ -96,6 +102,8 @@ async function stage(files: ZarrFiles, plan: TransactionPlan): Promise<Journal> 
     await n.write(files, staged);
     nodes.push({ key: n.key, staged, aside: (await files.exists(n.key)) ? keyJoin(STAGING, `old-${i}`) : null });
   }
+  // Staged data must be on disk before the journal can make it part of the store.
+  await files.flush();
   const keys = [...plan.metadata.keys(), ...(plan.consolidate ? [".zmetadata"] : [])];
   const metadata: Journal["metadata"] = [];
   for (const key of keys) {

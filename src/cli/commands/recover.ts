@@ -41,7 +41,7 @@ export async function recoverCommand(argv: string[], io: Io): Promise<number> {
 
 function renderRecovery(path: string, r: RecoveryReport): string {
   if (r.action === "nothing") return `${path}: nothing to recover\n`;
-  const lines = [r.action === "rolled-back" ? `${path}: rolled back an interrupted apply; the store is as it was before it` : `${path}: removed leftovers of an interrupted apply; the data was not changed`];
+  const lines = [r.action === "rolled-back" ? `${path}: rolled back an interrupted apply; the store is as it was before it` : `${path}: removed leftovers of an interrupted apply; no data needed restoring`];
   if (r.restored.length) lines.push(`  restored: ${r.restored.join(", ")}`);
   if (r.removed.length) lines.push(`  removed:  ${r.removed.join(", ")}`);
   if (r.cleaned.length) lines.push(`  cleaned:  ${r.cleaned.join(", ")}`);
