@@ -10,35 +10,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createSessionWriter, openAnnData, recoverZarr, writeSessionFile } from "../src/node/index.js";
+import { openAnnData, recoverZarr } from "../src/node/index.js";
 import { applySessionToFile } from "../src/apply/files.js";
 import { CellucidSessionBundle } from "../src/node/bundle.js";
 import { manifest, spawnCli, withTempDir } from "./helpers.js";
 import { python } from "./python.js";
-
-const N_OBS = 40;
-const N_VARS = 8;
-
-/** A small AnnData written by Python anndata, plain and consolidated, and a bundle for it. */
-async function fixtures(dir: string): Promise<{ plain: string; consolidated: string; bundle: string }> {
-  const plain = join(dir, "plain.zarr");
-  const consolidated = join(dir, "consolidated.zarr");
-  await python(`
-import sys, numpy as np, pandas as pd, anndata as ad, zarr
-n, m = ${N_OBS}, ${N_VARS}
-obs = pd.DataFrame({"leiden": pd.Categorical(list("ab") * (n // 2)), "n_genes": np.arange(n)}, index=[f"c{i}" for i in range(n)])
-var = pd.DataFrame({"mean": np.linspace(0, 1, m)}, index=[f"g{i}" for i in range(m)])
-a = ad.AnnData(X=np.arange(n * m, dtype=np.float32).reshape(n, m), obs=obs, var=var, obsm={"X_umap": np.zeros((n, 2))}, uns={"note": "kept"})
-a.write_zarr(sys.argv[1]); a.write_zarr(sys.argv[2]); zarr.consolidate_metadata(sys.argv[2])
-print(1)`, plain, consolidated);
-  const w = createSessionWriter({ datasetFingerprint: { sourceType: "local-user", datasetId: "tiny", cellCount: N_OBS, varCount: N_VARS } });
-  w.addHighlightPage({ id: "p", name: "Page", groups: [{ id: "g1", label: "first", cells: [0, 1, 2, 30] }, { id: "g2", label: "second", cells: [5] }] });
-  w.addUserDefinedField({ id: "f1", key: "cell type", categories: ["T", "B"], codes: Array.from({ length: N_OBS }, (_, i) => i % 3) });
-  w.addUserDefinedField({ id: "f2", key: "marker", source: "var", categories: ["yes"], codes: Array.from({ length: N_VARS }, (_, i) => i % 2) });
-  const bundle = join(dir, "tiny.cellucid-session");
-  await writeSessionFile(w, bundle);
-  return { plain, consolidated, bundle };
-}
+import { TINY_ADDED_OBS, tinyFixtures } from "./tiny.js";
 
 type Manifest = Map<string, string>;
 
@@ -130,14 +107,14 @@ async function crashEverywhere(dir: string, base: string, bundle: string, varian
 
 test("zarr in place, plain store: killed at every write of the commit, the store is the original or the result", async () => {
   await withTempDir(async (dir) => {
-    const { plain, bundle } = await fixtures(dir);
+    const { plain, bundle } = await tinyFixtures(dir);
     const { result } = await crashEverywhere(dir, plain, bundle, 0);
     const py = await python<{ cols: string[]; first: number; uns: string[]; note: string; x: number }>(`
 import sys, json, anndata as ad
 a = ad.read_zarr(sys.argv[1]); o = ad.read_zarr(sys.argv[2])
 print(json.dumps({"cols": list(a.obs.columns), "first": int(a.obs["cellucid_highlight__g1"].sum()),
   "uns": sorted(a.uns["cellucid"]["session"].keys()), "note": a.uns["note"], "x": float((a.X - o.X).sum())}))`, result, plain);
-    assert.deepEqual(py.cols, ["leiden", "n_genes", "cellucid_highlight__g1", "cellucid_highlight__g2", "cell_type"]);
+    assert.deepEqual(py.cols, ["leiden", "n_genes", ...TINY_ADDED_OBS]);
     assert.equal(py.first, 4);
     assert.ok(py.uns.includes("added_obs_columns"));
     assert.equal(py.note, "kept");
@@ -147,7 +124,7 @@ print(json.dumps({"cols": list(a.obs.columns), "first": int(a.obs["cellucid_high
 
 test("zarr in place, consolidated store applied a second time (replacing uns['cellucid']): the same guarantees, .zmetadata right", async () => {
   await withTempDir(async (dir) => {
-    const { consolidated, bundle } = await fixtures(dir);
+    const { consolidated, bundle } = await tinyFixtures(dir);
     const b = await CellucidSessionBundle.open(bundle);
     await applySessionToFile(b, consolidated, { inplace: true });
     await b.close();
@@ -161,8 +138,9 @@ nodes = set()
 g.visit(lambda name: nodes.add(name))
 print(json.dumps({"cols": list(g["obs"].attrs["column-order"]), "added": list(a.uns["cellucid"]["session"]["added_obs_columns"]),
   "consistent": all(k.rsplit("/", 1)[0] in nodes for k in meta if "/" in k) and all(n + "/.zattrs" in meta or n + "/.zarray" in meta or n + "/.zgroup" in meta for n in nodes)}))`, result);
-    assert.deepEqual(py.cols, ["leiden", "n_genes", "cellucid_highlight__g1", "cellucid_highlight__g2", "cell_type", "cellucid_highlight__g1__2", "cellucid_highlight__g2__2", "cell_type__2"]);
-    assert.deepEqual(py.added, ["cellucid_highlight__g1__2", "cellucid_highlight__g2__2", "cell_type__2"]);
+    const second = TINY_ADDED_OBS.map((c) => `${c}__2`);
+    assert.deepEqual(py.cols, ["leiden", "n_genes", ...TINY_ADDED_OBS, ...second]);
+    assert.deepEqual(py.added, second);
     assert.equal(py.consistent, true);
   });
 });
