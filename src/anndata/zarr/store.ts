@@ -314,6 +314,8 @@ export async function recoverZarr(path: string, opts: ZarrOpenOptions = {}): Pro
   const files = new ZarrFiles(path);
   try {
     if (!(await stat(path)).isDirectory()) throw new AnnDataError("NOT_ANNDATA", `${path}: not a Zarr store (not a folder)`);
+    // A transaction never touches the root .zgroup: a folder without one was never a store of ours.
+    if (!(await files.exists(".zgroup"))) throw new AnnDataError("NOT_ANNDATA", `${path}: not a Zarr store (no .zgroup)`);
     const staleLock = await files.exists(LOCK_FILE);
     const lock = await acquireLock(path, { waitSeconds: opts.waitSeconds, file: files.path(LOCK_FILE) });
     try {
