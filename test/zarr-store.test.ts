@@ -731,3 +731,41 @@ print(json.dumps({"order": list(g["obs"].attrs["column-order"]), "codes": g["obs
   );
   assert.deepEqual(p, { order: [...OBS_COLUMNS, "added"], codes: [0, -1, 0, 0, 0, 0], v: "1", keys: true });
 });
+
+test("transaction(): writes are checked as they come, invisible until published together; a failing one leaves nothing", async () => {
+  const path = copyOf("full.zarr");
+  const before = manifest(path);
+  const s = await ZarrStore.open(path, "r+");
+  await assert.rejects(
+    s.transaction(async () => {
+      await s.setColumn("obs", "t1", { kind: "bool", values: new Uint8Array(N_OBS) });
+      assert.equal(s.columnNames("obs").includes("t1"), false, "not visible before the transaction ends");
+      throw new Error("changed my mind");
+    }),
+    /changed my mind/,
+  );
+  await assert.rejects(
+    s.transaction(async () => {
+      await s.setUns(["x"], { a: "1" });
+      await s.setUns(["x", "b"], "2");
+    }),
+    /cannot write both uns\/x and uns\/x\/b/,
+  );
+  await expectAnnDataError(s.transaction(() => s.setColumn("obs", "../up", { kind: "bool", values: new Uint8Array(N_OBS) })), "BAD_NAME");
+  await s.close();
+  assert.deepEqual(changedFiles(before, manifest(path)), []);
+  const w = await ZarrStore.open(path, "r+");
+  await w.transaction(async () => {
+    await w.setColumn("obs", "t1", { kind: "bool", values: new Uint8Array(N_OBS).fill(1) });
+    await w.setColumn("var", "t2", { kind: "numeric", values: new Float32Array(3) });
+    await w.setUns(["cellucid", "v"], "1");
+    await w.setUns(["cellucid", "v"], "2");
+  });
+  assert.deepEqual(w.columnNames("obs").slice(-1), ["t1"]);
+  await w.close();
+  const r = await ZarrStore.open(path, "r");
+  assert.deepEqual(r.columnNames("var").slice(-1), ["t2"]);
+  assert.equal(await r.readUns(["cellucid", "v"]), "2");
+  await r.close();
+  assert.ok(![...manifest(path).keys()].some((k) => k.includes(".cellucid")), "nothing of ours is left");
+});

@@ -239,12 +239,16 @@ export class ZarrStore implements AnnDataStore {
     }
     const written = describeWrites([...p.columns.keys()], p.uns.map((u) => keyJoin("uns", ...u.path)));
     try {
+      const unsPaths = new Map<string, string>();
       for (const u of p.uns) {
         const target = await this.unsTarget(u.path, u.value);
-        const clash = nodes.find((n) => n.key.startsWith(`${target.key}/`) || target.key.startsWith(`${n.key}/`));
-        if (clash) throw new TypeError(`${this.name}: one transaction cannot write both ${clash.key} and ${target.key}`);
+        const path = u.path.join("/");
+        // Writing the same uns path twice keeps the last; nested writes would each replace the whole element.
+        const clash = nodes.find((n) => n.key.startsWith(`${target.key}/`) || target.key.startsWith(`${n.key}/`) || (n.key === target.key && unsPaths.get(n.key) !== path));
+        if (clash) throw new TypeError(`${this.name}: one transaction cannot write both ${clash.key} and uns/${path}`);
         const at = nodes.findIndex((n) => n.key === target.key);
         if (at >= 0) nodes.splice(at, 1);
+        unsPaths.set(target.key, path);
         const what = this.what(...target.key.split("/"));
         nodes.push({ key: target.key, write: (files, key) => writeUnsAt(files, key, target.value, what) });
       }
