@@ -38,8 +38,9 @@ Options:
   -h, --help                        this help
 
 In place, the apply is all or nothing: killed or failing at any point, the
-store is left exactly as it was (a .zarr is rolled back when next opened, or
-by "cellucid-session recover"). Ctrl+C during the final commit waits for it.
+store ends up exactly as it was or with the complete result (a .zarr is
+rolled back when next opened, or by "cellucid-session recover"). Ctrl+C
+during the final commit waits for it to finish.
 
 Exit status: 0 ok, 1 invalid input (including a mismatch under
 --dataset-mismatch error, or a column conflict under error), 2 usage or I/O
