@@ -755,6 +755,8 @@ test("transaction(): writes are checked as they come, invisible until published 
   await s.close();
   assert.deepEqual(changedFiles(before, manifest(path)), []);
   const w = await ZarrStore.open(path, "r+");
+  // Fails while staging (part of it written): the next transaction on the same handle is unaffected.
+  await assert.rejects(w.setUns(["params"], { ok: "1", deeper: { bad: null as unknown as UnsValue } }), TypeError);
   await w.transaction(async () => {
     await w.setColumn("obs", "t1", { kind: "bool", values: new Uint8Array(N_OBS).fill(1) });
     await w.setColumn("var", "t2", { kind: "numeric", values: new Float32Array(3) });

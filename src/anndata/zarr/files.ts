@@ -190,7 +190,10 @@ export class ZarrFiles {
     const files = [...this.unsynced];
     this.unsynced.clear();
     const dirs = new Set(files.map((f) => dirname(f)));
-    await Promise.all([...files, ...dirs].map(syncPath));
+    // Files of a staging that failed and was removed are gone: nothing to flush there.
+    await Promise.all([...files, ...dirs].map((p) => syncPath(p).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    })));
   }
 
   /** Replaces a file of a live node atomically (a temp file beside it, then a rename), so readers never see half a file. */

@@ -95,6 +95,8 @@ export async function runTransaction(files: ZarrFiles, plan: TransactionPlan): P
 }
 
 async function stage(files: ZarrFiles, plan: TransactionPlan): Promise<Journal> {
+  // A staging folder that an earlier transaction could not delete after committing is garbage.
+  if (await files.exists(STAGING)) await files.remove(STAGING);
   await files.mkdir(STAGING);
   const nodes: Journal["nodes"] = [];
   for (const [i, n] of plan.nodes.entries()) {
