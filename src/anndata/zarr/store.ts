@@ -237,7 +237,7 @@ export class ZarrStore implements AnnDataStore {
       nodes.push({ key: keyJoin(axis, name), write: (files, key) => writeColumnAt(files, key, column) });
       if (!this.frames[axis].order.includes(name)) added[axis].push(name);
     }
-    const written = describeWrites([...p.columns.keys()], p.uns.map((u) => keyJoin("uns", ...u.path)));
+    const written = describeWrites([...p.columns.keys()], [...new Set(p.uns.map((u) => keyJoin("uns", ...u.path)))]);
     try {
       const unsPaths = new Map<string, string>();
       for (const u of p.uns) {
