@@ -28,6 +28,10 @@ test("concurrent in-place applies to one .zarr: LOCKED naming the holder's PID (
     const refused = await inplace(bundle, store);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, new RegExp(`error \\[LOCKED\\]: .*plain\\.zarr is locked by PID ${process.pid} \\(use --wait SECONDS`));
+    const copy = await spawnCli(["apply", bundle, store, "-o", join(dir, "copy.zarr")]).done;
+    assert.equal(copy.code, 2, "no copy of a store while it is written");
+    assert.match(copy.stderr, new RegExp(`error \\[LOCKED\\]: .*plain\\.zarr is locked by PID ${process.pid}`));
+    assert.equal(existsSync(join(dir, "copy.zarr")), false);
     let exited = false;
     const waiting = inplace(bundle, store, "--wait", "60").then((r) => ((exited = true), r));
     await new Promise((r) => setTimeout(r, 1500));
@@ -35,6 +39,15 @@ test("concurrent in-place applies to one .zarr: LOCKED naming the holder's PID (
     await holder.close();
     const waited = await waiting;
     assert.equal(waited.code, 0, waited.stderr);
+
+    // A reader (apply -o copying the store) keeps writers out, not other readers.
+    const reading = await acquireLock(store, { shared: true });
+    const whileRead = await inplace(bundle, store);
+    assert.equal(whileRead.code, 2, whileRead.stderr);
+    assert.match(whileRead.stderr, new RegExp(`is locked by PID ${process.pid} \\(reading it\\)`));
+    const copies = await Promise.all(["a", "b"].map((n) => spawnCli(["apply", bundle, store, "-o", join(dir, `${n}.zarr`)]).done));
+    for (const r of copies) assert.equal(r.code, 0, r.stderr);
+    await reading.release();
 
     // Real races: all with --wait succeed; without, the losers fail LOCKED. Either way every winner's columns are there.
     const patient = await Promise.all([1, 2, 3].map(() => inplace(bundle, store, "--wait", "60")));

@@ -79,8 +79,8 @@ async function applyToCopy(bundle: CellucidSessionBundle, input: string, format:
   let copying: Promise<void> | undefined;
   try {
     let plan: Awaited<ReturnType<typeof planApply>>;
-    // The input's lock (the kernel lock only: the input itself is never written) keeps writers out while it is copied.
-    const inputLock = await acquireLock(input, { waitSeconds: wait.left() });
+    // A reader's lock on the input keeps writers out while it is copied; other copies may run at the same time.
+    const inputLock = await acquireLock(input, { waitSeconds: wait.left(), shared: true });
     try {
       // The copy (kernel work) runs while the bundle is decoded and planned (JavaScript work) on a read-only handle.
       copying = copyStore(input, tmp, format);
