@@ -5,8 +5,8 @@
  *   with LOCKED), planned, then committed as one transaction (.zarr: the
  *   store's journal; .h5ad: the HDF5 store's own), with SIGINT/SIGTERM
  *   deferred until the commit ends.
- * - Otherwise the input is copied to a temp path beside the output (under the
- *   input's lock, so no writer changes it mid-copy), applied there and moved
+ * - Otherwise the input is copied to a temp path beside the output (under a
+ *   reader's lock on the input, so no writer changes it mid-copy), applied there and moved
  *   into place. The temp copy is removed on every exit path, signals included.
  *   An existing OUT is replaced only with `force`, and only if it is a regular
  *   file or an AnnData store of the same kind, never any other directory; the

@@ -1,5 +1,5 @@
 /**
- * Temp files that must not outlive the process, and SIGINT/SIGTERM handling
+ * Temp files that must not outlive the process, and SIGINT/SIGTERM/SIGHUP handling
  * for writers. A writer registers its temp paths; they are removed when the
  * process exits, including by Ctrl+C or `kill` (not by SIGKILL, which nothing
  * can catch: the next open or `recover` cleans up after that). A commit runs
@@ -18,7 +18,8 @@ let deferDepth = 0;
 let pending: NodeJS.Signals | null = null;
 let installed = false;
 let exitHookInstalled = false;
-const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+// SIGHUP: the terminal was closed; handled like Ctrl+C.
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function removeTemps(): number {
   let removed = 0;
@@ -75,8 +76,9 @@ export function releaseTemp(path: string): void {
 }
 
 /**
- * Runs `fn` with SIGINT/SIGTERM held back; one that arrived meanwhile ends the
- * process (exit 130 / 143, after removing temp files) once `fn` has finished.
+ * Runs `fn` with SIGINT/SIGTERM/SIGHUP held back; one that arrived meanwhile
+ * ends the process (exit 130 / 143 / 129, after removing temp files) once `fn`
+ * has finished.
  */
 export async function deferSignals<T>(fn: () => Promise<T>): Promise<T> {
   deferDepth++;
