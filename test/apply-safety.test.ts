@@ -118,6 +118,14 @@ test("recover: nothing to recover, rolls back an interrupted apply (--json), LOC
     assert.deepEqual(report.cleaned.sort(), [".cellucid-lock", ".cellucid-staging"]);
     assert.deepEqual(manifest(store, true), original);
 
+    // A damaged journal naming X is refused: recovery deletes only what our transactions write.
+    writeFileSync(join(store, ".cellucid-journal"), JSON.stringify({ format: "cellucid-zarr-journal", version: 1, metadata: [], nodes: [{ key: "X", staged: ".cellucid-staging/new-0", aside: null }] }));
+    const tampered = await spawnCli(["recover", store]).done;
+    assert.equal(tampered.code, 2);
+    assert.match(tampered.stderr, /\.cellucid-journal is not a journal this program wrote/);
+    assert.ok(existsSync(join(store, "X", ".zarray")));
+    rmSync(join(store, ".cellucid-journal"));
+
     const holder = await ZarrStore.open(store, "r+");
     const locked = await spawnCli(["recover", store]).done;
     await holder.close();

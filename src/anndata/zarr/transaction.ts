@@ -217,11 +217,16 @@ function parseJournal(bytes: Uint8Array, root: string): Journal {
   } catch {
     throw new SyntaxError(`${root}/${JOURNAL} is not a journal this program wrote (unreadable JSON)`);
   }
+  // Rolling back deletes what the journal names: only what our transactions write is accepted (new obs/var/uns
+  // elements, metadata files, our staging folder), so a damaged journal can never make recovery delete X or obsm.
   const okKey = (k: unknown) => typeof k === "string" && k !== "" && !k.split("/").some((p) => p === "" || p === "." || p === "..");
+  const okNode = (k: unknown) => okKey(k) && /^(obs\/|var\/|uns$|uns\/)/.test(k as string);
+  const okMeta = (k: unknown) => okKey(k) && /(^|\/)\.(zattrs|zmetadata|zgroup|zarray)$/.test(k as string);
+  const okStaged = (k: unknown) => okKey(k) && (k as string).startsWith(`${STAGING}/`);
   const ok =
     j.format === "cellucid-zarr-journal" && j.version === 1 &&
-    Array.isArray(j.metadata) && j.metadata.every((m) => okKey(m?.key) && (m.before === null || typeof m.before === "string")) &&
-    Array.isArray(j.nodes) && j.nodes.every((n) => okKey(n?.key) && okKey(n.staged) && n.staged.startsWith(`${STAGING}/`) && (n.aside === null || (okKey(n.aside) && n.aside.startsWith(`${STAGING}/`))));
+    Array.isArray(j.metadata) && j.metadata.every((m) => okMeta(m?.key) && (m.before === null || typeof m.before === "string")) &&
+    Array.isArray(j.nodes) && j.nodes.every((n) => okNode(n?.key) && okStaged(n.staged) && (n.aside === null || okStaged(n.aside)));
   if (!ok) throw new SyntaxError(`${root}/${JOURNAL} is not a journal this program wrote`);
   return j as Journal;
 }
