@@ -96,7 +96,10 @@ async function applyToCopy(bundle: CellucidSessionBundle, input: string, format:
     // A failing plan waits for the copy and removes it: the output never appears.
     await copying?.catch(() => undefined);
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw await fsError(err, { what: `writing ${dest}`, path: dirname(out), need: async () => `about ${formatBytes((await treeSize(input)).bytes)} (a copy of ${input})` });
+    const mapped = await fsError(err, { what: `writing ${dest}`, path: dirname(out), need: async () => `about ${formatBytes((await treeSize(input)).bytes)} (a copy of ${input})` });
+    // Errors from the store being written name its temp path, which is gone now: name the output instead.
+    if (mapped instanceof AnnDataError && mapped.message.includes(tmp)) throw new AnnDataError(mapped.code, mapped.message.replaceAll(tmp, dest), { cause: mapped.cause });
+    throw mapped;
   } finally {
     releaseTemp(tmp);
   }
