@@ -17,7 +17,8 @@ import { type HeldLock, acquireLock } from "../../node/lock.js";
 import { checkColumn, columnKindAt, encodingOf, readColumnAt, readUnsAt, writeColumnAt, writeUnsAt } from "./encodings.js";
 import { readArray } from "./arrays.js";
 import { type Json, type JsonObject, ZarrFiles, checkElementName, isJsonObject, isNotFound, isReservedName, keyJoin, parsePythonJson } from "./files.js";
-import { LOCK_FILE, type NodeWrite, type RecoveryReport, hasJournal, hasLeftovers, recoverLocked, runTransaction } from "./transaction.js";
+import { LOCK_FILE, type NodeWrite, runTransaction } from "./transaction.js";
+import { recoverBeforeReading, recoverLocked } from "./recovery.js";
 
 interface Frame {
   /** Name of the index array inside the data frame group. */
@@ -306,60 +307,6 @@ export class ZarrStore implements AnnDataStore {
     };
     await visit("");
     return { metadata, zarr_consolidated_format: 1 };
-  }
-}
-
-/**
- * Rolls back an interrupted transaction (or removes leftovers such as a stale
- * lock file) in the Zarr store at `path`; fails with LOCKED while another
- * process writes to it.
- */
-export async function recoverZarr(path: string, opts: ZarrOpenOptions = {}): Promise<RecoveryReport> {
-  const files = new ZarrFiles(path);
-  try {
-    if (!(await stat(path)).isDirectory()) throw new AnnDataError("NOT_ANNDATA", `${path}: not a Zarr store (not a folder)`);
-    // A transaction never touches the root .zgroup: a folder without one was never a store of ours.
-    if (!(await files.exists(".zgroup"))) throw new AnnDataError("NOT_ANNDATA", `${path}: not a Zarr store (no .zgroup)`);
-    const staleLock = await files.exists(LOCK_FILE);
-    const lock = await acquireLock(path, { waitSeconds: opts.waitSeconds, file: files.path(LOCK_FILE) });
-    try {
-      const report = await recoverLocked(files);
-      if (staleLock) {
-        report.cleaned.push(LOCK_FILE);
-        if (report.action === "nothing") report.action = "cleaned";
-      }
-      return report;
-    } finally {
-      await lock.release();
-    }
-  } catch (err) {
-    if (err instanceof AnnDataError) throw err;
-    if (err instanceof SyntaxError) throw new AnnDataError("IO", err.message);
-    const mapped = await fsError(err, { what: `${path}: recovering`, path });
-    throw mapped instanceof AnnDataError ? mapped : new AnnDataError("IO", `${path}: recovering failed (${(err as Error).message})`);
-  }
-}
-
-/**
- * Before reading, an interrupted transaction is rolled back. A live writer's
- * lock is fine as long as it has not started publishing (no journal): the
- * store still reads as it was. While it publishes, readers get LOCKED.
- */
-async function recoverBeforeReading(files: ZarrFiles, path: string, waitSeconds: number | undefined): Promise<void> {
-  if (!(await hasLeftovers(files))) return;
-  let lock: HeldLock;
-  try {
-    lock = await acquireLock(path, { waitSeconds, file: files.path(LOCK_FILE) });
-  } catch (err) {
-    // Locked, or a store we may not write to: without a journal there is nothing to undo.
-    if (!(await hasJournal(files))) return;
-    if (err instanceof AnnDataError && err.code === "LOCKED") throw new AnnDataError("LOCKED", `${err.message}, which is writing to it right now`);
-    throw err;
-  }
-  try {
-    await recoverLocked(files);
-  } finally {
-    await lock.release();
   }
 }
 

@@ -29,7 +29,7 @@ import { type Json, type ZarrFiles, keyJoin, replacementTemp } from "./files.js"
 export const JOURNAL = ".cellucid-journal";
 export const STAGING = ".cellucid-staging";
 export const LOCK_FILE = ".cellucid-lock";
-const JOURNAL_TEMP = `${JOURNAL}.tmp`;
+export const JOURNAL_TEMP = `${JOURNAL}.tmp`;
 
 /** A node the transaction writes: `key` is its final path. */
 export interface NodeWrite {
@@ -47,7 +47,7 @@ export interface TransactionPlan {
   consolidate?: () => Promise<Json>;
 }
 
-interface Journal {
+export interface Journal {
   format: "cellucid-zarr-journal";
   version: 1;
   metadata: { key: string; before: string | null }[];
@@ -136,7 +136,7 @@ async function rollBackAfterFailure(files: ZarrFiles, journal: Journal, err: unk
 }
 
 /** Undoes a transaction described by `journal`, whatever step it reached; safe to repeat if interrupted itself. */
-async function rollBack(files: ZarrFiles, journal: Journal, report: RecoveryReport): Promise<void> {
+export async function rollBack(files: ZarrFiles, journal: Journal, report: RecoveryReport): Promise<void> {
   for (const n of [...journal.nodes].reverse()) {
     if (n.aside) {
       // Without the aside copy the original never moved (or was already put back): leave it.
@@ -174,7 +174,7 @@ async function rollBack(files: ZarrFiles, journal: Journal, report: RecoveryRepo
   await files.syncDir("");
 }
 
-async function cleanLeftovers(files: ZarrFiles, report: RecoveryReport): Promise<void> {
+export async function cleanLeftovers(files: ZarrFiles, report: RecoveryReport): Promise<void> {
   for (const key of [STAGING, JOURNAL_TEMP]) {
     if (!(await files.exists(key))) continue;
     await files.remove(key);
@@ -182,60 +182,11 @@ async function cleanLeftovers(files: ZarrFiles, report: RecoveryReport): Promise
   }
 }
 
-/** Whether the store holds anything of ours to roll back or clean up (a journal, staging, a lock file). */
-export async function hasLeftovers(files: ZarrFiles): Promise<boolean> {
-  for (const key of [JOURNAL, JOURNAL_TEMP, STAGING, LOCK_FILE]) if (await files.exists(key)) return true;
-  return false;
-}
-
-export async function hasJournal(files: ZarrFiles): Promise<boolean> {
-  return files.exists(JOURNAL);
-}
-
-/**
- * Brings a store back to a consistent state; the caller holds its lock. With
- * a journal the interrupted transaction is rolled back; without one only
- * leftovers (staging, a journal temp file) are removed.
- */
-export async function recoverLocked(files: ZarrFiles): Promise<RecoveryReport> {
-  const report = emptyReport();
-  const text = await files.readBytes(JOURNAL);
-  if (text) {
-    await deferSignals(() => rollBack(files, parseJournal(text, files.root), report));
-    report.action = "rolled-back";
-  } else {
-    await cleanLeftovers(files, report);
-    if (report.cleaned.length) report.action = "cleaned";
-  }
-  return report;
-}
-
-function parseJournal(bytes: Uint8Array, root: string): Journal {
-  let j: Partial<Journal>;
-  try {
-    j = JSON.parse(new TextDecoder().decode(bytes)) as Partial<Journal>;
-  } catch {
-    throw new SyntaxError(`${root}/${JOURNAL} is not a journal this program wrote (unreadable JSON)`);
-  }
-  // Rolling back deletes what the journal names: only what our transactions write is accepted (new obs/var/uns
-  // elements, metadata files, our staging folder), so a damaged journal can never make recovery delete X or obsm.
-  const okKey = (k: unknown) => typeof k === "string" && k !== "" && !k.split("/").some((p) => p === "" || p === "." || p === "..");
-  const okNode = (k: unknown) => okKey(k) && /^(obs\/|var\/|uns$|uns\/)/.test(k as string);
-  const okMeta = (k: unknown) => okKey(k) && /(^|\/)\.(zattrs|zmetadata|zgroup|zarray)$/.test(k as string);
-  const okStaged = (k: unknown) => okKey(k) && (k as string).startsWith(`${STAGING}/`);
-  const ok =
-    j.format === "cellucid-zarr-journal" && j.version === 1 &&
-    Array.isArray(j.metadata) && j.metadata.every((m) => okMeta(m?.key) && (m.before === null || typeof m.before === "string")) &&
-    Array.isArray(j.nodes) && j.nodes.every((n) => okNode(n?.key) && okStaged(n.staged) && (n.aside === null || okStaged(n.aside)));
-  if (!ok) throw new SyntaxError(`${root}/${JOURNAL} is not a journal this program wrote`);
-  return j as Journal;
-}
-
 function parentKey(key: string): string {
   const slash = key.lastIndexOf("/");
   return slash < 0 ? "" : key.slice(0, slash);
 }
 
-function emptyReport(): RecoveryReport {
+export function emptyReport(): RecoveryReport {
   return { action: "nothing", restored: [], removed: [], cleaned: [] };
 }

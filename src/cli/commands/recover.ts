@@ -2,7 +2,7 @@
 import { stat } from "node:fs/promises";
 import { AnnDataError } from "../../anndata/model.js";
 import { detectAnnDataFormat } from "../../anndata/open.js";
-import { recoverZarr } from "../../anndata/zarr/store.js";
+import { recoverZarr } from "../../anndata/zarr/recovery.js";
 import type { RecoveryReport } from "../../anndata/zarr/transaction.js";
 import { UsageError, parse } from "../args.js";
 import type { Io } from "../output.js";
