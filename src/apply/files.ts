@@ -165,7 +165,8 @@ async function moveIntoPlace(tmp: string, dest: string, existing: Existing): Pro
       releaseTemp(aside);
       throw err;
     }
-    await rm(aside, { recursive: true, force: true });
+    // The new output is in place: failing to delete the old one must not report the apply as failed.
+    await rm(aside, { recursive: true, force: true }).catch(() => undefined);
     releaseTemp(aside);
   } finally {
     await lock.release();
