@@ -1,14 +1,13 @@
 /** Applying to real .zarr stores (written by Python anndata), checked with Python anndata; failures leave no trace. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { execFile } from "node:child_process";
-import { cp, readFile, readdir, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { cp, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { CellucidSessionBundle, ZarrStore, openAnnData } from "../src/node/index.js";
 import { applySessionToFile } from "../src/apply/files.js";
-import { CLI, EXAMPLE, ROOT, corruptCodesBundle, rejectsWithCode, withTempDir } from "./helpers.js";
+import { CLI, EXAMPLE, ROOT, corruptCodesBundle, manifest, rejectsWithCode, withTempDir } from "./helpers.js";
 import { python } from "./python.js";
 
 const H5AD = join(ROOT, "examples", "pbmc-demo.h5ad");
@@ -21,26 +20,15 @@ async function exampleZarr(dir: string): Promise<string> {
   return path;
 }
 
-/** Every file of a directory store with the hash of its bytes. */
-async function snapshot(root: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const p = join(e.parentPath, e.name);
-    out.set(relative(root, p), createHash("sha256").update(await readFile(p)).digest("hex"));
-  }
-  return out;
-}
-
 test("apply to a Zarr copy: Python reads bool highlights, categoricals with missing values, unchanged X/obsm, rewritable uns", async () => {
   await withTempDir(async (dir) => {
     const src = await exampleZarr(dir);
-    const before = await snapshot(src);
+    const before = manifest(src);
     const out = join(dir, "out.zarr");
     const bundle = await CellucidSessionBundle.open(EXAMPLE);
     const summary = await applySessionToFile(bundle, src, { output: out });
     await bundle.close();
-    assert.deepEqual(await snapshot(src), before, "the source is never touched");
+    assert.deepEqual(manifest(src), before, "the source is never touched");
     assert.deepEqual((await readdir(dir)).sort(), ["out.zarr", "pbmc.zarr"], "no temp files left");
     const py = await python<Record<string, unknown>>(`
 import sys, json, numpy as np, anndata as ad
@@ -75,13 +63,13 @@ print(json.dumps(out))`, out, src, join(dir, "py.zarr"), join(dir, "py.h5ad"));
 test("Zarr in place: only adds files (and rewrites obs/var/uns attributes); applying twice suffixes", async () => {
   await withTempDir(async (dir) => {
     const p = await exampleZarr(dir);
-    const before = await snapshot(p);
+    const before = manifest(p);
     const bundle = await CellucidSessionBundle.open(EXAMPLE);
     await applySessionToFile(bundle, p, { inplace: true });
     const again = await applySessionToFile(bundle, p, { inplace: true });
     await bundle.close();
     assert.ok(again.addedObsColumns.includes("cellucid_highlight__highlight_1__2"));
-    const after = await snapshot(p);
+    const after = manifest(p);
     const metadataOfChangedGroups = new Set(["obs/.zattrs", "var/.zattrs", "uns/.zgroup", "uns/.zattrs", ".zmetadata"]);
     for (const [file, hash] of before) {
       if (metadataOfChangedGroups.has(file)) continue;
@@ -101,7 +89,7 @@ test("failing Zarr applies leave the source untouched and no output: conflict, m
     const bundle = await CellucidSessionBundle.open(EXAMPLE);
     const first = join(dir, "first.zarr");
     await applySessionToFile(bundle, p, { output: first });
-    const before = await snapshot(first);
+    const before = manifest(first);
     await rejectsWithCode(() => applySessionToFile(bundle, first, { output: join(dir, "x.zarr"), columnConflict: "error" }), "COLUMN_EXISTS");
     await rejectsWithCode(() => applySessionToFile(bundle, first, { inplace: true, columnConflict: "error" }), "COLUMN_EXISTS");
     await rejectsWithCode(() => applySessionToFile(bundle, p, { output: join(dir, "x.zarr"), expectedDatasetId: "nope", datasetMismatch: "error" }), "DATASET_MISMATCH", "Dataset fingerprint mismatch");
@@ -112,7 +100,7 @@ test("failing Zarr applies leave the source untouched and no output: conflict, m
     await rejectsWithCode(() => applySessionToFile(bad, first, { inplace: true }), "RLE_INVALID");
     await rejectsWithCode(() => applySessionToFile(bad, p, { output: join(dir, "x.zarr") }), "RLE_INVALID");
     await bad.close();
-    assert.deepEqual(await snapshot(first), before);
+    assert.deepEqual(manifest(first), before);
     assert.deepEqual((await readdir(dir)).sort(), ["corrupt.cellucid-session", "first.zarr", "pbmc.zarr"], "no output, no temp files");
   });
 });

@@ -4,12 +4,12 @@
  * applies it in place (and can be killed or have a write fail), and one
  * Python run that checks many result files at once.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createSessionWriter, writeSessionFile } from "../src/node/index.js";
-import { CLI } from "./helpers.js";
+import { type CliRun, spawnCli } from "./helpers.js";
 import { python } from "./python.js";
 
 export const N_VARS = 30;
@@ -78,22 +78,11 @@ export async function fixture(dir: string, name: string, nObs: number, groups: n
   return { file, bundle, columns, sha: await sha256(file) };
 }
 
-export interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
+export type ChildResult = CliRun;
 
 /** Starts `cellucid-session apply BUNDLE FILE --inplace` in a child process. */
 export function startApply(bundle: string, file: string, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<ChildResult> } {
-  const child = spawn(process.execPath, [CLI, "apply", bundle, file, "--inplace", "--quiet"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
-  const done = new Promise<ChildResult>((resolve, reject) => {
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stderr }));
-  });
-  return { child, done };
+  return spawnCli(["apply", bundle, file, "--inplace", "--quiet"], env);
 }
 
 export function applyInPlace(bundle: string, file: string, env: Record<string, string> = {}): Promise<ChildResult> {

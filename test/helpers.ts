@@ -1,10 +1,11 @@
 /** Test helpers: hand-built bundles (to break rules on purpose) and temp dirs. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import assert from "node:assert/strict";
 import { CellucidSessionError, MAGIC, concatBytes, writeU32LE } from "../src/index.js";
 
@@ -104,15 +105,46 @@ export function corruptCodesBundle(): Uint8Array {
   ], { fingerprint: { cellCount: 2638, varCount: 1838 } });
 }
 
-const run = promisify(execFile);
+/**
+ * Every file under `root` (a store, a folder) with the SHA-256 of its bytes,
+ * and with `withDirs` every folder too (as "path/" → "dir"), so that an empty
+ * leftover folder shows: proof of what a write touched and what it did not.
+ */
+export function manifest(root: string, withDirs = false): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (withDirs) out.set(relative(root, p) + "/", "dir");
+        walk(p);
+      } else out.set(relative(root, p), createHash("sha256").update(readFileSync(p)).digest("hex"));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts the CLI in a child process (so it can be killed); `done` settles when it exits, however it exits. */
+export function spawnCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d));
+  const done = new Promise<CliRun>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
 
 /** Runs the built CLI as a child process: exit code and both streams, never a throw. */
 export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  const { code, signal, stdout, stderr } = await spawnCli(args).done;
+  return { code: code ?? (signal ? 128 : 1), stdout, stderr };
 }

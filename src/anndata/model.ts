@@ -82,6 +82,13 @@ export interface AnnDataStore {
   setUns(path: string[], value: UnsValue): Promise<void>;
   /** Flushes and releases the store. */
   close(): Promise<void>;
+  /**
+   * Runs `fn` so that the writes it makes are stored all together or not at
+   * all (the Zarr store journals them); stores without it write as they go.
+   */
+  transaction?(fn: () => Promise<void>): Promise<void>;
+  /** Releases the store leaving it as it was opened (a writable .h5ad's transaction is rolled back instead of committed by close). */
+  abort?(): Promise<void>;
   /** Names of the obsm entries that are dense arrays (embeddings such as X_umap). */
   obsmKeys?(): string[];
   /** A dense obsm entry, row-major: shape [nObs, dims]. */
@@ -117,6 +124,8 @@ export interface DenseMatrix {
 
 export type AnnDataErrorCode =
   | "NOT_ANNDATA" | "UNSUPPORTED_ENCODING" | "NO_SUCH_COLUMN" | "BAD_LENGTH"
+  /** A column name the store cannot hold (e.g. "../x/a" in a .zarr, from a prefix): refused before anything is written. */
+  | "BAD_NAME"
   /** Input/output problems the user fixes outside the data (exit 2 in the CLI). */
   | "READ_ONLY" | "IO" | "LOCKED" | "NO_SPACE" | "PERMISSION_DENIED" | "INTERRUPTED";
 

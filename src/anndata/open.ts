@@ -29,6 +29,8 @@ export async function detectAnnDataFormat(path: string): Promise<AnnDataFormat> 
 
 export interface OpenAnnDataOptions {
   mode?: "r" | "r+";
+  /** .zarr opened "r+": how long to wait for another writer's lock before failing with LOCKED (default 0). */
+  waitSeconds?: number;
 }
 
 export async function openAnnData(path: string, opts: OpenAnnDataOptions = {}): Promise<AnnDataStore> {
@@ -36,5 +38,6 @@ export async function openAnnData(path: string, opts: OpenAnnDataOptions = {}): 
   const format = await detectAnnDataFormat(path);
   // Each store loads its own stack (the HDF5 binding; zarrita and its codecs) only when a file needs it.
   if (format === "h5ad") return (await import("./h5/store.js")).H5adStore.open(path, mode);
-  return (await import("./zarr/store.js")).ZarrStore.open(path, mode);
+  // A .zarr left mid-apply by a crash is rolled back here, before anything reads it.
+  return (await import("./zarr/store.js")).ZarrStore.open(path, mode, { waitSeconds: opts.waitSeconds });
 }

@@ -201,8 +201,12 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
   return {
     summary,
     async commit(target) {
-      for (const w of writes) await target.setColumn(w.axis, w.column, w.data);
-      if (o.storeUns) await target.setUns(["cellucid", "session"], bookkeeping(bundle, o, meta, overlays, summary));
+      const writeAll = async () => {
+        for (const w of writes) await target.setColumn(w.axis, w.column, w.data);
+        if (o.storeUns) await target.setUns(["cellucid", "session"], bookkeeping(bundle, o, meta, overlays, summary));
+      };
+      // Columns and their bookkeeping go in together: never columns without uns["cellucid"].
+      await (target.transaction ? target.transaction(writeAll) : writeAll());
     },
   };
 }

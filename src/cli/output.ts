@@ -21,17 +21,7 @@ export function table(headers: string[], rows: (string | number)[][], rightAlign
     .join("\n");
 }
 
-export function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
+export { formatBytes as bytes } from "../anndata/fs-errors.js";
 
 /** 1234567 → "1,234,567". Not toLocaleString: its first call loads ICU data, ~10 ms of inspect's start-up. */
 export function count(n: number): string {

@@ -1,10 +1,12 @@
 /**
  * Writes that never leave a half-written file: data goes to a temp file in the
- * destination's folder and is renamed into place only once complete.
+ * destination's folder and is renamed into place only once complete. The temp
+ * file is removed on every exit path, Ctrl+C and `kill` included.
  */
 import { randomBytes } from "node:crypto";
 import { copyFile, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { registerTemp, releaseTemp } from "./cleanup.js";
 
 export function tempPathFor(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
@@ -13,12 +15,15 @@ export function tempPathFor(dest: string): string {
 /** Runs `write(tempPath)` then renames the temp file over `dest`; removes the temp file on failure. */
 export async function writeAtomically(dest: string, write: (tempPath: string) => Promise<void>): Promise<void> {
   const tmp = tempPathFor(dest);
+  registerTemp(tmp);
   try {
     await write(tmp);
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { force: true, recursive: true }).catch(() => undefined);
     throw err;
+  } finally {
+    releaseTemp(tmp);
   }
 }
 

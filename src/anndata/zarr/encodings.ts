@@ -164,7 +164,7 @@ function smallestCodes(c: Extract<Column, { kind: "categorical" }>): CodesArray 
 }
 
 /** A new group with its members; `.zgroup` goes last so the folder is no Zarr node until it is complete. */
-export async function writeGroup(files: ZarrFiles, key: string, attrs: JsonObject, members?: () => Promise<void>): Promise<void> {
+async function writeGroup(files: ZarrFiles, key: string, attrs: JsonObject, members?: () => Promise<void>): Promise<void> {
   await files.mkdir(key);
   await files.writeNewJson(keyJoin(key, ".zattrs"), attrs);
   if (members) await members();
@@ -225,8 +225,4 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (ArrayBuffer.isView(v)) return v.constructor.name;
   return typeof v;
-}
-
-export function dictAttrs(): JsonObject {
-  return encodingAttrs("dict");
 }

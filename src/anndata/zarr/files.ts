@@ -4,11 +4,10 @@
  * are plain files written here, because zarrita only creates Zarr v3 metadata
  * and cannot encode vlen-utf8, both of which anndata's v2 layout needs.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { AbsolutePath, AsyncReadable } from "zarrita";
-import { writeAtomically } from "../../node/atomic.js";
+import { beforeMutation } from "../../node/faults.js";
 
 export type Json = null | boolean | number | string | PyFloat | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -67,16 +66,19 @@ export function keyJoin(...parts: string[]): string {
 /**
  * Element names become folder names, so some cannot be used: "/" would nest,
  * "." / ".." escape, and names starting with ".z" collide with Zarr's own
- * metadata files. Python zarr refuses most of these too.
+ * metadata files. Python zarr refuses most of these too. Names starting with
+ * ".cellucid-" are our own journal, staging and lock files.
  */
 export function checkElementName(name: string, what: string): void {
-  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\\") || name.includes("\0") || name.startsWith(".z")) {
+  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\\") || name.includes("\0") || name.startsWith(".z") || isReservedName(name)) {
     throw new TypeError(`${what} cannot be stored in Zarr under the name ${JSON.stringify(name)}`);
   }
 }
 
 export class ZarrFiles {
   readonly reader: DirectoryReader;
+  /** Files written but not yet flushed to disk. */
+  private readonly unsynced = new Set<string>();
   constructor(readonly root: string) {
     this.reader = new DirectoryReader(root);
   }
@@ -134,50 +136,113 @@ export class ZarrFiles {
   async children(key: string): Promise<string[]> {
     const out: string[] = [];
     for (const e of await readdir(this.path(key), { withFileTypes: true })) {
-      if (!e.isDirectory() || isTempName(e.name)) continue;
+      if (!e.isDirectory() || isReservedName(e.name)) continue;
       if (await this.nodeKind(keyJoin(key, e.name))) out.push(e.name);
     }
     return out.sort();
   }
 
+  /** A file's bytes, or undefined when absent. */
+  async readBytes(key: string): Promise<Uint8Array | undefined> {
+    return this.reader.get(`/${key}` as AbsolutePath);
+  }
+
+  // Every mutation below goes through beforeMutation: the one hook for fault-injection tests.
+
   /** Creates the folder of a new node; failing if it exists guards against clobbering. */
   async mkdir(key: string): Promise<void> {
+    beforeMutation("mkdir", this.path(key));
     await mkdir(this.path(key));
   }
 
-  /** New files in a folder that is not yet visible under its final name: no temp-and-rename needed. */
+  /**
+   * New files, in a folder not yet visible under its final name: created
+   * exclusively (never clobbering), and flushed to disk by `flush()`, all at
+   * once (a few parallel fsyncs cost far less than one after each file).
+   */
   async writeNewJson(key: string, value: Json): Promise<void> {
-    await writeFile(this.path(key), pythonJson(value));
+    await this.writeNewBytes(key, new TextEncoder().encode(pythonJson(value)));
   }
 
   async writeNewBytes(key: string, bytes: Uint8Array): Promise<void> {
-    await writeFile(this.path(key), bytes);
+    await this.write(key, bytes, "wx", false);
+    this.unsynced.add(this.path(key));
   }
 
-  /** Replaces a metadata file of a live node atomically, so readers never see half a JSON file. */
+  /** Writes a file and flushes it to disk before returning. */
+  async writeDurable(key: string, bytes: Uint8Array): Promise<void> {
+    await this.write(key, bytes, "w", true);
+  }
+
+  private async write(key: string, bytes: Uint8Array, flag: string, sync: boolean): Promise<void> {
+    beforeMutation("write", this.path(key));
+    const fh = await open(this.path(key), flag);
+    try {
+      await fh.writeFile(bytes);
+      if (sync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Flushes every file written by writeNewBytes, and the folders holding them, to disk. */
+  async flush(): Promise<void> {
+    const files = [...this.unsynced];
+    this.unsynced.clear();
+    const dirs = new Set(files.map((f) => dirname(f)));
+    // Files of a staging that failed and was removed are gone: nothing to flush there.
+    await Promise.all([...files, ...dirs].map((p) => syncPath(p).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    })));
+  }
+
+  /** Replaces a file of a live node atomically (a temp file beside it, then a rename), so readers never see half a file. */
+  async replaceBytes(key: string, bytes: Uint8Array): Promise<void> {
+    const tmp = replacementTemp(key);
+    await this.writeDurable(tmp, bytes);
+    await this.rename(tmp, key);
+  }
+
   async replaceJson(key: string, value: Json): Promise<void> {
-    const text = pythonJson(value);
-    await writeAtomically(this.path(key), (tmp) => writeFile(tmp, text));
+    await this.replaceBytes(key, new TextEncoder().encode(pythonJson(value)));
   }
 
   async rename(from: string, to: string): Promise<void> {
+    beforeMutation("rename", this.path(from));
     await rename(this.path(from), this.path(to));
   }
 
   async remove(key: string): Promise<void> {
+    beforeMutation("unlink", this.path(key));
     await rm(this.path(key), { recursive: true, force: true });
+  }
+
+  /** Flushes a folder's entries (renames into it) to disk. */
+  async syncDir(key: string): Promise<void> {
+    await syncPath(this.path(key));
   }
 }
 
-const TEMP_PREFIX = ".cellucid-tmp-";
-
-/** A sibling name for writing an element before it is renamed into place. */
-export function tempName(): string {
-  return TEMP_PREFIX + randomBytes(6).toString("hex");
+async function syncPath(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
-export function isTempName(name: string): boolean {
-  return name.startsWith(TEMP_PREFIX);
+const RESERVED_PREFIX = ".cellucid-";
+
+/** The temp file that replaceBytes writes before renaming it over `key`; a fixed name, so recovery knows it. */
+export function replacementTemp(key: string): string {
+  const slash = key.lastIndexOf("/");
+  return keyJoin(key.slice(0, slash + 1).replace(/\/$/, ""), `${RESERVED_PREFIX}tmp-${key.slice(slash + 1)}`);
+}
+
+/** Our own files and folders inside a store (journal, staging, lock, temp files): never AnnData elements. */
+export function isReservedName(name: string): boolean {
+  return name.startsWith(RESERVED_PREFIX);
 }
 
 export function isJsonObject(v: Json | undefined): v is JsonObject {

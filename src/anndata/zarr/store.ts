@@ -2,17 +2,23 @@
  * AnnData in a Zarr v2 directory store (`adata.write_zarr(path)`). Opening
  * reads only metadata: the root and obs/var attributes and the `.zarray` of
  * the two indexes, never X, layers or obsm. Columns and uns are read on
- * request. Every write builds the new element under a temporary name next to
- * its destination and renames it into place, so an interrupted write never
- * leaves a half-written element under the real name, and nothing else in the
- * store is touched (X, obsm, ... stay byte-for-byte as they were).
+ * request. Writes are transactions (transaction.ts): new elements are written
+ * under a staging folder and published with a rollback journal, so after a
+ * failure, a signal or a crash at any instant the store is either exactly as
+ * it was or holds every write; nothing else in the store is touched (X, obsm,
+ * ... keep their bytes). Opening for writing takes the store's lock (another
+ * writer gets LOCKED); any open first rolls back an interrupted transaction.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type UnsValue, AnnDataError, checkLength } from "../model.js";
-import { checkColumn, columnKindAt, dictAttrs, encodingOf, readColumnAt, readUnsAt, writeColumnAt, writeGroup, writeUnsAt } from "./encodings.js";
+import { fsError } from "../fs-errors.js";
+import { type HeldLock, acquireLock } from "../../node/lock.js";
+import { checkColumn, columnKindAt, encodingOf, readColumnAt, readUnsAt, writeColumnAt, writeUnsAt } from "./encodings.js";
 import { readArray } from "./arrays.js";
-import { type Json, type JsonObject, ZarrFiles, checkElementName, isJsonObject, isNotFound, isTempName, keyJoin, parsePythonJson, tempName } from "./files.js";
+import { type Json, type JsonObject, ZarrFiles, checkElementName, isJsonObject, isNotFound, isReservedName, keyJoin, parsePythonJson } from "./files.js";
+import { LOCK_FILE, type NodeWrite, runTransaction } from "./transaction.js";
+import { recoverBeforeReading, recoverLocked } from "./recovery.js";
 
 interface Frame {
   /** Name of the index array inside the data frame group. */
@@ -21,15 +27,29 @@ interface Frame {
   order: string[];
 }
 
+/** Writes recorded during a transaction, published together when it ends. */
+interface Pending {
+  /** By "axis/name": writing a column twice keeps the last. */
+  columns: Map<string, { axis: Axis; name: string; column: Column }>;
+  uns: { path: string[]; value: UnsValue }[];
+}
+
+export interface ZarrOpenOptions {
+  /** With mode "r+": how long to wait for another writer's lock (default 0: fail with LOCKED at once). */
+  waitSeconds?: number;
+}
+
 export class ZarrStore implements AnnDataStore {
   private closed = false;
-  /** Writes run one at a time: each rewrites the frame's attributes from the in-memory column order. */
+  /** Transactions run one at a time: each rewrites the frame's attributes from the in-memory column order. */
   private writes: Promise<unknown> = Promise.resolve();
+  private pending: Pending | null = null;
 
   private constructor(
     private readonly files: ZarrFiles,
     readonly name: string,
-    private readonly writable: boolean,
+    /** Held by a writable store until close(). */
+    private readonly lock: HeldLock | null,
     private readonly frames: Record<Axis, Frame>,
     /** Whether the store has consolidated metadata (.zmetadata) that writes must keep in step. */
     private readonly consolidated: boolean,
@@ -42,16 +62,25 @@ export class ZarrStore implements AnnDataStore {
     return this.frames.var.length;
   }
 
-  static async open(path: string, mode: "r" | "r+" = "r"): Promise<ZarrStore> {
+  static async open(path: string, mode: "r" | "r+" = "r", opts: ZarrOpenOptions = {}): Promise<ZarrStore> {
     const files = new ZarrFiles(path);
+    let lock: HeldLock | null = null;
     try {
       await checkRoot(files, path);
+      if (mode === "r+") {
+        lock = await acquireLock(path, { waitSeconds: opts.waitSeconds, file: files.path(LOCK_FILE) });
+        await recoverLocked(files);
+      } else {
+        await recoverBeforeReading(files, path, opts.waitSeconds);
+      }
       const frames = { obs: await readFrame(files, path, "obs"), var: await readFrame(files, path, "var") };
-      return new ZarrStore(files, path, mode === "r+", frames, await files.exists(".zmetadata"));
+      return new ZarrStore(files, path, lock, frames, await files.exists(".zmetadata"));
     } catch (err) {
+      await lock?.release();
       if (err instanceof AnnDataError) throw err;
       if (err instanceof SyntaxError) throw new AnnDataError("NOT_ANNDATA", `${path}: not an AnnData Zarr store (unreadable metadata: ${err.message})`);
-      throw new AnnDataError("IO", `${path}: ${(err as Error).message}`);
+      const mapped = await fsError(err, { what: path, path });
+      throw mapped instanceof AnnDataError ? mapped : new AnnDataError("IO", `${path}: ${(err as Error).message}`);
     }
   }
 
@@ -81,22 +110,12 @@ export class ZarrStore implements AnnDataStore {
 
   async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
     this.assertWritable();
-    checkElementName(name, `column ${axis}/${name}`);
-    if (name === this.frames[axis].indexKey) throw new TypeError(`${this.name}: ${axis}/${name} is the index, not a column`);
+    // Column names come from bundles and prefixes: one that would leave obs/ or var/ is the user's input, not a bug.
+    if (!isStorableName(name)) throw new AnnDataError("BAD_NAME", `${this.name}: a column cannot be stored in Zarr under the name ${axis}/${name} (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names); choose another prefix`);
+    if (name === this.frames[axis].indexKey) throw new AnnDataError("BAD_NAME", `${this.name}: ${axis}/${name} is the index, not a column`);
     checkLength(this, axis, name, column);
     checkColumn(column, this.what(axis, name));
-    await this.guardIo(axis, async () => {
-      await this.replaceNode(axis, name, (tmp) => writeColumnAt(this.files, tmp, column));
-      const frame = this.frames[axis];
-      if (!frame.order.includes(name)) {
-        // Re-read the attributes so keys we do not manage (e.g. _index) are kept as they are.
-        const attrs = (await this.files.readJsonObject(keyJoin(axis, ".zattrs"))) ?? {};
-        attrs["column-order"] = [...frame.order, name];
-        await this.files.replaceJson(keyJoin(axis, ".zattrs"), attrs);
-        frame.order.push(name);
-      }
-      await this.syncConsolidated();
-    });
+    await this.record((p) => p.columns.set(keyJoin(axis, name), { axis, name, column }));
   }
 
   async readUns(path: string[] = []): Promise<UnsValue | undefined> {
@@ -112,16 +131,25 @@ export class ZarrStore implements AnnDataStore {
     this.assertWritable();
     if (path.length === 0) throw new TypeError("setUns needs a non-empty path");
     for (const p of path) checkElementName(p, `uns key ${p}`);
-    await this.guardIo(["uns", ...path].join("/"), async () => {
-      let parent = "uns";
-      await this.ensureDict(parent);
-      for (const part of path.slice(0, -1)) {
-        parent = keyJoin(parent, part);
-        await this.ensureDict(parent);
+    await this.record((p) => p.uns.push({ path, value }));
+  }
+
+  /**
+   * Runs `fn` as one transaction: the setColumn / setUns calls it makes are
+   * checked as they come, written only when it returns, and published all
+   * together or not at all. Reads inside `fn` see the store as it was before.
+   * Outside a transaction, each setColumn / setUns is a transaction of its own.
+   */
+  async transaction(fn: () => Promise<void>): Promise<void> {
+    this.assertWritable();
+    await this.enqueue(async () => {
+      this.pending = { columns: new Map(), uns: [] };
+      try {
+        await fn();
+        await this.commit(this.pending);
+      } finally {
+        this.pending = null;
       }
-      const what = this.what("uns", ...path);
-      await this.replaceNode(parent, path[path.length - 1]!, (tmp) => writeUnsAt(this.files, tmp, value, what));
-      await this.syncConsolidated();
     });
   }
 
@@ -143,7 +171,7 @@ export class ZarrStore implements AnnDataStore {
 
   obsmShape(key: string): [number, number] | null {
     this.assertOpen();
-    if (isTempName(key) || !isStorableName(key)) return null;
+    if (isReservedName(key) || !isStorableName(key)) return null;
     let meta: Json;
     try {
       meta = parsePythonJson(readFileSync(this.files.path(keyJoin("obsm", key, ".zarray")), "utf8"));
@@ -168,9 +196,10 @@ export class ZarrStore implements AnnDataStore {
   }
 
   async close(): Promise<void> {
-    // Every write is complete on disk when its call returns: only writes still queued need waiting for.
+    // Every transaction is complete on disk when its call returns: only queued ones need waiting for.
     this.closed = true;
     await this.writes;
+    await this.lock?.release();
   }
 
   // ------------------------------------------------------------ internals
@@ -185,77 +214,88 @@ export class ZarrStore implements AnnDataStore {
 
   private assertWritable(): void {
     this.assertOpen();
-    if (!this.writable) throw new AnnDataError("READ_ONLY", `${this.name} was opened read-only`);
+    if (!this.lock) throw new AnnDataError("READ_ONLY", `${this.name} was opened read-only`);
   }
 
-  /**
-   * Runs one write after the previous ones (concurrent setColumn calls would
-   * otherwise race on column-order); file-system failures become
-   * AnnDataError("IO"), our own errors pass through.
-   */
-  private guardIo(where: string, fn: () => Promise<void>): Promise<void> {
-    const run = async (): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        if (err instanceof AnnDataError || err instanceof TypeError || err instanceof RangeError) throw err;
-        throw new AnnDataError("IO", `${this.name}: writing ${where} failed (${(err as Error).message})`);
-      }
-    };
-    const next = this.writes.then(run, run);
+  /** Adds a write to the running transaction, or runs it as a transaction of its own. */
+  private async record(add: (p: Pending) => void): Promise<void> {
+    if (this.pending) add(this.pending);
+    else await this.transaction(async () => add(this.pending!));
+  }
+
+  /** Runs one transaction after the previous ones (concurrent ones would otherwise race on column-order). */
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(fn, fn);
     this.writes = next.catch(() => undefined);
     return next;
   }
 
-  /**
-   * Writes a node under a temporary sibling name, then swaps it in: the old
-   * node is first moved aside (then deleted), so at no point does the real
-   * name hold a partial element. The temporary node only becomes a Zarr node
-   * when its metadata file is written, last; a failed write removes it.
-   */
-  private async replaceNode(parent: string, name: string, write: (tmpKey: string) => Promise<void>): Promise<void> {
-    const tmp = keyJoin(parent, tempName());
+  private async commit(p: Pending): Promise<void> {
+    if (p.columns.size === 0 && p.uns.length === 0) return;
+    const nodes: NodeWrite[] = [];
+    const added: Record<Axis, string[]> = { obs: [], var: [] };
+    for (const { axis, name, column } of p.columns.values()) {
+      nodes.push({ key: keyJoin(axis, name), write: (files, key) => writeColumnAt(files, key, column) });
+      if (!this.frames[axis].order.includes(name)) added[axis].push(name);
+    }
+    const written = describeWrites([...p.columns.keys()], [...new Set(p.uns.map((u) => keyJoin("uns", ...u.path)))]);
     try {
-      await write(tmp);
+      const unsPaths = new Map<string, string>();
+      for (const u of p.uns) {
+        const target = await this.unsTarget(u.path, u.value);
+        const path = u.path.join("/");
+        // Writing the same uns path twice keeps the last; nested writes would each replace the whole element.
+        const clash = nodes.find((n) => n.key.startsWith(`${target.key}/`) || target.key.startsWith(`${n.key}/`) || (n.key === target.key && unsPaths.get(n.key) !== path));
+        if (clash) throw new TypeError(`${this.name}: one transaction cannot write both ${clash.key} and uns/${path}`);
+        const at = nodes.findIndex((n) => n.key === target.key);
+        if (at >= 0) nodes.splice(at, 1);
+        unsPaths.set(target.key, path);
+        const what = this.what(...target.key.split("/"));
+        nodes.push({ key: target.key, write: (files, key) => writeUnsAt(files, key, target.value, what) });
+      }
+      const metadata = new Map<string, Json>();
+      for (const axis of ["obs", "var"] as const) {
+        if (!added[axis].length) continue;
+        // Re-read the attributes so keys we do not manage (e.g. _index) are kept as they are.
+        const attrs = (await this.files.readJsonObject(keyJoin(axis, ".zattrs"))) ?? {};
+        attrs["column-order"] = [...this.frames[axis].order, ...added[axis]];
+        metadata.set(keyJoin(axis, ".zattrs"), attrs);
+      }
+      const consolidate = this.consolidated ? () => this.consolidatedMetadata() : undefined;
+      await runTransaction(this.files, { what: `${this.name}: writing ${written}`, nodes, metadata, consolidate });
     } catch (err) {
-      await this.files.remove(tmp).catch(() => undefined);
-      throw err;
+      if (err instanceof AnnDataError || err instanceof TypeError || err instanceof RangeError) throw err;
+      throw new AnnDataError("IO", `${this.name}: writing ${written} failed (${(err as Error).message})`, { cause: err });
     }
-    const dest = keyJoin(parent, name);
-    let old: string | undefined;
-    if (await this.files.exists(dest)) {
-      old = keyJoin(parent, tempName());
-      await this.files.rename(dest, old);
-    }
-    await this.files.rename(tmp, dest);
-    if (old) {
-      // Unmark it as a node first: if deleting a large element is interrupted, what is left is no Zarr node.
-      await this.files.remove(keyJoin(old, ".zarray"));
-      await this.files.remove(keyJoin(old, ".zgroup"));
-      await this.files.remove(old);
-    }
+    for (const axis of ["obs", "var"] as const) this.frames[axis].order.push(...added[axis]);
   }
 
-  /** Makes `key` a dict group, replacing a non-dict element there (as setting a nested uns key in Python would). */
-  private async ensureDict(key: string): Promise<void> {
-    const kind = await this.files.nodeKind(key);
-    if (kind === "group") {
-      const attrs = (await this.files.readJsonObject(keyJoin(key, ".zattrs"))) ?? {};
-      const type = encodingOf(attrs, this.what(key));
-      if (type === undefined || type === "dict") return;
+  /**
+   * The node to write for uns[path] = value: the value itself, or, when a
+   * dict on the way is missing or is no dict (Python would replace it), that
+   * ancestor holding the value nested in new dicts.
+   */
+  private async unsTarget(path: string[], value: UnsValue): Promise<{ key: string; value: UnsValue }> {
+    let key = "uns";
+    for (let i = 0; i < path.length; i++) {
+      if (!(await this.isDict(key))) return { key, value: path.slice(i).reduceRight<UnsValue>((v, k) => ({ [k]: v }), value) };
+      key = keyJoin(key, path[i]!);
     }
-    const slash = key.lastIndexOf("/");
-    const parent = slash < 0 ? "" : key.slice(0, slash);
-    await this.replaceNode(parent, key.slice(slash + 1), (tmp) => writeGroup(this.files, tmp, dictAttrs()));
+    return { key, value };
+  }
+
+  private async isDict(key: string): Promise<boolean> {
+    if ((await this.files.nodeKind(key)) !== "group") return false;
+    const type = encodingOf((await this.files.readJsonObject(keyJoin(key, ".zattrs"))) ?? {}, this.what(key));
+    return type === undefined || type === "dict";
   }
 
   /**
    * Stores written by newer anndata may carry consolidated metadata
    * (.zmetadata), which zarr.open_consolidated trusts instead of the files:
-   * rebuild it after each write, as zarr.consolidate_metadata would.
+   * rebuilt after each transaction, as zarr.consolidate_metadata would.
    */
-  private async syncConsolidated(): Promise<void> {
-    if (!this.consolidated) return;
+  private async consolidatedMetadata(): Promise<Json> {
     const metadata: JsonObject = {};
     const visit = async (key: string): Promise<void> => {
       for (const f of [".zarray", ".zattrs", ".zgroup"]) {
@@ -266,8 +306,14 @@ export class ZarrStore implements AnnDataStore {
       for (const child of await this.files.children(key)) await visit(keyJoin(key, child));
     };
     await visit("");
-    await this.files.replaceJson(".zmetadata", { metadata, zarr_consolidated_format: 1 });
+    return { metadata, zarr_consolidated_format: 1 };
   }
+}
+
+/** "obs/a, obs/b and uns/x", or "12 columns and uns/x" when there are many. */
+function describeWrites(columns: string[], uns: string[]): string {
+  const parts = columns.length > 3 ? [`${columns.length} columns`, ...uns] : [...columns, ...uns];
+  return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts.join("");
 }
 
 function isStorableName(name: string): boolean {

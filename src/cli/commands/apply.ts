@@ -18,7 +18,11 @@ are appended to DATA without rewriting it.
 Options:
   -o, --output OUT                  write the result here
   --inplace                         append to DATA itself
-  --force                           replace OUT if it exists
+  --force                           replace OUT if it is a regular file or an
+                                    AnnData store of the same kind (never
+                                    any other folder)
+  --wait SECONDS                    wait this long for another process's lock
+                                    on the store (default 0: fail at once)
   --dataset-mismatch POLICY         error | warn_skip (default) | skip
   --expected-dataset-id ID          also require this datasetId
   --no-highlights                   do not add highlight columns
@@ -36,8 +40,14 @@ Options:
   -q, --quiet                       no warnings on stderr
   -h, --help                        this help
 
+In place, the apply is all or nothing: killed or failing at any point, the
+store ends up exactly as it was or with the complete result (a .zarr is
+rolled back when next opened, or by "cellucid-session recover"). Ctrl+C
+during the final commit waits for it to finish.
+
 Exit status: 0 ok, 1 invalid input (including a mismatch under
---dataset-mismatch error, or a column conflict under error), 2 usage or I/O.`;
+--dataset-mismatch error, or a column conflict under error), 2 usage or I/O
+(LOCKED, NO_SPACE, PERMISSION_DENIED), 130/143 interrupted by SIGINT/SIGTERM.`;
 
 export async function applyCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
@@ -46,6 +56,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
       output: { type: "string", short: "o" },
       inplace: { type: "boolean" },
       force: { type: "boolean" },
+      wait: { type: "string" },
       "dataset-mismatch": { type: "string" },
       "expected-dataset-id": { type: "string" },
       "no-highlights": { type: "boolean" },
@@ -66,6 +77,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   const dryRun = values["dry-run"] === true;
   if (!dryRun && !output && !inplace) throw new UsageError("give -o OUT or --inplace (or --dry-run)");
   if (output && inplace) throw new UsageError("-o and --inplace exclude each other");
+  const waitSeconds = seconds(values["wait"], "wait");
   const quiet = values["quiet"] === true;
   const json = values["json"] === true;
 
@@ -75,6 +87,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
       output,
       inplace,
       force: values["force"] === true,
+      waitSeconds,
       dryRun,
       reference: values["reference"] as string | undefined,
       datasetMismatch: choice<DatasetMismatchPolicy>(values["dataset-mismatch"], "dataset-mismatch", ["error", "warn_skip", "skip"], "warn_skip"),
@@ -108,6 +121,13 @@ function describeCellOrder(c: ApplySummary["cellOrder"]): string {
     default:
       return `Cell order not checked: ${c.reason}`;
   }
+}
+
+function seconds(value: string | boolean | undefined, name: string): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number of seconds >= 0, got '${String(value)}'`);
+  return n;
 }
 
 export function renderApply(s: ApplySummary, ctx: { dryRun: boolean; target: string }): string {
