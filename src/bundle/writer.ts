@@ -9,6 +9,8 @@ import { encodeCodes } from "../codecs/codes.js";
 import { type GzipCodec, webGzip } from "../codecs/gzip.js";
 import { encodeIndexSet, normalizeIndices } from "../codecs/index-set.js";
 import { jsonBytes } from "../codecs/json.js";
+import { checkJsonLimits } from "../format/json.js";
+import { parseFieldOverlays } from "../chunks/user-defined.js";
 import { concatBytes } from "../format/source.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId } from "../chunks/ids.js";
 
@@ -162,6 +164,8 @@ export class SessionWriter {
     const pending = [...this.structuredChunks(), ...this.chunks];
     const encoded: EncodedChunk[] = [];
     for (const c of pending) {
+      // Never write what a reader refuses.
+      if (c.meta.kind === "json") checkJsonLimits(c.payload, "JSON chunk", { chunkId: c.meta.id });
       let stored = c.payload;
       let codec: ChunkCodec = "none";
       if (c.codec !== "none") {
@@ -185,6 +189,7 @@ export class SessionWriter {
     };
     const manifestBytes = jsonBytes(manifest);
     if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new RangeError(`manifest is ${manifestBytes.length} bytes, over the 16 MiB limit`);
+    checkJsonLimits(manifestBytes, "manifest");
     return { manifest, manifestBytes, chunks: ordered };
   }
 
@@ -218,6 +223,8 @@ export class SessionWriter {
       payload: jsonBytes(value),
       codec: "gzip",
     });
+    // The category caps, checked as a reader will check them.
+    if (this.overlays) parseFieldOverlays(this.overlays);
     if (this.overlays) out.push(json(FIELD_OVERLAYS_ID, this.overlays, "field-overlays", "Field overlays"));
     if (this.highlights) out.push(json(HIGHLIGHTS_META_ID, this.highlights, "highlights-meta", "Highlight metadata"));
     return out;

@@ -1,10 +1,5 @@
-/** UTF-8 JSON payloads. */
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** UTF-8 JSON payloads for the writer (reading goes through format/json.ts, under limits). */
 const encoder = new TextEncoder();
-
-export function parseJsonBytes(bytes: Uint8Array): unknown {
-  return JSON.parse(utf8.decode(bytes));
-}
 
 export function jsonBytes(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));

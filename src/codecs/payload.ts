@@ -1,13 +1,14 @@
 /**
  * Turns a chunk's stored bytes into its payload under the guards of SPEC §5:
- * known codec and kind, and decompression capped by `uncompressedBytes` (or
- * 512 MiB when absent).
+ * known codec and kind, and decompression capped by `uncompressedBytes` and by
+ * the kind's ceiling (512 MiB for binary chunks, the JSON limit for json ones).
+ * A declared size over the ceiling is refused before anything is inflated.
  */
 import { formatError } from "../format/errors.js";
-import { MAX_UNCOMPRESSED_BYTES } from "../format/limits.js";
+import { parseJsonUnderLimits } from "../format/json.js";
+import { MAX_JSON_BYTES, MAX_UNCOMPRESSED_BYTES } from "../format/limits.js";
 import { type ChunkMeta, KNOWN_KINDS } from "../format/manifest.js";
 import { type GzipCodec, InflateLimitExceeded, webGzip } from "./gzip.js";
-import { parseJsonBytes } from "./json.js";
 
 const MAX_DEFLATE_RATIO = 1032;
 
@@ -28,8 +29,15 @@ export async function decodePayload(
   const codec = meta.codec ?? "none";
   if (codec === "none") return stored;
   if (codec !== "gzip") throw formatError("UNSUPPORTED_CODEC", `Unsupported session chunk codec: ${String(codec)}`, ctx);
+  const json = meta.kind === "json";
+  const ceiling = json ? MAX_JSON_BYTES : MAX_UNCOMPRESSED_BYTES;
+  const tooLarge = (rule: string) =>
+    json
+      ? formatError("JSON_TOO_LARGE", `JSON chunk ${rule} the ${MAX_JSON_BYTES}-byte limit for JSON`, ctx)
+      : formatError("DECOMPRESSED_TOO_LARGE", `Chunk decompressed too large: ${rule} the ${MAX_UNCOMPRESSED_BYTES}-byte limit`, ctx);
   const declared = typeof meta.uncompressedBytes === "number" ? meta.uncompressedBytes : null;
-  const limit = Math.min(declared ?? MAX_UNCOMPRESSED_BYTES, MAX_UNCOMPRESSED_BYTES);
+  if (declared !== null && declared > ceiling) throw tooLarge(`declares uncompressedBytes ${declared}, over`);
+  const limit = declared ?? ceiling;
   // Deflate cannot expand more than ~1032:1, so a larger declared size is a lie:
   // measure instead of allocating what the file claims.
   const plausible = declared !== null && declared <= stored.length * MAX_DEFLATE_RATIO + 1024;
@@ -37,22 +45,18 @@ export async function decodePayload(
     return await gzip.inflate(stored, limit, plausible);
   } catch (err) {
     if (err instanceof InflateLimitExceeded) {
-      if (declared !== null && declared < MAX_UNCOMPRESSED_BYTES)
+      if (declared !== null)
         throw formatError(
           "DECOMPRESSED_LARGER_THAN_EXPECTED",
           `Chunk decompressed larger than expected (uncompressedBytes ${declared}); inflation was stopped at the limit`,
           ctx,
         );
-      throw formatError("DECOMPRESSED_TOO_LARGE", `Chunk decompressed too large (over ${MAX_UNCOMPRESSED_BYTES} bytes); inflation was stopped at the limit`, ctx);
+      throw tooLarge("inflates past");
     }
     throw formatError("CORRUPT_GZIP", `gzip data is corrupt (${(err as Error).message})`, ctx);
   }
 }
 
 export function decodeJsonPayload(meta: ChunkMeta, payload: Uint8Array, source?: string): unknown {
-  try {
-    return parseJsonBytes(payload);
-  } catch (err) {
-    throw formatError("CHUNK_JSON", `JSON chunk is not valid UTF-8 JSON (${(err as Error).message})`, { source, chunkId: meta.id });
-  }
+  return parseJsonUnderLimits(payload, "JSON chunk", "CHUNK_JSON", { source, chunkId: meta.id });
 }
