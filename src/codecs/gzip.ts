@@ -13,6 +13,14 @@ export class InflateLimitExceeded extends Error {
 
 export class InflateCorrupt extends Error {}
 
+/**
+ * Output without a declared size is kept as it is produced up to this many
+ * bytes: one pass for nearly every chunk. Past it, inflation goes on only
+ * counting and the chunk is inflated again into a buffer of its real size,
+ * so a bomb never makes us hold more than this.
+ */
+export const SINGLE_PASS_BYTES = 16 * 1024 * 1024;
+
 export interface GzipCodec {
   /**
    * Inflates `data`. With `sizeKnown`, `limit` is the declared size (output may
@@ -67,11 +75,35 @@ async function inflateInto(data: Uint8Array, size: number): Promise<Uint8Array> 
   return at === size ? out : out.subarray(0, at);
 }
 
+/** One pass keeping the output while it stays under SINGLE_PASS_BYTES; else its size, measured up to `limit`. */
+async function inflateOrMeasure(data: Uint8Array, limit: number): Promise<Uint8Array | number> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const part of inflateStream(data)) {
+    total += part.length;
+    if (total > limit) throw new InflateLimitExceeded(limit);
+    if (total <= SINGLE_PASS_BYTES) parts.push(part);
+    else parts.length = 0;
+  }
+  return total <= SINGLE_PASS_BYTES ? concat(parts, total) : total;
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export const webGzip: GzipCodec = {
   async inflate(data, limit, sizeKnown) {
-    // Without a declared size, measure first: memory then never exceeds the real size.
-    const size = sizeKnown ? limit : await measureInflated(data, limit);
-    return inflateInto(data, size);
+    if (sizeKnown) return inflateInto(data, limit);
+    const kept = await inflateOrMeasure(data, limit);
+    return typeof kept === "number" ? inflateInto(data, kept) : kept;
   },
   async deflate(data) {
     const cs = new CompressionStream("gzip");
@@ -87,12 +119,6 @@ export const webGzip: GzipCodec = {
       parts.push(r.value);
       total += r.value.length;
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concat(parts, total);
   },
 };

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { constants, createGunzip, gunzip, gzipSync } from "node:zlib";
 
 const gunzipAsync = promisify(gunzip);
-import { type GzipCodec, InflateCorrupt, InflateLimitExceeded } from "../codecs/gzip.js";
+import { type GzipCodec, InflateCorrupt, InflateLimitExceeded, SINGLE_PASS_BYTES } from "../codecs/gzip.js";
 
 async function inflateBounded(data: Uint8Array, limit: number, chunkSize?: number): Promise<Buffer> {
   try {
@@ -39,6 +39,10 @@ function measure(data: Uint8Array, limit: number): Promise<number> {
   });
 }
 
+function asBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
 export const zlibGzip: GzipCodec = {
   async inflate(data, limit, sizeKnown) {
     if (limit === 0) {
@@ -47,11 +51,21 @@ export const zlibGzip: GzipCodec = {
       if (out.length > 0) throw new InflateLimitExceeded(0);
       return new Uint8Array(out.buffer, out.byteOffset, 0);
     }
-    const size = sizeKnown ? limit : await measure(data, limit);
+    let size = limit;
+    if (!sizeKnown) {
+      // One pass, output kept, for anything up to SINGLE_PASS_BYTES (pieces sized from the stored length).
+      const first = Math.min(limit, SINGLE_PASS_BYTES);
+      try {
+        return asBytes(await inflateBounded(data, first, Math.min(Math.max(data.length * 4, constants.Z_DEFAULT_CHUNK), 1 << 20)));
+      } catch (err) {
+        if (!(err instanceof InflateLimitExceeded) || first === limit) throw err;
+      }
+      // Bigger: measured without keeping, then inflated into one buffer of its real size.
+      size = await measure(data, limit);
+    }
     // One output buffer of the right size avoids concatenating 16 KiB pieces.
     const chunkSize = Math.min(Math.max(size + 1, constants.Z_MIN_CHUNK), 64 * 1024 * 1024);
-    const out = await inflateBounded(data, size, chunkSize);
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    return asBytes(await inflateBounded(data, size, chunkSize));
   },
   async deflate(data) {
     const out = gzipSync(data);
