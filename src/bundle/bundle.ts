@@ -269,7 +269,11 @@ export class CellucidSessionBundle {
     const expectedLength = opts.expectedLength !== undefined ? opts.expectedLength : (fromFingerprint ?? declared);
     return this.withChunkContext(id, async () => {
       const decoded = decodeCodes(await this.readChunkPayload(id), { expectedLength });
-      return { field, codes: decoded.codes, encoding: decoded.encoding };
+      // Raw codes are views of the payload. An inflated payload is ours to hand out;
+      // an uncompressed one may be the caller's own bundle bytes, which a store
+      // that keeps (or a caller that edits) the codes must not alias.
+      const aliased = decoded.encoding <= 1 && this.source.sharesMemory === true && (this.getChunkMeta(id).codec ?? "none") === "none";
+      return { field, codes: aliased ? decoded.codes.slice() : decoded.codes, encoding: decoded.encoding };
     });
   }
 
