@@ -29,14 +29,28 @@ export interface BundleIndex {
   trailingBytes: number;
 }
 
-/**
- * Runs of small chunks share one read of this many bytes; after a chunk at
- * least this big, only the next 4-byte header is read, so indexing never
- * reads payloads whatever the chunk sizes.
- */
+/** Most bytes one header read takes in, so that runs of small chunks cost one read. */
 const HEADER_WINDOW = 64 * 1024;
-/** A chunk this small is probably followed by more of its kind: read a window. */
+/** Payloads smaller than this may be read along with headers; without declared sizes, such a chunk is probably followed by more of its kind. */
 const SMALL_CHUNK = 4 * 1024;
+
+/**
+ * How many bytes to read at the header of chunk `i`: its header and, while
+ * the manifest's storedBytes say the following chunks are small, their
+ * payloads and headers too, up to HEADER_WINDOW. A chunk of SMALL_CHUNK or
+ * more is thus never read, whatever the mix of sizes. Where storedBytes is
+ * missing, the previous chunk's size guesses.
+ */
+function headerReadLength(chunks: readonly ChunkMeta[], i: number, lastLength: number): number {
+  if (typeof chunks[i]!.storedBytes !== "number") return lastLength < SMALL_CHUNK ? SMALL_CHUNK : 4;
+  let span = 4;
+  for (let k = i; k < chunks.length - 1; k++) {
+    const stored = chunks[k]!.storedBytes;
+    if (typeof stored !== "number" || stored >= SMALL_CHUNK || span + stored + 4 > HEADER_WINDOW) break;
+    span += stored + 4;
+  }
+  return span;
+}
 
 export async function indexBundle(src: ByteSource): Promise<BundleIndex> {
   const source = src.name;
@@ -68,7 +82,7 @@ export async function indexBundle(src: ByteSource): Promise<BundleIndex> {
       throw formatError("TRUNCATED", `file ends before the length of chunk ${i + 1} of ${manifest.chunks.length}`, ctx);
     if (pos < winStart || pos + 4 > winStart + win.length) {
       winStart = pos;
-      const n = Math.min(lastLength < SMALL_CHUNK ? HEADER_WINDOW : 4, src.size - pos);
+      const n = Math.min(headerReadLength(manifest.chunks, i, lastLength), src.size - pos);
       // Synchronous where the source has it: one dependent read per frame then
       // costs a few microseconds instead of a round trip through the thread pool.
       win = src.readSync ? src.readSync(pos, n) : await src.read(pos, n);
