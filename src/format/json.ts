@@ -29,6 +29,7 @@ export function checkJsonLimits(bytes: Uint8Array, what: string, ctx: SessionErr
   // A value is a container or a comma-separated entry; object members count once.
   let values = 1;
   let i = 0;
+  // A tight loop, errors raised after it: it runs over every byte of every JSON payload.
   while (i < n) {
     const b = bytes[i++]!;
     if (b === QUOTE) {
@@ -38,16 +39,17 @@ export function checkJsonLimits(bytes: Uint8Array, what: string, ctx: SessionErr
         if (c === BACKSLASH) i++;
       }
     } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
-      if (++depth > MAX_JSON_DEPTH)
-        throw formatError("JSON_TOO_DEEP", `${what} nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels (at byte ${i - 1})`, ctx);
+      if (++depth > MAX_JSON_DEPTH) break;
       values++;
     } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
       // Unbalanced closers are a syntax error for JSON.parse; they must not buy extra depth.
       if (depth > 0) depth--;
-    } else if (b === COMMA && ++values > MAX_JSON_VALUES) {
-      throw formatError("JSON_TOO_LARGE", `${what} holds more than ${MAX_JSON_VALUES} values`, ctx);
+    } else if (b === COMMA) {
+      values++;
     }
   }
+  if (depth > MAX_JSON_DEPTH)
+    throw formatError("JSON_TOO_DEEP", `${what} nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels (at byte ${i - 1})`, ctx);
   if (values > MAX_JSON_VALUES) throw formatError("JSON_TOO_LARGE", `${what} holds more than ${MAX_JSON_VALUES} values`, ctx);
 }
 
