@@ -163,8 +163,12 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
 const PREFETCH_MAX_BYTES = 64 * 1024 * 1024;
 /** Chunks read ahead at most: enough to keep a second core inflating while this one checks. */
 const PREFETCH_DEPTH = 2;
-/** Without a declared size, only chunks stored in this little are read ahead (their output is nearly always kept in one pass). */
-const PREFETCH_MAX_STORED_UNDECLARED = 1024 * 1024;
+/**
+ * Without a declared size, a chunk stored in at most this is read ahead: a
+ * bomb is measured and refused without being held, so what is held is real
+ * payload that validation needs anyway.
+ */
+const PREFETCH_MAX_STORED_UNDECLARED = 16 * 1024 * 1024;
 
 function prefetchable(frame: ChunkFrame): boolean {
   const declared = frame.meta.uncompressedBytes;

@@ -56,7 +56,7 @@ export const zlibGzip: GzipCodec = {
       // One pass, output kept, for anything up to SINGLE_PASS_BYTES (pieces sized from the stored length).
       const first = Math.min(limit, SINGLE_PASS_BYTES);
       try {
-        return asBytes(await inflateBounded(data, first, Math.min(Math.max(data.length * 4, constants.Z_DEFAULT_CHUNK), 1 << 20)));
+        return asBytes(await inflateBounded(data, first, Math.min(Math.max(data.length * 4, constants.Z_DEFAULT_CHUNK), 4 << 20)));
       } catch (err) {
         if (!(err instanceof InflateLimitExceeded) || first === limit) throw err;
       }
