@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { CLI_PATH, type Section } from "./context.js";
 import type { ChildResult } from "./child.js";
 import { uvarint } from "./data.js";
-import { type RawChunk, jsonChunk, repeatBlock, writeRawBundle } from "./raw-bundle.js";
+import { type RawChunk, jsonChunk, writeRawBundle } from "./raw-bundle.js";
+import { repeated } from "../test/hostile-bundles.js";
 import { mb, ms, num } from "./report.js";
 import { median } from "./timing.js";
 
@@ -32,7 +33,7 @@ function streamedChunk(meta: RawChunk["meta"], head: Uint8Array, body: Uint8Arra
     storedLength: length,
     blocks: function* () {
       yield head;
-      yield* repeatBlock(body, bodyLength);
+      yield* repeated(body, bodyLength);
     },
   };
 }

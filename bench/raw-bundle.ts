@@ -17,11 +17,6 @@ export interface RawChunk {
   blocks: () => Iterable<Uint8Array>;
 }
 
-/** Yields `block` (cut short at the end) until `total` bytes have been produced. */
-export function* repeatBlock(block: Uint8Array, total: number): Generator<Uint8Array> {
-  for (let left = total; left > 0; left -= block.length) yield left >= block.length ? block : block.subarray(0, left);
-}
-
 /** A gzip JSON chunk as the web app writes one; kind, codec and both sizes in `meta` are set here. */
 export function jsonChunk(meta: ChunkMeta, value: unknown): RawChunk {
   const payload = new TextEncoder().encode(JSON.stringify(value));
