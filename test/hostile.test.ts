@@ -130,6 +130,9 @@ test("a JSON chunk declaring more than the JSON limit is refused before inflatin
   const stored = enc.encode("definitely not gzip");
   const b = await CellucidSessionBundle.fromBytes(rawBundle([{ meta: { id: "core/state", kind: "json", codec: "gzip", uncompressedBytes: 16 * 1024 * 1024 + 1 }, stored }]));
   await rejectsWithCode(() => b.decodeChunk("core/state"), "JSON_TOO_LARGE", "declares uncompressedBytes 16777217");
+  // Stored bytes that alone are over the limit are not even read (they are not gzip either).
+  const big = await CellucidSessionBundle.fromBytes(rawBundle([{ meta: { id: "core/state", kind: "json", codec: "gzip" }, stored: new Uint8Array(17 * 1024 * 1024) }]));
+  await rejectsWithCode(() => big.decodeChunk("core/state"), "JSON_TOO_LARGE", "stored in 17825792 bytes");
   // Within the limit the bytes are inflated, and found corrupt.
   const c = await CellucidSessionBundle.fromBytes(rawBundle([{ meta: { id: "core/state", kind: "json", codec: "gzip", uncompressedBytes: 1000 }, stored }]));
   await rejectsWithCode(() => c.decodeChunk("core/state"), "CORRUPT_GZIP");

@@ -19,6 +19,16 @@ export function checkKind(meta: ChunkMeta, source?: string): "json" | "binary" {
   return kind as "json" | "binary";
 }
 
+/**
+ * A JSON chunk whose stored bytes alone prove its payload over the JSON
+ * limit is refused before they are read: stored deflate blocks add at most
+ * 5 bytes per 64 KiB, so a payload is never much shorter than its gzip.
+ */
+export function checkStoredLength(meta: ChunkMeta, storedLength: number, source?: string): void {
+  if (meta.kind === "json" && storedLength > MAX_JSON_BYTES + MAX_JSON_BYTES / 1000 + 1024)
+    throw formatError("JSON_TOO_LARGE", `JSON chunk is stored in ${storedLength} bytes, over the ${MAX_JSON_BYTES}-byte limit for JSON`, { source, chunkId: meta.id });
+}
+
 export async function decodePayload(
   meta: ChunkMeta,
   stored: Uint8Array,
