@@ -37,7 +37,7 @@ export function* nestedArrays(depth: number): Generator<Uint8Array> {
   yield* repeated(new Uint8Array(1 << 16).fill(0x5d), depth);
 }
 
-/** A gzip'd chunk whose payload is given as pieces; `declare` says whether uncompressedBytes is set. */
+/** A gzip'd chunk whose payload is given as pieces, declaring `uncompressedBytes` unless it is null. */
 export async function streamedChunk(meta: Record<string, unknown>, pieces: Iterable<Uint8Array>, uncompressedBytes: number | null): Promise<RawChunk> {
   const stored = await gzipPieces(pieces);
   return {
