@@ -73,8 +73,11 @@ function withChunk(chunk: RawChunk): Uint8Array {
 /** A field-overlays payload of `count` categories of `bytes` bytes each, as pieces. */
 function* categoriesJson(count: number, bytes: number): Generator<Uint8Array> {
   yield enc.encode('{"userDefinedFields":[{"id":"f","key":"f","source":"obs","kind":"category","categories":[');
-  const item = enc.encode(`"${"x".repeat(bytes)}",`);
-  for (let i = 0; i < count - 1; i++) yield item;
+  const item = `"${"x".repeat(bytes)}",`;
+  // Items batched into blocks of up to ~1 MB: one stream write per block, not per category.
+  const perBlock = Math.max(1, Math.floor((1 << 20) / item.length));
+  const block = enc.encode(item.repeat(perBlock));
+  for (let left = count - 1; left > 0; left -= perBlock) yield left >= perBlock ? block : block.subarray(0, left * item.length);
   yield enc.encode(`"${"x".repeat(bytes)}"]}]}`);
 }
 

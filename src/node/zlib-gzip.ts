@@ -53,10 +53,12 @@ export const zlibGzip: GzipCodec = {
     }
     let size = limit;
     if (!sizeKnown) {
-      // One pass, output kept, for anything up to SINGLE_PASS_BYTES (pieces sized from the stored length).
+      // One pass, output kept, for anything up to SINGLE_PASS_BYTES. The output buffer is sized for
+      // up to 64:1 so that nearly every chunk comes out in one piece: no concatenation, and no
+      // second first-touch of fresh pages (which costs as much as inflating here).
       const first = Math.min(limit, SINGLE_PASS_BYTES);
       try {
-        return asBytes(await inflateBounded(data, first, Math.min(Math.max(data.length * 4, constants.Z_DEFAULT_CHUNK), 4 << 20)));
+        return asBytes(await inflateBounded(data, first, Math.min(Math.max(data.length * 64, 64 * 1024), first + 1)));
       } catch (err) {
         if (!(err instanceof InflateLimitExceeded) || first === limit) throw err;
       }
