@@ -13,13 +13,49 @@ export class InflateLimitExceeded extends Error {
 
 export class InflateCorrupt extends Error {}
 
+/** Deflate cannot expand more than ~1032:1: a size claiming more is a lie. */
+export const MAX_DEFLATE_RATIO = 1032;
+
+export function plausibleInflatedSize(storedLength: number, size: number): boolean {
+  return size <= storedLength * MAX_DEFLATE_RATIO + 1024;
+}
+
 /**
- * Output without a declared size is kept as it is produced up to this many
- * bytes: one pass for nearly every chunk. Past it, inflation goes on only
- * counting and the chunk is inflated again into a buffer of its real size,
- * so a bomb never makes us hold more than this.
+ * The size a gzip stream's trailer records (ISIZE: the inflated size mod
+ * 2^32) when it is plausible and within `limit`, else null. zlib checks it
+ * against the real output, so it is right except for multi-member streams
+ * and sizes over 4 GiB, where inflation notices (the output passes it).
  */
-export const SINGLE_PASS_BYTES = 16 * 1024 * 1024;
+export function gzipSizeHint(data: Uint8Array, limit: number): number | null {
+  if (data.length < 18) return null;
+  const n = data.length;
+  const isize = (data[n - 4]! | (data[n - 3]! << 8) | (data[n - 2]! << 16)) + data[n - 1]! * 0x1000000;
+  return isize <= limit && plausibleInflatedSize(n, isize) ? isize : null;
+}
+
+/**
+ * Inflation without a declared size, in one pass into a buffer sized by the
+ * trailer when it can be believed; when it cannot, or the output passes it,
+ * the size is measured by streaming (nothing kept, stopped past `limit`) and
+ * the data inflated into a buffer of that size. So a bomb is never held,
+ * and a sound stream is inflated once.
+ */
+export async function inflateUndeclared(
+  data: Uint8Array,
+  limit: number,
+  inflateExact: (data: Uint8Array, size: number) => Promise<Uint8Array>,
+  measure: (data: Uint8Array, limit: number) => Promise<number>,
+): Promise<Uint8Array> {
+  const hint = gzipSizeHint(data, limit);
+  if (hint !== null) {
+    try {
+      return await inflateExact(data, hint);
+    } catch (err) {
+      if (!(err instanceof InflateLimitExceeded)) throw err;
+    }
+  }
+  return inflateExact(data, await measure(data, limit));
+}
 
 export interface GzipCodec {
   /**
@@ -75,19 +111,6 @@ async function inflateInto(data: Uint8Array, size: number): Promise<Uint8Array> 
   return at === size ? out : out.subarray(0, at);
 }
 
-/** One pass keeping the output while it stays under SINGLE_PASS_BYTES; else its size, measured up to `limit`. */
-async function inflateOrMeasure(data: Uint8Array, limit: number): Promise<Uint8Array | number> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const part of inflateStream(data)) {
-    total += part.length;
-    if (total > limit) throw new InflateLimitExceeded(limit);
-    if (total <= SINGLE_PASS_BYTES) parts.push(part);
-    else parts.length = 0;
-  }
-  return total <= SINGLE_PASS_BYTES ? concat(parts, total) : total;
-}
-
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(total);
@@ -101,9 +124,7 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 
 export const webGzip: GzipCodec = {
   async inflate(data, limit, sizeKnown) {
-    if (sizeKnown) return inflateInto(data, limit);
-    const kept = await inflateOrMeasure(data, limit);
-    return typeof kept === "number" ? inflateInto(data, kept) : kept;
+    return sizeKnown ? inflateInto(data, limit) : inflateUndeclared(data, limit, inflateInto, measureInflated);
   },
   async deflate(data) {
     const cs = new CompressionStream("gzip");

@@ -8,9 +8,7 @@ import { formatError } from "../format/errors.js";
 import { parseJsonUnderLimits } from "../format/json.js";
 import { MAX_JSON_BYTES, MAX_UNCOMPRESSED_BYTES } from "../format/limits.js";
 import { type ChunkMeta, KNOWN_KINDS } from "../format/manifest.js";
-import { type GzipCodec, InflateLimitExceeded, webGzip } from "./gzip.js";
-
-const MAX_DEFLATE_RATIO = 1032;
+import { type GzipCodec, InflateLimitExceeded, plausibleInflatedSize, webGzip } from "./gzip.js";
 
 export function checkKind(meta: ChunkMeta, source?: string): "json" | "binary" {
   const kind = meta.kind ?? "binary";
@@ -50,7 +48,7 @@ export async function decodePayload(
   const limit = declared ?? ceiling;
   // Deflate cannot expand more than ~1032:1, so a larger declared size is a lie:
   // measure instead of allocating what the file claims.
-  const plausible = declared !== null && declared <= stored.length * MAX_DEFLATE_RATIO + 1024;
+  const plausible = declared !== null && plausibleInflatedSize(stored.length, declared);
   try {
     return await gzip.inflate(stored, limit, plausible);
   } catch (err) {
