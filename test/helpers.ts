@@ -1,9 +1,7 @@
 /** Test helpers: hand-built bundles (to break rules on purpose) and temp dirs. */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import assert from "node:assert/strict";
 import { CellucidSessionError, MAGIC, concatBytes, writeU32LE } from "../src/index.js";
@@ -90,19 +88,6 @@ export async function rejectsWithCode(fn: () => Promise<unknown>, code: string, 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const EXAMPLE = join(ROOT, "examples", "pbmc-demo.cellucid-session");
 export const CLI = join(ROOT, "dist", "src", "cli", "main.js");
-
-const execFileAsync = promisify(execFile);
-
-/** Runs the CLI as a child process; a non-zero exit is a result, not an exception. */
-export async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /**
  * A bundle for the 2638-cell example dataset whose highlights decode fine and

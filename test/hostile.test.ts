@@ -6,8 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import {
   CellucidSessionBundle,
   CellucidSessionError,
@@ -22,7 +24,7 @@ import {
 } from "../src/node/index.js";
 import { MemoryAnnData } from "../src/anndata/memory.js";
 import { applyCellucidSessionToAnnData } from "../src/apply/anndata.js";
-import { EXAMPLE, ROOT, jsonChunk, rawBundle, rejectsWithCode, runCli as cli, withTempDir } from "./helpers.js";
+import { CLI, EXAMPLE, ROOT, jsonChunk, rawBundle, rejectsWithCode, withTempDir } from "./helpers.js";
 import { EXAMPLE_FINGERPRINT, hostileShapes, streamedChunk } from "./hostile-bundles.js";
 
 const enc = new TextEncoder();
@@ -33,6 +35,19 @@ function exampleAnnData(): MemoryAnnData {
     obs: { index: Array.from({ length: EXAMPLE_FINGERPRINT.cellCount }, (_, i) => `c${i}`) },
     var: { index: Array.from({ length: EXAMPLE_FINGERPRINT.varCount }, (_, i) => `g${i}`) },
   });
+}
+
+const run = promisify(execFile);
+
+/** The CLI as a child process; a non-zero exit is a result, not a throw. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }
 
 for (const shape of hostileShapes("test")) {
