@@ -5,7 +5,6 @@ import {
   ByteWriter,
   CellucidSessionBundle,
   CellucidSessionError,
-  SessionWriter,
   cursor,
   decodeCodes,
   decodeIndexSet,
@@ -15,6 +14,7 @@ import {
   normalizeIndices,
   type IndexSetStats,
 } from "../src/index.js";
+import { binaryChunk, jsonChunk, rawBundle } from "./helpers.js";
 
 function uvarintBytes(v: number): Uint8Array {
   const w = new ByteWriter();
@@ -241,9 +241,13 @@ test("raw codes decode as views of the payload where alignment allows; the bundl
   assert.deepEqual([...odd.codes], [700, 1, 65535, 2]);
 
   // A bundle from the caller's bytes with codes stored raw: editing the codes must not edit the bundle.
-  const w = new SessionWriter({ datasetFingerprint: { cellCount: 4 } });
-  w.addUserDefinedField({ id: "f", key: "f", categories: ["a", "b", "c", "d"], codes: [1, 2, 3, 0] });
-  const bytes = await w.toBytes();
+  const bytes = rawBundle(
+    [
+      jsonChunk("core/field-overlays", { userDefinedFields: [{ id: "f", key: "f", source: "obs", kind: "category", categories: ["a", "b", "c", "d"] }] }),
+      binaryChunk("user-defined/codes/f", encodeCodes([1, 2, 3, 0], { encoding: 0 })),
+    ],
+    { fingerprint: { cellCount: 4 } },
+  );
   const b = await CellucidSessionBundle.fromBytes(bytes);
   assert.equal(b.getChunkMeta("user-defined/codes/f").codec, "none");
   const [field] = await b.userDefinedFields();

@@ -15,7 +15,6 @@ import {
   CellucidSessionError,
   MAX_JSON_DEPTH,
   MAX_JSON_VALUES,
-  SessionWriter,
   checkJsonLimits,
   createSessionWriter,
   indexBundle,
@@ -24,7 +23,7 @@ import {
 } from "../src/node/index.js";
 import { MemoryAnnData } from "../src/anndata/memory.js";
 import { applyCellucidSessionToAnnData } from "../src/apply/anndata.js";
-import { CLI, EXAMPLE, ROOT, jsonChunk, rawBundle, rejectsWithCode, withTempDir } from "./helpers.js";
+import { CLI, EXAMPLE, ROOT, binaryChunk, jsonChunk, rawBundle, rejectsWithCode, withTempDir } from "./helpers.js";
 import { EXAMPLE_FINGERPRINT, hostileShapes, streamedChunk } from "./hostile-bundles.js";
 
 const enc = new TextEncoder();
@@ -135,7 +134,9 @@ test("category caps per bundle: count and bytes summed over fields", async () =>
   assert.equal((await (await CellucidSessionBundle.fromBytes(accents(1400))).fieldOverlays())!.userDefinedFields[0]!.categories!.length, 1400);
   await rejectsWithCode(async () => (await CellucidSessionBundle.fromBytes(accents(2200))).fieldOverlays(), "CATEGORIES_TOO_LARGE", "per field");
   // The writer refuses to write what a reader refuses.
-  const w = createSessionWriter({ datasetFingerprint: { cellCount: 2 } });
+  // canonical: false where the writer has that option (the web app's layout also wants a cellOrder).
+  const options = { datasetFingerprint: { cellCount: 2 }, canonical: false };
+  const w = createSessionWriter(options);
   w.addUserDefinedField({ id: "f", key: "f", categories: Array.from({ length: 70_000 }, (_, k) => `${k}`), codes: [0, 1] });
   await rejectsWithCode(() => w.toBytes(), "TOO_MANY_CATEGORIES");
 });
@@ -224,10 +225,9 @@ test("indexing many chunks reads their 4-byte headers, not their payloads", asyn
 
 test("inspect on a file of 3,000 small chunks lists every one", async () => {
   await withTempDir(async (dir) => {
-    const w = new SessionWriter({ datasetFingerprint: { cellCount: 10 } });
-    for (let i = 0; i < 3000; i++) w.addBinaryChunk(`plugins/c${i}`, new Uint8Array(i % 2 ? 20_000 : 30).fill(i & 0xff), { codec: "none" });
+    const chunks = Array.from({ length: 3000 }, (_, i) => binaryChunk(`plugins/c${i}`, new Uint8Array(i % 2 ? 20_000 : 30).fill(i & 0xff)));
     const file = join(dir, "many.cellucid-session");
-    await writeFile(file, await w.toBytes());
+    await writeFile(file, rawBundle(chunks, { fingerprint: { cellCount: 10 } }));
     const r = await cli("inspect", file, "--json");
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as { chunks: { id: string; storedBytes: number }[]; unknownChunks: string[] };
