@@ -7,7 +7,7 @@
  */
 import { open } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { HEADER_LENGTH, MAGIC, writeU32LE, type ChunkMeta, type SessionManifest } from "../src/node/index.js";
+import { HEADER_LENGTH, MAGIC, readU32LE, writeU32LE, type ChunkMeta, type SessionManifest } from "../src/node/index.js";
 
 export interface RawChunk {
   /** Written to the manifest as is. */
@@ -15,11 +15,6 @@ export interface RawChunk {
   /** Frame length; the blocks must add up to exactly this many bytes. */
   storedLength: number;
   blocks: () => Iterable<Uint8Array>;
-}
-
-/** Yields `block` (cut short at the end) until `total` bytes have been produced. */
-export function* repeatBlock(block: Uint8Array, total: number): Generator<Uint8Array> {
-  for (let left = total; left > 0; left -= block.length) yield left >= block.length ? block : block.subarray(0, left);
 }
 
 /** A gzip JSON chunk as the web app writes one; kind, codec and both sizes in `meta` are set here. */
@@ -63,4 +58,31 @@ export async function writeRawBundle(path: string, manifest: Omit<SessionManifes
     await fh.close();
   }
   return size;
+}
+
+/** Copies the bundle at `src` to `dest` with its manifest edited; the frames are copied byte for byte. */
+export async function rewriteManifest(src: string, dest: string, edit: (manifest: SessionManifest) => SessionManifest): Promise<void> {
+  const input = await open(src, "r");
+  const output = await open(dest, "w");
+  try {
+    const header = new Uint8Array(HEADER_LENGTH);
+    await input.read(header, 0, HEADER_LENGTH, 0);
+    const manifestLength = readU32LE(header, HEADER_LENGTH - 4);
+    const old = new Uint8Array(manifestLength);
+    await input.read(old, 0, manifestLength, HEADER_LENGTH);
+    const manifest = new TextEncoder().encode(JSON.stringify(edit(JSON.parse(new TextDecoder().decode(old)) as SessionManifest)));
+    writeU32LE(header, HEADER_LENGTH - 4, manifest.length);
+    await output.write(header);
+    await output.write(manifest);
+    const block = new Uint8Array(1 << 20);
+    for (let at = HEADER_LENGTH + manifestLength; ; ) {
+      const { bytesRead } = await input.read(block, 0, block.length, at);
+      if (bytesRead === 0) break;
+      await output.write(block, 0, bytesRead);
+      at += bytesRead;
+    }
+  } finally {
+    await input.close();
+    await output.close();
+  }
 }

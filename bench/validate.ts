@@ -3,6 +3,8 @@
  * same stored bytes. Inflating is work validation cannot skip, so gunzip
  * throughput is the natural yardstick: the ratio says how much validation
  * adds on top (reading the file, guards, decoding every index and code).
+ * Then the same frames without `uncompressedBytes` in the manifest: each
+ * chunk must still be inflated only once.
  */
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -15,10 +17,13 @@ import {
 } from "../src/node/index.js";
 import type { Section } from "./context.js";
 import { runCodes, scatteredCodes, seededRandom, selection } from "./data.js";
+import { rewriteManifest } from "./raw-bundle.js";
 import { int, mb, ms, num } from "./report.js";
 import { best, now, timeInterleaved } from "./timing.js";
 
 const TARGET_RATIO = 0.7;
+/** Without declared sizes each chunk must still be inflated once: at most 10% slower. */
+const TARGET_UNDECLARED_RATIO = 1.1;
 const REPEAT = { warmup: 1, runs: 3 };
 const CELLS = 10_000_000;
 const GENES = 30_000;
@@ -121,6 +126,21 @@ export const validateSection: Section = {
       report.info("zlib.gunzipSync of every chunk", `${num(gunzipRate)} MB/s (${ms(gunzipMs, 0)})`);
       report.check("validate / gunzip throughput", num(ratio, 2), `≥ ${TARGET_RATIO.toFixed(2)}`, ratio >= TARGET_RATIO);
       report.info("  indices checked per run (scanned, never materialised)", int(indexCount));
+
+      // One inflate per chunk whatever the manifest declares: the same frames, no uncompressedBytes.
+      const undeclaredPath = join(dir, "validate-undeclared.cellucid-session");
+      await rewriteManifest(path, undeclaredPath, (m) => ({ ...m, chunks: m.chunks.map(({ uncompressedBytes: _, ...c }) => c) }));
+      const undeclared = await CellucidSessionBundle.open(undeclaredPath);
+      try {
+        const report2 = await validateBundle(undeclared);
+        if (!report2.valid) throw new Error(`validateBundle rejected the bundle without declared sizes: ${JSON.stringify(report2.errors.slice(0, 3))}`);
+        const [withTimes, withoutTimes] = await timeInterleaved([() => validateBundle(bundle), () => validateBundle(undeclared)], REPEAT);
+        const ratio2 = best(withoutTimes!) / best(withTimes!);
+        report.info("validateBundle with / without uncompressedBytes", `${ms(best(withTimes!), 0)} / ${ms(best(withoutTimes!), 0)}`);
+        report.check("validate time without ÷ with declared sizes", num(ratio2, 2), `≤ ${TARGET_UNDECLARED_RATIO.toFixed(2)}`, ratio2 <= TARGET_UNDECLARED_RATIO);
+      } finally {
+        await undeclared.close();
+      }
     } finally {
       await bundle.close();
     }

@@ -5,7 +5,7 @@
  * an idle Node process instead of growing with the bomb.
  */
 import { join } from "node:path";
-import { createGzip } from "node:zlib";
+import { gzipPieces, repeated } from "../test/hostile-bundles.js";
 import { CLI_PATH, type Section } from "./context.js";
 import { type RawChunk, writeRawBundle } from "./raw-bundle.js";
 import { mb, ms, num } from "./report.js";
@@ -17,19 +17,8 @@ const RUNS = 3;
 const TIMEOUT_MS = 180_000;
 
 /** gzip of INFLATED_GIB GiB of zeros, streamed from one 1 MiB buffer so generating it stays cheap in memory. */
-async function gzipOfZeros(): Promise<Uint8Array> {
-  const gz = createGzip({ level: 9, chunkSize: 1 << 20 });
-  const parts: Buffer[] = [];
-  gz.on("data", (b: Buffer) => parts.push(b));
-  const ended = new Promise<void>((resolve, reject) => {
-    gz.on("end", resolve);
-    gz.on("error", reject);
-  });
-  const zeros = Buffer.alloc(1 << 20);
-  for (let i = 0; i < INFLATED_GIB * 1024; i++) if (!gz.write(zeros)) await new Promise((resolve) => gz.once("drain", resolve));
-  gz.end();
-  await ended;
-  return Buffer.concat(parts);
+function gzipOfZeros(): Promise<Uint8Array> {
+  return gzipPieces(repeated(new Uint8Array(1 << 20), INFLATED_GIB * 1024 ** 3));
 }
 
 interface Variant {

@@ -2,6 +2,7 @@
 export * from "./format/errors.js";
 export * from "./format/limits.js";
 export * from "./format/manifest.js";
+export * from "./format/json.js";
 export * from "./format/source.js";
 export { indexBundle, type BundleIndex, type ChunkFrame } from "./format/framing.js";
 export * from "./codecs/uvarint.js";

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   ByteWriter,
+  CellucidSessionBundle,
   CellucidSessionError,
   cursor,
   decodeCodes,
@@ -13,6 +14,7 @@ import {
   normalizeIndices,
   type IndexSetStats,
 } from "../src/index.js";
+import { binaryChunk, jsonChunk, rawBundle } from "./helpers.js";
 
 function uvarintBytes(v: number): Uint8Array {
   const w = new ByteWriter();
@@ -198,4 +200,58 @@ test("normalizeIndices sorts, de-duplicates and refuses non-indices", () => {
   assert.deepEqual([...normalizeIndices([3, 1, 3, 2])], [1, 2, 3]);
   assert.throws(() => normalizeIndices([1, -1]), RangeError);
   assert.throws(() => normalizeIndices([1.5]), RangeError);
+});
+
+test("index sets made of runs of each gap width (0 included) decode like the reference, duplicates counted", () => {
+  const widths = [[0, 0], [1, 127], [128, 16_383], [16_384, 2 ** 21]] as const;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 20 })), { maxLength: 40 }), fc.nat(), (runs, seed) => {
+      const indices: number[] = [];
+      let v = seed % 5;
+      for (const [w, n] of runs) for (let k = 0; k < n; k++) indices.push((v += widths[w]![0] + ((seed + k) % (widths[w]![1] - widths[w]![0] + 1))));
+      // encodeIndexSet de-duplicates, so gaps of 0 are written by hand: count, first index, gaps.
+      const w = new ByteWriter();
+      w.uvarint(indices.length);
+      let prev = 0;
+      for (const x of indices) {
+        w.uvarint(x - prev);
+        prev = x;
+      }
+      const bytes = w.finish();
+      const stats: IndexSetStats = { duplicates: 0, trailingBytes: 0 };
+      assert.deepEqual([...decodeIndexSet(bytes, { limit: 2 ** 32 }, stats)], referenceIndexSet(bytes, 2 ** 32));
+      assert.equal(stats.duplicates, indices.filter((x, i) => i > 0 && x === indices[i - 1]).length);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("raw codes decode as views of the payload where alignment allows; the bundle never aliases the caller's bytes", async () => {
+  const u8 = encodeCodes(new Uint8Array([1, 2, 3, 0]), { encoding: 0 });
+  const d8 = decodeCodes(u8);
+  assert.equal(d8.codes.buffer, u8.buffer, "u8 codes are a view");
+  assert.deepEqual([...d8.codes], [1, 2, 3, 0]);
+  // u16 codes start after 1 + varint bytes: 2 (even) for 4 codes, so a view; shifted by one byte, a copy.
+  const u16 = encodeCodes(Uint16Array.from([700, 1, 65535, 2]), { encoding: 1 });
+  assert.equal((decodeCodes(u16).codes as Uint16Array).buffer, u16.buffer);
+  const shifted = new Uint8Array(u16.length + 1);
+  shifted.set(u16, 1);
+  const odd = decodeCodes(shifted.subarray(1));
+  assert.notEqual(odd.codes.buffer, shifted.buffer);
+  assert.deepEqual([...odd.codes], [700, 1, 65535, 2]);
+
+  // A bundle from the caller's bytes with codes stored raw: editing the codes must not edit the bundle.
+  const bytes = rawBundle(
+    [
+      jsonChunk("core/field-overlays", { userDefinedFields: [{ id: "f", key: "f", source: "obs", kind: "category", categories: ["a", "b", "c", "d"] }] }),
+      binaryChunk("user-defined/codes/f", encodeCodes([1, 2, 3, 0], { encoding: 0 })),
+    ],
+    { fingerprint: { cellCount: 4 } },
+  );
+  const b = await CellucidSessionBundle.fromBytes(bytes);
+  assert.equal(b.getChunkMeta("user-defined/codes/f").codec, "none");
+  const [field] = await b.userDefinedFields();
+  const first = await b.readUserDefinedCodes(field!);
+  first.codes.fill(9);
+  assert.deepEqual([...(await b.readUserDefinedCodes(field!)).codes], [1, 2, 3, 0]);
 });

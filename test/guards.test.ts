@@ -82,6 +82,23 @@ for (const [name, gzip] of [["zlib", zlibGzip], ["web streams", webGzip]] as con
     }
   });
 
+  test(`gzip (${name}): without uncompressedBytes, the trailer's size is a hint that a multi-member stream or a lie cannot abuse`, async () => {
+    const a = new Uint8Array(70_000).map((_, i) => i % 251);
+    const b = new Uint8Array(5_000).fill(3);
+    const undeclared = (stored: Uint8Array) => open(rawBundle([{ meta: { id: "u", kind: "binary", codec: "gzip" }, stored }]), gzip);
+    assert.deepEqual(await (await undeclared(new Uint8Array(gzipSync(a)))).readChunkPayload("u"), a);
+    // Two members: the trailer tells only the last one's size; the output passes it and is measured instead.
+    const twoMembers = new Uint8Array([...gzipSync(a), ...gzipSync(b)]);
+    assert.deepEqual(await (await undeclared(twoMembers)).readChunkPayload("u"), new Uint8Array([...a, ...b]));
+    // A trailer claiming less than the output: zlib's own length check refuses it.
+    const lying = new Uint8Array(gzipSync(a));
+    lying[lying.length - 4] = 10;
+    lying[lying.length - 3] = 0;
+    lying[lying.length - 2] = 0;
+    lying[lying.length - 1] = 0;
+    await rejectsWithCode(async () => (await undeclared(lying)).readChunkPayload("u"), "CORRUPT_GZIP");
+  });
+
   test(`gzip (${name}): a declared size the data cannot reach is not allocated up front`, async () => {
     // Claims 500 MB from 30 bytes: deflate cannot expand that much, so nothing that size is allocated.
     const c = binaryChunk("liar", new Uint8Array(10), { uncompressedBytes: 500_000_000 }, "gzip");

@@ -10,7 +10,7 @@ import { type ByteSource, type StreamReadOptions, blobSource, bytesSource, readS
 import { type DecodedCodes, decodeCodes } from "../codecs/codes.js";
 import { type GzipCodec, webGzip } from "../codecs/gzip.js";
 import { decodeIndexSet } from "../codecs/index-set.js";
-import { checkKind, decodeJsonPayload, decodePayload } from "../codecs/payload.js";
+import { checkKind, checkStoredLength, decodeJsonPayload, decodePayload } from "../codecs/payload.js";
 import { type HighlightGroupMeta, type HighlightPageMeta, type HighlightsMeta, parseHighlightsMeta } from "../chunks/highlights.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId } from "../chunks/ids.js";
 import { type FieldOverlays, type UserDefinedField, parseFieldOverlays } from "../chunks/user-defined.js";
@@ -169,6 +169,7 @@ export class CellucidSessionBundle {
   async readChunkPayload(id: string): Promise<Uint8Array> {
     const f = this.frame(id);
     checkKind(f.meta, this.source.name);
+    checkStoredLength(f.meta, f.length, this.source.name);
     return decodePayload(f.meta, await this.readChunkBytes(id), this.gzip, this.source.name);
   }
 
@@ -275,7 +276,11 @@ export class CellucidSessionBundle {
     const expectedLength = opts.expectedLength !== undefined ? opts.expectedLength : (fromFingerprint ?? declared);
     return this.withChunkContext(id, async () => {
       const decoded = decodeCodes(await this.readChunkPayload(id), { expectedLength });
-      return { field, codes: decoded.codes, encoding: decoded.encoding };
+      // Raw codes are views of the payload. An inflated payload is ours to hand out;
+      // an uncompressed one may be the caller's own bundle bytes, which a store
+      // that keeps (or a caller that edits) the codes must not alias.
+      const aliased = decoded.encoding <= 1 && this.source.sharesMemory === true && (this.getChunkMeta(id).codec ?? "none") === "none";
+      return { field, codes: aliased ? decoded.codes.slice() : decoded.codes, encoding: decoded.encoding };
     });
   }
 

@@ -11,6 +11,7 @@ import { checkKind, decodeJsonPayload, decodePayload } from "../codecs/payload.j
 import { parseHighlightsMeta, listHighlightGroups } from "../chunks/highlights.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, HIGHLIGHT_CELLS_PREFIX, USER_DEFINED_CODES_PREFIX, chunkRole } from "../chunks/ids.js";
 import { type UserDefinedField, parseFieldOverlays } from "../chunks/user-defined.js";
+import type { ChunkFrame } from "../format/framing.js";
 import type { CellucidSessionBundle } from "./bundle.js";
 import { webappIssues } from "./webapp-rules.js";
 
@@ -105,7 +106,7 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
         const payloadPromise = payloads.take(k);
         // Read and inflate the next chunks (on the thread pool) while this one is checked, unless they are big.
         while (nextAhead < order.length && order[nextAhead]! <= k) nextAhead++;
-        while (nextAhead < order.length && payloads.pending < PREFETCH_DEPTH && (frames[order[nextAhead]!]!.meta.uncompressedBytes ?? Infinity) <= PREFETCH_MAX_BYTES)
+        while (nextAhead < order.length && payloads.pending < PREFETCH_DEPTH && prefetchable(frames[order[nextAhead]!]!))
           payloads.start(order[nextAhead++]!);
         const payload = await payloadPromise;
         check.payloadBytes = payload.length;
@@ -169,6 +170,17 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
 const PREFETCH_MAX_BYTES = 64 * 1024 * 1024;
 /** Chunks read ahead at most: enough to keep a second core inflating while this one checks. */
 const PREFETCH_DEPTH = 2;
+/**
+ * Without a declared size, a chunk stored in at most this is read ahead: a
+ * bomb is measured and refused without being held, so what is held is real
+ * payload that validation needs anyway.
+ */
+const PREFETCH_MAX_STORED_UNDECLARED = 16 * 1024 * 1024;
+
+function prefetchable(frame: ChunkFrame): boolean {
+  const declared = frame.meta.uncompressedBytes;
+  return typeof declared === "number" ? declared <= PREFETCH_MAX_BYTES : frame.length <= PREFETCH_MAX_STORED_UNDECLARED;
+}
 
 /** Reads started ahead of their turn, taken in turn. */
 class Prefetcher {

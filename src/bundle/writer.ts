@@ -12,6 +12,8 @@ import { encodeCodes } from "../codecs/codes.js";
 import { type GzipCodec, webGzip } from "../codecs/gzip.js";
 import { encodeIndexSet, normalizeIndices } from "../codecs/index-set.js";
 import { jsonBytes } from "../codecs/json.js";
+import { checkJsonLimits } from "../format/json.js";
+import { parseFieldOverlays } from "../chunks/user-defined.js";
 import { concatBytes } from "../format/source.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId } from "../chunks/ids.js";
 import { CACHE_INVENTORY_ID, ANALYSIS_ARTIFACTS_PREFIX, CORE_STATE_ID, type ChunkProfile, highlightCellsLabel, singletonProfile, userDefinedCodesLabel } from "../chunks/app-chunks.js";
@@ -261,6 +263,8 @@ export class SessionWriter {
     const pending = this.canonical ? appChunkOrder([...this.appStructuredChunks(fingerprint!), ...this.chunks]) : [...this.structuredChunks(), ...this.chunks];
     const encoded: EncodedChunk[] = [];
     for (const c of pending) {
+      // Never write what a reader refuses.
+      if (c.meta.kind === "json") checkJsonLimits(c.payload, "JSON chunk", { chunkId: c.meta.id });
       let stored = c.payload;
       let codec: ChunkCodec = "none";
       if (c.codec !== "none") {
@@ -288,6 +292,7 @@ export class SessionWriter {
         };
     const manifestBytes = jsonBytes(manifest);
     if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new RangeError(`manifest is ${manifestBytes.length} bytes, over the 16 MiB limit`);
+    checkJsonLimits(manifestBytes, "manifest");
     return { manifest, manifestBytes, chunks: ordered };
   }
 
@@ -321,6 +326,8 @@ export class SessionWriter {
       payload: jsonBytes(value),
       codec: "gzip",
     });
+    // The category caps, checked as a reader will check them.
+    if (this.overlays) parseFieldOverlays(this.overlays);
     if (this.overlays) out.push(json(FIELD_OVERLAYS_ID, this.overlays, "field-overlays", "Field overlays"));
     if (this.highlights) out.push(json(HIGHLIGHTS_META_ID, this.highlights, "highlights-meta", "Highlight metadata"));
     return out;

@@ -97,14 +97,17 @@ export function codesLength(bytes: Uint8Array): number | null {
   }
 }
 
+/**
+ * Raw codes come back as views of `bytes` (u16 ones when their offset is
+ * even on a little-endian host), not copies: callers that keep or mutate them
+ * while someone else owns `bytes` must copy (the bundle does, see
+ * readUserDefinedCodes). RLE codes are always a fresh array.
+ */
 export function decodeCodes(bytes: Uint8Array, opts: CodesDecodeOptions = {}): DecodedCodes {
   const h = readCodesHeader(bytes, opts);
   const { encoding, length } = h;
-  if (encoding === CODES_RAW_U8 || encoding === CODES_RAW_U16) {
-    const need = length * (encoding === CODES_RAW_U8 ? 1 : 2);
-    const raw = bytes.slice(h.body, h.body + need);
-    return { encoding, codes: encoding === CODES_RAW_U8 ? raw : toU16(raw, length), trailingBytes: bytes.length - h.body - need };
-  }
+  if (encoding === CODES_RAW_U8) return { encoding, codes: bytes.subarray(h.body, h.body + length), trailingBytes: bytes.length - h.body - length };
+  if (encoding === CODES_RAW_U16) return { encoding, codes: u16View(bytes, h.body, length), trailingBytes: bytes.length - h.body - 2 * length };
   const { end } = checkRlePairs(bytes, h, Infinity);
   const codes = encoding === CODES_RLE_U8 ? new Uint8Array(length) : new Uint16Array(length);
   const c = cursor(bytes, h.body);
@@ -163,9 +166,13 @@ function countAtLeastU8(bytes: Uint8Array, from: number, to: number, n: number):
   return k;
 }
 
-function toU16(raw: Uint8Array, length: number): Uint16Array {
-  const out = new Uint16Array(raw.buffer, raw.byteOffset, length);
-  if (!littleEndianHost) for (let i = 0; i < length; i++) out[i] = raw[2 * i]! | (raw[2 * i + 1]! << 8);
+/** `length` little-endian u16 codes at `at`: a view when alignment and byte order allow, else a copy. */
+function u16View(bytes: Uint8Array, at: number, length: number): Uint16Array {
+  const offset = bytes.byteOffset + at;
+  if (littleEndianHost && offset % 2 === 0) return new Uint16Array(bytes.buffer, offset, length);
+  const out = new Uint16Array(length);
+  if (littleEndianHost) new Uint8Array(out.buffer).set(bytes.subarray(at, at + 2 * length));
+  else for (let i = 0; i < length; i++) out[i] = bytes[at + 2 * i]! | (bytes[at + 2 * i + 1]! << 8);
   return out;
 }
 

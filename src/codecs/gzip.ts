@@ -13,6 +13,50 @@ export class InflateLimitExceeded extends Error {
 
 export class InflateCorrupt extends Error {}
 
+/** Deflate cannot expand more than ~1032:1: a size claiming more is a lie. */
+export const MAX_DEFLATE_RATIO = 1032;
+
+export function plausibleInflatedSize(storedLength: number, size: number): boolean {
+  return size <= storedLength * MAX_DEFLATE_RATIO + 1024;
+}
+
+/**
+ * The size a gzip stream's trailer records (ISIZE: the inflated size mod
+ * 2^32) when it is plausible and within `limit`, else null. zlib checks it
+ * against the real output, so it is right except for multi-member streams
+ * and sizes over 4 GiB, where inflation notices (the output passes it).
+ */
+export function gzipSizeHint(data: Uint8Array, limit: number): number | null {
+  if (data.length < 18) return null;
+  const n = data.length;
+  const isize = (data[n - 4]! | (data[n - 3]! << 8) | (data[n - 2]! << 16)) + data[n - 1]! * 0x1000000;
+  return isize <= limit && plausibleInflatedSize(n, isize) ? isize : null;
+}
+
+/**
+ * Inflation without a declared size, in one pass into a buffer sized by the
+ * trailer when it can be believed; when it cannot, or the output passes it,
+ * the size is measured by streaming (nothing kept, stopped past `limit`) and
+ * the data inflated into a buffer of that size. So a bomb is never held,
+ * and a sound stream is inflated once.
+ */
+export async function inflateUndeclared(
+  data: Uint8Array,
+  limit: number,
+  inflateExact: (data: Uint8Array, size: number) => Promise<Uint8Array>,
+  measure: (data: Uint8Array, limit: number) => Promise<number>,
+): Promise<Uint8Array> {
+  const hint = gzipSizeHint(data, limit);
+  if (hint !== null) {
+    try {
+      return await inflateExact(data, hint);
+    } catch (err) {
+      if (!(err instanceof InflateLimitExceeded)) throw err;
+    }
+  }
+  return inflateExact(data, await measure(data, limit));
+}
+
 export interface GzipCodec {
   /**
    * Inflates `data`. With `sizeKnown`, `limit` is the declared size (output may
@@ -67,11 +111,20 @@ async function inflateInto(data: Uint8Array, size: number): Promise<Uint8Array> 
   return at === size ? out : out.subarray(0, at);
 }
 
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export const webGzip: GzipCodec = {
   async inflate(data, limit, sizeKnown) {
-    // Without a declared size, measure first: memory then never exceeds the real size.
-    const size = sizeKnown ? limit : await measureInflated(data, limit);
-    return inflateInto(data, size);
+    return sizeKnown ? inflateInto(data, limit) : inflateUndeclared(data, limit, inflateInto, measureInflated);
   },
   async deflate(data) {
     const cs = new CompressionStream("gzip");
@@ -87,12 +140,6 @@ export const webGzip: GzipCodec = {
       parts.push(r.value);
       total += r.value.length;
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concat(parts, total);
   },
 };

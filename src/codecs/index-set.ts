@@ -19,6 +19,8 @@ export interface IndexSetStats {
 }
 
 const U32_LIMIT = 2 ** 32;
+/** One-byte gaps in a row after which decoding returns to the one-byte loop. */
+const ONE_BYTE_RUN = 8;
 
 export function decodeIndexSet(bytes: Uint8Array, opts: IndexSetDecodeOptions = {}, stats?: IndexSetStats): Uint32Array {
   const c = cursor(bytes);
@@ -106,6 +108,7 @@ function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array |
   // Invariant: entries left ≤ bytes left (checked by readCount, re-checked
   // after the multi-byte gaps), so the one-byte loop needs no bounds check.
   // Indices only grow, so the range is checked once at the end.
+  const lastPair = end - 1;
   while (i < count) {
     while (i < count) {
       const gap = bytes[pos]!;
@@ -117,18 +120,26 @@ function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array |
       i++;
     }
     if (i === count) break;
-    // Two-byte gaps (128..16383) are common (sparse selections): their own loop.
-    while (i < count) {
+    // Sparse selections mix one- and two-byte gaps at random: one loop takes
+    // both without a data-dependent branch, until a run of one-byte gaps sends
+    // it back to the loop above, or a gap of three or more bytes comes.
+    let ones = 0;
+    while (i < count && pos < lastPair && ones < ONE_BYTE_RUN) {
       const b0 = bytes[pos]!;
-      const b1 = bytes[pos + 1];
-      if (b0 < 0x80 || b1 === undefined || b1 >= 0x80) break;
-      value += (b0 & 0x7f) | (b1 << 7);
-      pos += 2;
+      const b1 = bytes[pos + 1]!;
+      const two = b0 >>> 7;
+      if ((two & (b1 >>> 7)) !== 0) break;
+      const gap = (b0 & 0x7f) | ((b1 << 7) & -two);
+      zeros += gap === 0 ? 1 : 0;
+      value += gap;
+      pos += 1 + two;
+      ones = (ones + 1) & (two - 1);
       if (out) out[i] = value;
       i++;
     }
-    // Stopped on a gap of three or more bytes, or one cut off by the end: the general reader.
-    if (i < count && bytes[pos]! >= 0x80 && !(bytes[pos + 1]! < 0x80)) {
+    if (i === count) break;
+    // A gap of three or more bytes, or one cut off by the end: the general reader.
+    if (ones < ONE_BYTE_RUN && pos < end && bytes[pos]! >= 0x80) {
       value += readLongGap(c, pos, i);
       pos = c.pos;
       if (out) out[i] = value;
@@ -147,7 +158,7 @@ function walkIndexSet(c: Cursor, opts: IndexSetDecodeOptions, out: Uint32Array |
     );
   }
   // A first index of 0 is a value, not a repeated one.
-  const dups = count > 0 && bytes[first] === 0 ? zeros - 1 : zeros;
+  const dups = count > 0 && readUvarint(cursor(bytes, first)) === 0 ? zeros - 1 : zeros;
   c.pos = pos;
   if (stats) stats.duplicates = dups;
   return count;

@@ -13,6 +13,30 @@ export const MAX_UNCOMPRESSED_BYTES = 512 * MiB;
 /** Upper bound on a codes array when nothing else bounds it (1 Gi entries). */
 export const MAX_CODES_LENGTH = 2 ** 30;
 
+/*
+ * JSON payloads (the manifest and every json chunk) are checked against these
+ * before they are parsed, so that no input can exhaust the stack (deep
+ * nesting) or the heap (a small gzip that inflates to a huge document, or
+ * millions of tiny values that each cost a heap object).
+ */
+/** Nesting levels of arrays and objects; the viewer's own documents use fewer than 10. */
+export const MAX_JSON_DEPTH = 64;
+/** Bytes of any JSON payload, the manifest's own limit: metadata, never bulk data. */
+export const MAX_JSON_BYTES = MAX_MANIFEST_BYTES;
+/** Values (scalars, arrays, objects) in one JSON payload: a manifest of ~90k chunks. */
+export const MAX_JSON_VALUES = 1024 * 1024;
+
+/*
+ * Categories of user-defined fields become category columns and strings in
+ * every store; their count and text are capped per field and per bundle.
+ */
+/** u16 codes can address no more. */
+export const MAX_CATEGORIES_PER_FIELD = 65_536;
+export const MAX_CATEGORIES_PER_BUNDLE = 262_144;
+/** UTF-8 bytes of a field's category text. */
+export const MAX_CATEGORY_BYTES_PER_FIELD = 4 * MiB;
+export const MAX_CATEGORY_BYTES_PER_BUNDLE = 8 * MiB;
+
 export function hasMagic(bytes: Uint8Array): boolean {
   if (bytes.length < MAGIC_LENGTH) return false;
   for (let i = 0; i < MAGIC_LENGTH; i++) if (bytes[i] !== MAGIC[i]) return false;

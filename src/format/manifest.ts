@@ -68,20 +68,23 @@ export function validateManifest(value: unknown, source?: string): SessionManife
   const chunks = value["chunks"];
   if (!Array.isArray(chunks)) throw formatError("MANIFEST_SHAPE", "manifest.chunks must be an array", ctx);
   const seen = new Set<string>();
-  chunks.forEach((c, i) => {
+  for (let i = 0; i < chunks.length; i++) {
+    const c: unknown = chunks[i];
     if (!isPlainObject(c)) throw formatError("MANIFEST_SHAPE", `manifest.chunks[${i}] must be an object`, ctx);
     const id = c["id"];
     if (typeof id !== "string" || id.length === 0)
       throw formatError("MANIFEST_SHAPE", `manifest.chunks[${i}].id must be a non-empty string`, ctx);
     if (seen.has(id)) throw formatError("DUPLICATE_CHUNK_ID", `chunk id '${id}' appears twice in the manifest`, ctx);
     seen.add(id);
-    for (const key of ["storedBytes", "uncompressedBytes"] as const) {
-      if (c[key] !== undefined && c[key] !== null && !isCount(c[key]))
-        throw formatError("MANIFEST_SHAPE", `${key} must be a non-negative integer`, { source, chunkId: id });
-    }
+    const stored = c["storedBytes"];
+    const uncompressed = c["uncompressedBytes"];
+    if (stored !== undefined && stored !== null && !isCount(stored))
+      throw formatError("MANIFEST_SHAPE", "storedBytes must be a non-negative integer", { source, chunkId: id });
+    if (uncompressed !== undefined && uncompressed !== null && !isCount(uncompressed))
+      throw formatError("MANIFEST_SHAPE", "uncompressedBytes must be a non-negative integer", { source, chunkId: id });
     if (c["dependsOn"] !== undefined && !Array.isArray(c["dependsOn"]))
       throw formatError("MANIFEST_SHAPE", "dependsOn must be an array of chunk ids", { source, chunkId: id });
-  });
+  }
   const fp = value["datasetFingerprint"];
   if (fp !== undefined && fp !== null) {
     if (!isPlainObject(fp)) throw formatError("MANIFEST_SHAPE", "datasetFingerprint must be an object", ctx);

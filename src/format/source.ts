@@ -12,6 +12,13 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset`; callers never ask past `size`. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** The same, synchronously, where that is cheap (memory, local files): indexing uses it for frame headers. */
+  readSync?(offset: number, length: number): Uint8Array;
+  /**
+   * True when reads return views of memory the caller also holds (bytes
+   * given to `fromBytes`): decoded data that could alias them is copied.
+   */
+  readonly sharesMemory?: boolean;
   close?(): Promise<void>;
 }
 
@@ -19,7 +26,9 @@ export function bytesSource(bytes: Uint8Array, name = "<bytes>"): ByteSource {
   return {
     name,
     size: bytes.length,
+    sharesMemory: true,
     read: async (offset, length) => bytes.subarray(offset, offset + length),
+    readSync: (offset, length) => bytes.subarray(offset, offset + length),
   };
 }
 

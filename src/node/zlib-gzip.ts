@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { constants, createGunzip, gunzip, gzipSync } from "node:zlib";
 
 const gunzipAsync = promisify(gunzip);
-import { type GzipCodec, InflateCorrupt, InflateLimitExceeded } from "../codecs/gzip.js";
+import { type GzipCodec, InflateCorrupt, InflateLimitExceeded, inflateUndeclared } from "../codecs/gzip.js";
 
 async function inflateBounded(data: Uint8Array, limit: number, chunkSize?: number): Promise<Buffer> {
   try {
@@ -39,19 +39,25 @@ function measure(data: Uint8Array, limit: number): Promise<number> {
   });
 }
 
+/** Inflates into one output buffer of `size` (+1, to notice more): no concatenation of 16 KiB pieces. */
+async function inflateExact(data: Uint8Array, size: number): Promise<Uint8Array> {
+  if (size === 0) {
+    // maxOutputLength must be ≥ 1; an empty payload still has to be checked.
+    const out = await inflateBounded(data, 1);
+    if (out.length > 0) throw new InflateLimitExceeded(0);
+    return new Uint8Array(0);
+  }
+  const chunkSize = Math.min(Math.max(size + 1, constants.Z_MIN_CHUNK), 64 * 1024 * 1024);
+  return asBytes(await inflateBounded(data, size, chunkSize));
+}
+
+function asBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
 export const zlibGzip: GzipCodec = {
   async inflate(data, limit, sizeKnown) {
-    if (limit === 0) {
-      // maxOutputLength must be ≥ 1; an empty declared payload still has to be checked.
-      const out = await inflateBounded(data, 1);
-      if (out.length > 0) throw new InflateLimitExceeded(0);
-      return new Uint8Array(out.buffer, out.byteOffset, 0);
-    }
-    const size = sizeKnown ? limit : await measure(data, limit);
-    // One output buffer of the right size avoids concatenating 16 KiB pieces.
-    const chunkSize = Math.min(Math.max(size + 1, constants.Z_MIN_CHUNK), 64 * 1024 * 1024);
-    const out = await inflateBounded(data, size, chunkSize);
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    return sizeKnown ? inflateExact(data, limit) : inflateUndeclared(data, limit, inflateExact, measure);
   },
   async deflate(data) {
     const out = gzipSync(data);
