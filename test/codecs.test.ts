@@ -4,15 +4,15 @@ import fc from "fast-check";
 import {
   ByteWriter,
   CellucidSessionError,
-  cursor,
   decodeCodes,
   decodeIndexSet,
   encodeCodes,
   encodeIndexSet,
   readUvarint,
-  normalizeIndices,
   type IndexSetStats,
 } from "../src/index.js";
+import { cursor } from "../src/codecs/uvarint.js";
+import { normalizeIndices } from "../src/codecs/index-set.js";
 
 function uvarintBytes(v: number): Uint8Array {
   const w = new ByteWriter();

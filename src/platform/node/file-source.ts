@@ -1,7 +1,7 @@
 /** A ByteSource over a file handle: positional reads, nothing loaded up front. */
 import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
-import type { ByteSource } from "../format/source.js";
+import type { ByteSource } from "../../format/source.js";
 
 export async function fileSource(path: string): Promise<ByteSource> {
   const fh: FileHandle = await open(path, "r");
