@@ -13,12 +13,9 @@ import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, HIGHLIGHT_CELLS_PREFIX, USER_DEF
 import { type UserDefinedField, parseFieldOverlays } from "../chunks/user-defined.js";
 import type { CellucidSessionBundle } from "./bundle.js";
 import { webappIssues } from "./webapp-rules.js";
+import type { ValidationIssue } from "./validation-issue.js";
 
-export interface ValidationIssue {
-  code: string;
-  chunkId: string | null;
-  message: string;
-}
+export type { ValidationIssue } from "./validation-issue.js";
 
 export interface ChunkCheck {
   id: string;
