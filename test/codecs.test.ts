@@ -196,6 +196,6 @@ test("codes guards: encoding, length, RLE runs, widths, truncation", () => {
 
 test("normalizeIndices sorts, de-duplicates and refuses non-indices", () => {
   assert.deepEqual([...normalizeIndices([3, 1, 3, 2])], [1, 2, 3]);
-  assert.throws(() => normalizeIndices([1, -1]), RangeError);
-  assert.throws(() => normalizeIndices([1.5]), RangeError);
+  assert.throws(() => normalizeIndices([1, -1]), { name: "SessionFormatError", code: "INDEX_OUT_OF_RANGE" });
+  assert.throws(() => normalizeIndices([1.5]), { name: "SessionFormatError", code: "INDEX_OUT_OF_RANGE" });
 });
