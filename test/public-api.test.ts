@@ -67,3 +67,20 @@ test("--version prints the version of package.json", async () => {
   assert.equal(await main(["--version"], { out: sink, err: sink }), 0);
   assert.equal(out, `${version}\n`);
 });
+
+/** The type names an entry point's source exports (types leave no trace at run time). */
+async function exportedTypes(file: string): Promise<string[]> {
+  const src = await readFile(join(ROOT, file), "utf8");
+  const names: string[] = [];
+  for (const m of src.matchAll(/export (type )?\{([^}]*)\} from/g))
+    for (const n of m[2]!.split(",").map((s) => s.trim()).filter(Boolean))
+      if (m[1] || n.startsWith("type ")) names.push(n.replace(/^type /, ""));
+  return names.sort();
+}
+
+test("the Node entry point exports every type the browser entry point does", async () => {
+  const core = await exportedTypes("src/index.ts");
+  const node = await exportedTypes("src/node/index.ts");
+  assert.ok(core.length > 50, `${core.length} types`);
+  assert.deepEqual(core.filter((t) => !node.includes(t)), []);
+});
