@@ -7,7 +7,8 @@
  */
 import { open } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { HEADER_LENGTH, MAGIC, readU32LE, writeU32LE, type ChunkMeta, type SessionManifest } from "../src/node/index.js";
+import { HEADER_LENGTH, MAGIC, readU32LE, writeU32LE } from "../src/format/limits.js";
+import type { ChunkMeta, SessionManifest } from "../src/node/index.js";
 
 export interface RawChunk {
   /** Written to the manifest as is. */

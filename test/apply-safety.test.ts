@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ZarrStore, openAnnData } from "../src/node/index.js";
-import { acquireLock } from "../src/node/lock.js";
+import { acquireLock } from "../src/platform/node/lock.js";
 import { type CliRun, manifest, spawnCli, withTempDir } from "./helpers.js";
 import { python } from "./python.js";
 import { TINY_ADDED_OBS, tinyFixtures } from "./tiny.js";

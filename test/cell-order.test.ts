@@ -4,8 +4,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { CellOrderDigester, digestCellOrder, embeddingCellOrderDigest, parseCellOrder, resolveAppEmbeddings } from "../src/index.js";
-import { appCellOrder, appEmbeddings, checkCellOrder, openAnnData } from "../src/node/index.js";
+import { CellOrderDigester, digestCellOrder, embeddingCellOrderDigest, parseCellOrder, resolveAppEmbeddings } from "../src/chunks/cell-order.js";
+import { appEmbeddings } from "../src/apply/cell-order-check.js";
+import { appCellOrder, checkCellOrder, openAnnData } from "../src/node/index.js";
 
 interface Case { name: string; n: number; xyzHex: string[]; xyzDecimal: string[]; digest: string }
 const vectors = JSON.parse(readFileSync(fileURLToPath(new URL("../../test/fixtures/cell-order-vectors.json", import.meta.url)), "utf8")) as {

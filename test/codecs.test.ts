@@ -5,16 +5,16 @@ import {
   ByteWriter,
   CellucidSessionBundle,
   CellucidSessionError,
-  cursor,
   decodeCodes,
   decodeIndexSet,
   encodeCodes,
   encodeIndexSet,
   readUvarint,
-  normalizeIndices,
   type IndexSetStats,
 } from "../src/index.js";
 import { binaryChunk, jsonChunk, rawBundle } from "./helpers.js";
+import { cursor } from "../src/codecs/uvarint.js";
+import { normalizeIndices } from "../src/codecs/index-set.js";
 
 function uvarintBytes(v: number): Uint8Array {
   const w = new ByteWriter();
@@ -198,8 +198,8 @@ test("codes guards: encoding, length, RLE runs, widths, truncation", () => {
 
 test("normalizeIndices sorts, de-duplicates and refuses non-indices", () => {
   assert.deepEqual([...normalizeIndices([3, 1, 3, 2])], [1, 2, 3]);
-  assert.throws(() => normalizeIndices([1, -1]), RangeError);
-  assert.throws(() => normalizeIndices([1.5]), RangeError);
+  assert.throws(() => normalizeIndices([1, -1]), { name: "SessionFormatError", code: "INDEX_OUT_OF_RANGE" });
+  assert.throws(() => normalizeIndices([1.5]), { name: "SessionFormatError", code: "INDEX_OUT_OF_RANGE" });
 });
 
 test("index sets made of runs of each gap width (0 included) decode like the reference, duplicates counted", () => {

@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import assert from "node:assert/strict";
-import { CellucidSessionError, MAGIC, concatBytes, writeU32LE } from "../src/index.js";
+import { CellucidSessionError, MAGIC } from "../src/index.js";
+import { writeU32LE } from "../src/format/limits.js";
+import { concatBytes } from "../src/format/source.js";
 
 export interface RawChunk {
   meta: Record<string, unknown>;

@@ -6,7 +6,7 @@
  * error codes.
  */
 import { createGzip } from "node:zlib";
-import { concatBytes } from "../src/index.js";
+import { concatBytes } from "../src/format/source.js";
 import { type RawChunk, jsonChunk, rawBundle } from "./helpers.js";
 
 const enc = new TextEncoder();

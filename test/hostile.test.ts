@@ -15,11 +15,11 @@ import {
   MAX_JSON_VALUES,
   checkJsonLimits,
   createSessionWriter,
-  indexBundle,
   validateBundle,
   type ByteSource,
 } from "../src/node/index.js";
 import { MemoryAnnData } from "../src/anndata/memory.js";
+import { indexBundle } from "../src/format/framing.js";
 import { applyCellucidSessionToAnnData } from "../src/apply/anndata.js";
 import { EXAMPLE, ROOT, binaryChunk, jsonChunk, rawBundle, rejectsWithCode, withTempDir, cli } from "./helpers.js";
 import { EXAMPLE_FINGERPRINT, hostileShapes, streamedChunk } from "./hostile-bundles.js";

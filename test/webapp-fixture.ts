@@ -4,7 +4,8 @@
  * at a time. Assembled byte by byte, without this project's writer.
  */
 import { gzipSync } from "node:zlib";
-import { MAGIC, concatBytes, encodeIndexSet } from "../src/index.js";
+import { MAGIC, encodeIndexSet } from "../src/index.js";
+import { concatBytes } from "../src/format/source.js";
 import { u32 } from "./helpers.js";
 
 const enc = new TextEncoder();

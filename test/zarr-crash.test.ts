@@ -12,7 +12,7 @@ import { cpSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { openAnnData, recoverZarr } from "../src/node/index.js";
 import { applySessionToFile } from "../src/apply/files.js";
-import { CellucidSessionBundle } from "../src/node/bundle.js";
+import { CellucidSessionBundle } from "../src/apply/session-bundle.js";
 import { manifest, spawnCli, withTempDir } from "./helpers.js";
 import { python } from "./python.js";
 import { TINY_ADDED_OBS, tinyFixtures } from "./tiny.js";

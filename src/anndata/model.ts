@@ -4,6 +4,9 @@
  * the in-memory model all implement AnnDataStore, so applying a bundle is the
  * same code whatever holds the data; stores read only what is asked for.
  */
+import { AnnDataError } from "../format/errors.js";
+
+export { AnnDataError, type AnnDataErrorCode } from "../format/errors.js";
 
 export type Axis = "obs" | "var";
 
@@ -120,23 +123,6 @@ export interface XReadOptions {
 export interface DenseMatrix {
   shape: [number, number];
   data: Float32Array | Float64Array;
-}
-
-export type AnnDataErrorCode =
-  | "NOT_ANNDATA" | "UNSUPPORTED_ENCODING" | "NO_SUCH_COLUMN" | "BAD_LENGTH"
-  /** A column name the store cannot hold (e.g. "../x/a" in a .zarr, from a prefix): refused before anything is written. */
-  | "BAD_NAME"
-  /** Input/output problems the user fixes outside the data (exit 2 in the CLI). */
-  | "READ_ONLY" | "IO" | "LOCKED" | "NO_SPACE" | "PERMISSION_DENIED" | "INTERRUPTED";
-
-/** The CLI exits 2 (I/O) for these codes, 1 (invalid input) for the rest. */
-export const ANNDATA_IO_CODES: ReadonlySet<AnnDataErrorCode> = new Set(["READ_ONLY", "IO", "LOCKED", "NO_SPACE", "PERMISSION_DENIED", "INTERRUPTED"]);
-
-export class AnnDataError extends Error {
-  constructor(readonly code: AnnDataErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "AnnDataError";
-  }
 }
 
 export function checkLength(store: AnnDataStore, axis: Axis, name: string, column: Column): void {

@@ -5,6 +5,7 @@
  */
 import { CellucidSessionError } from "../format/errors.js";
 import type { CellucidSessionBundle } from "../bundle/bundle.js";
+import { mismatchReasons } from "../bundle/mismatch.js";
 import { userDefinedCodesId } from "../chunks/ids.js";
 import type { UserDefinedField } from "../chunks/user-defined.js";
 import { type AnnDataStore, type Axis, type Column, type UnsDict, codesArrayFor } from "../anndata/model.js";
@@ -99,18 +100,6 @@ export const APPLY_DEFAULTS = {
   storeUns: true,
   columnConflict: "suffix" as ColumnConflictPolicy,
 };
-
-/** SPEC §6.1: why the bundle does not match this AnnData (empty when it does). */
-export function mismatchReasons(bundle: CellucidSessionBundle, store: { nObs: number; nVars: number }, expectedDatasetId: string | null): string[] {
-  const reasons: string[] = [];
-  const { cellCount, varCount } = bundle.counts;
-  if (cellCount !== null && cellCount !== store.nObs) reasons.push(`cellCount ${cellCount} != n_obs ${store.nObs}`);
-  if (varCount !== null && varCount !== store.nVars) reasons.push(`varCount ${varCount} != n_vars ${store.nVars}`);
-  const id = bundle.datasetFingerprint?.datasetId;
-  if (expectedDatasetId !== null && typeof id === "string" && id !== expectedDatasetId)
-    reasons.push(`datasetId '${id}' != expected '${expectedDatasetId}'`);
-  return reasons;
-}
 
 interface PendingWrite {
   axis: Axis;

@@ -16,12 +16,13 @@ import { constants } from "node:fs";
 import { copyFile, cp, lstat, mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, resolve, sep } from "node:path";
 import type { CellucidSessionBundle } from "../bundle/bundle.js";
-import { ANNDATA_IO_CODES, type AnnDataStore, AnnDataError } from "../anndata/model.js";
+import { type AnnDataStore, AnnDataError } from "../anndata/model.js";
+import { EXIT_STATUS } from "../format/errors.js";
 import { type AnnDataFormat, detectAnnDataFormat, openAnnData } from "../anndata/open.js";
 import { formatBytes, fsError, treeSize } from "../anndata/fs-errors.js";
-import { tempPathFor } from "../node/atomic.js";
-import { deferSignals, registerTemp, releaseTemp } from "../node/cleanup.js";
-import { type HeldLock, acquireLock } from "../node/lock.js";
+import { tempPathFor } from "../platform/node/atomic.js";
+import { deferSignals, registerTemp, releaseTemp } from "../platform/node/cleanup.js";
+import { type HeldLock, acquireLock } from "../platform/node/lock.js";
 import { type ApplyOptions, type ApplySummary, planApply } from "./apply.js";
 
 export interface ApplyFileOptions extends Omit<ApplyOptions, "reference"> {
@@ -201,7 +202,7 @@ async function withStore<T>(path: string, mode: "r" | "r+", wait: Deadline, fn: 
   } catch (err) {
     // An I/O error has already doomed a write: close() rolls it back and throws the whole story.
     // Any other failure must not be committed half-way by close(): abort leaves the store as it was opened.
-    if (store.abort && !(err instanceof AnnDataError && ANNDATA_IO_CODES.has(err.code))) await store.abort().catch(() => undefined);
+    if (store.abort && !(err instanceof AnnDataError && EXIT_STATUS[err.code] === 2)) await store.abort().catch(() => undefined);
     else await store.close();
     throw err;
   }

@@ -14,12 +14,9 @@ import { type UserDefinedField, parseFieldOverlays } from "../chunks/user-define
 import type { ChunkFrame } from "../format/framing.js";
 import type { CellucidSessionBundle } from "./bundle.js";
 import { webappIssues } from "./webapp-rules.js";
+import type { ValidationIssue } from "./validation-issue.js";
 
-export interface ValidationIssue {
-  code: string;
-  chunkId: string | null;
-  message: string;
-}
+export type { ValidationIssue } from "./validation-issue.js";
 
 export interface ChunkCheck {
   id: string;

@@ -5,11 +5,16 @@
  * the missing marker, and one gzip member whose size is the inflated size.
  * Each check returns the first rule broken, as a sentence, or null.
  */
-import { CellucidSessionError } from "../format/errors.js";
+import { CellucidError, CellucidSessionError } from "../format/errors.js";
 import { CODES_RAW_U16, CODES_RAW_U8, missingMarker } from "../codecs/codes.js";
 import { cursor, readUvarint, uvarintLength, type Cursor } from "../codecs/uvarint.js";
 
-class StrictViolation extends Error {}
+/** A payload the app's stricter reading refuses (reported by message, as the rule broken). */
+class StrictViolation extends CellucidError<"NOT_APP_LOADABLE"> {
+  constructor(message: string) {
+    super("NOT_APP_LOADABLE", message);
+  }
+}
 
 /** A uvarint that must use its shortest encoding (the app refuses `0x81 0x00`). */
 function canonical(c: Cursor, what: string): number {

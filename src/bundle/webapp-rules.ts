@@ -24,7 +24,7 @@ import type { ChunkMeta } from "../format/manifest.js";
 import type { ChunkFrame } from "../format/framing.js";
 import { parseJsonBytes } from "../codecs/json.js";
 import type { CellucidSessionBundle } from "./bundle.js";
-import type { ValidationIssue } from "./validate.js";
+import type { ValidationIssue } from "./validation-issue.js";
 import { gzipMemberProblem, strictCodesProblem, strictIndexSetProblem } from "./webapp-payloads.js";
 import { type AppFieldRef, type AppGroupRef, type Issue, checkFieldOverlays, checkHighlightsMeta, exactKeys, isRecord } from "./webapp-shapes.js";
 

@@ -22,6 +22,11 @@ import {
   AppIds, GROUP_BINDING_KEYS, NEUTRAL_PAYLOADS, PAGE_COLORS, U16_FROM_CATEGORIES, appChunkOrder, appFieldRecord, appFingerprint, appGroupType, appPageColor, neutralCoreState, notAppLoadable,
 } from "./canonical.js";
 import { checkFieldOverlays, checkHighlightsMeta } from "./webapp-shapes.js";
+import { formatError } from "../format/errors.js";
+
+function duplicateId(id: string): Error {
+  return formatError("DUPLICATE_CHUNK_ID", "this chunk id was already added", { chunkId: id });
+}
 
 export interface ChunkOptions {
   contributorId?: string;
@@ -124,8 +129,8 @@ export class SessionWriter {
   }
 
   private addChunk(id: string, kind: "json" | "binary", payload: Uint8Array, opts: ChunkOptions): this {
-    if (!id) throw new TypeError("chunk id must be a non-empty string");
-    if (this.ids.has(id)) throw new Error(`chunk id '${id}' was already added`);
+    if (!id) throw formatError("MANIFEST_SHAPE", "chunk id must be a non-empty string");
+    if (this.ids.has(id)) throw duplicateId(id);
     if (this.canonical) return this.addAppChunk(id, kind, payload, opts);
     this.ids.add(id);
     const meta: ChunkMeta = {
@@ -190,7 +195,7 @@ export class SessionWriter {
 
   private addCellsChunk(groupId: string, payload: Uint8Array, label: string): void {
     const id = highlightCellsId(groupId);
-    if (this.ids.has(id)) throw new Error(`chunk id '${id}' was already added`);
+    if (this.ids.has(id)) throw duplicateId(id);
     this.ids.add(id);
     const meta: ChunkMeta = this.canonical
       ? { id, contributorId: "highlights-cells", priority: "lazy", kind: "binary", codec: "gzip", label: highlightCellsLabel(label), datasetDependent: true }
@@ -215,7 +220,7 @@ export class SessionWriter {
       codesType: wide ? "Uint16Array" : "Uint8Array",
     });
     const id = userDefinedCodesId(field.id);
-    if (this.ids.has(id)) throw new Error(`chunk id '${id}' was already added`);
+    if (this.ids.has(id)) throw duplicateId(id);
     this.ids.add(id);
     this.chunks.push({
       meta: { id, contributorId: "user-defined-codes", priority: "eager", kind: "binary", codec: "none", label: `User-defined field codes: ${field.key}`, datasetDependent: true, dependsOn: [FIELD_OVERLAYS_ID] },
@@ -244,7 +249,7 @@ export class SessionWriter {
       isDeleted: field.isDeleted === true, isPurged: field.isPurged === true,
     }));
     const id = userDefinedCodesId(field.id);
-    if (this.ids.has(id)) throw new Error(`chunk id '${id}' was already added`);
+    if (this.ids.has(id)) throw duplicateId(id);
     this.ids.add(id);
     // The smaller of raw and RLE, at the width the field record declares.
     const raw = encodeCodes(codes, { encoding: wide ? 1 : 0 });
@@ -274,7 +279,7 @@ export class SessionWriter {
           codec = "gzip";
         }
       }
-      if (stored.length > MAX_CHUNK_BYTES) throw new RangeError(`chunk '${c.meta.id}' is ${stored.length} bytes, over the ${MAX_CHUNK_BYTES}-byte limit`);
+      if (stored.length > MAX_CHUNK_BYTES) throw formatError("CHUNK_LENGTH", `chunk is ${stored.length} bytes, over the ${MAX_CHUNK_BYTES}-byte limit`, { chunkId: c.meta.id });
       encoded.push({ meta: { ...c.meta, codec, storedBytes: stored.length, uncompressedBytes: c.payload.length }, stored });
     }
     // Stable partition: readers restore eager chunks first and rely on this order.
@@ -291,7 +296,7 @@ export class SessionWriter {
           chunks: ordered.map((c) => c.meta),
         };
     const manifestBytes = jsonBytes(manifest);
-    if (manifestBytes.length > MAX_MANIFEST_BYTES) throw new RangeError(`manifest is ${manifestBytes.length} bytes, over the 16 MiB limit`);
+    if (manifestBytes.length > MAX_MANIFEST_BYTES) throw formatError("MANIFEST_LENGTH", `manifest is ${manifestBytes.length} bytes, over the 16 MiB limit`);
     checkJsonLimits(manifestBytes, "manifest");
     return { manifest, manifestBytes, chunks: ordered };
   }

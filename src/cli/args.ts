@@ -1,7 +1,13 @@
 /** Argument parsing on node:util parseArgs, with usage errors that exit 2. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { CellucidError, type UsageErrorCode } from "../format/errors.js";
 
-export class UsageError extends Error {}
+/** A command line the CLI cannot run: exit 2 with a pointer to --help. */
+export class UsageError extends CellucidError<UsageErrorCode> {
+  constructor(message: string) {
+    super("USAGE", message);
+  }
+}
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 

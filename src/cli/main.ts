@@ -3,10 +3,15 @@
  * cellucid-session: read, validate, inspect and export Cellucid session bundles.
  * Exit status: 0 ok, 1 invalid input, 2 usage or I/O error.
  */
-import { CellucidSessionError } from "../format/errors.js";
+import { readFileSync, realpathSync } from "node:fs";
+import { CellucidError, exitStatusOf } from "../format/errors.js";
 import { UsageError } from "./args.js";
-import { ANNDATA_IO_CODES, AnnDataError } from "../anndata/model.js";
 import type { Io } from "./output.js";
+
+/** The package's version, from its package.json (this file is dist/src/cli/main.js). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -44,7 +49,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     return name ? 0 : 2;
   }
   if (name === "--version") {
-    io.out.write("0.1.0\n");
+    io.out.write(`${packageVersion()}\n`);
     return 0;
   }
   const command = COMMANDS[name];
@@ -57,15 +62,11 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   } catch (err) {
     if (err instanceof UsageError) {
       io.err.write(`cellucid-session ${name}: ${err.message}\nRun "cellucid-session ${name} --help" for usage.\n`);
-      return 2;
+      return exitStatusOf(err);
     }
-    if (err instanceof CellucidSessionError) {
+    if (err instanceof CellucidError) {
       io.err.write(`cellucid-session ${name}: error [${err.code}]: ${err.message}\n`);
-      return err.code === "ABORTED" ? 2 : 1;
-    }
-    if (err instanceof AnnDataError) {
-      io.err.write(`cellucid-session ${name}: error [${err.code}]: ${err.message}\n`);
-      return ANNDATA_IO_CODES.has(err.code) ? 2 : 1;
+      return exitStatusOf(err);
     }
     const e = err as NodeJS.ErrnoException;
     if (e && typeof e.code === "string" && (e.syscall || e.code.startsWith("E"))) {
@@ -78,7 +79,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === (await import("node:url")).pathToFileURL((await import("node:fs")).realpathSync(process.argv[1])).href;
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === (await import("node:url")).pathToFileURL(realpathSync(process.argv[1])).href;
 if (invokedDirectly) {
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);

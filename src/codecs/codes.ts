@@ -188,7 +188,7 @@ export function encodeCodes(codes: ArrayLike<number>, opts: CodesEncodeOptions =
   let runs = 0;
   for (let i = 0; i < length; i++) {
     const v = codes[i]!;
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`code at position ${i} must be an integer in 0..65535, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw formatError("CODES_ENCODING", `code at position ${i} must be an integer in 0..65535, got ${v}`);
     if (v > max) max = v;
     if (i === 0 || v !== codes[i - 1]) runs++;
   }
@@ -199,7 +199,7 @@ export function encodeCodes(codes: ArrayLike<number>, opts: CodesEncodeOptions =
     encoding = rleSize(codes, runs) < rawSize ? (wide ? CODES_RLE_U16 : CODES_RLE_U8) : wide ? CODES_RAW_U16 : CODES_RAW_U8;
   }
   if ((encoding === CODES_RAW_U8 || encoding === CODES_RLE_U8) && wide)
-    throw new RangeError(`codes up to ${max} do not fit the 8-bit encoding ${encoding}`);
+    throw formatError("CODES_ENCODING", `codes up to ${max} do not fit the 8-bit encoding ${encoding}`);
   const w = new ByteWriter(16 + length * 2);
   w.byte(encoding);
   w.uvarint(length);

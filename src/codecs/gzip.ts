@@ -5,13 +5,21 @@
  * limit, so a small hostile file can never make us hold gigabytes.
  */
 
-export class InflateLimitExceeded extends Error {
+import { CellucidError } from "../format/errors.js";
+
+/** Inflation passed its limit (payload decoding turns it into the chunk's error). */
+export class InflateLimitExceeded extends CellucidError<"DECOMPRESSED_TOO_LARGE"> {
   constructor(readonly limit: number) {
-    super(`inflated output exceeds ${limit} bytes`);
+    super("DECOMPRESSED_TOO_LARGE", `inflated output exceeds ${limit} bytes`);
   }
 }
 
-export class InflateCorrupt extends Error {}
+/** The bytes are not gzip (payload decoding turns it into the chunk's error). */
+export class InflateCorrupt extends CellucidError<"CORRUPT_GZIP"> {
+  constructor(message: string) {
+    super("CORRUPT_GZIP", message);
+  }
+}
 
 /** Deflate cannot expand more than ~1032:1: a size claiming more is a lie. */
 export const MAX_DEFLATE_RATIO = 1032;

@@ -200,7 +200,7 @@ export function normalizeIndices(indices: ArrayLike<number>): Uint32Array {
   let prev = -1;
   for (let i = 0; i < n; i++) {
     const v = indices[i]!;
-    if (!(v >= 0 && v < U32_LIMIT && Number.isInteger(v))) throw new RangeError(`index at position ${i} is not a valid cell index: ${v}`);
+    if (!(v >= 0 && v < U32_LIMIT && Number.isInteger(v))) throw formatError("INDEX_OUT_OF_RANGE", `index at position ${i} is not a valid cell index: ${v}`);
     arr[i] = v;
     if (v <= prev) sorted = false;
     prev = v;

@@ -68,7 +68,7 @@ export function uvarintLength(value: number): number {
 
 /** Writes `value` at `pos`; returns the position after it. Caller sizes the buffer. */
 export function writeUvarint(out: Uint8Array, pos: number, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`uvarint value must be a safe non-negative integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0) throw formatError("VARINT_TOO_LARGE", `uvarint value must be a safe non-negative integer, got ${value}`);
   while (value >= 0x80) {
     out[pos++] = (value & 0x7f) | 0x80;
     value = Math.floor(value / 128);

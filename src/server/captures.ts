@@ -9,8 +9,8 @@
  */
 import { rmSync } from "node:fs";
 import { indexBundle } from "../format/framing.js";
-import { CellucidSessionBundle } from "../node/bundle.js";
-import { fileSource } from "../node/file-source.js";
+import { CellucidSessionBundle } from "../apply/session-bundle.js";
+import { fileSource } from "../platform/node/file-source.js";
 
 export interface PendingCapture {
   viewerId: string;

@@ -1,29 +1,10 @@
 /** Typed errors of the viewer server: programs branch on `code`, HTTP clients get `status` + message. */
+import { CellucidError, type ViewerErrorCode } from "../format/errors.js";
 
-export type ViewerErrorCode =
-  /** The wait ran out (waitForReady, getSessionBundle, loadSession). */
-  | "TIMEOUT"
-  /** No page was connected during the whole wait, so the request was never delivered. */
-  | "NOT_CONNECTED"
-  /** The viewer was closed while the call was waiting. */
-  | "CLOSED"
-  /** The page's upload went over the size cap. */
-  | "UPLOAD_TOO_LARGE"
-  /** The page's upload was not a readable session bundle (bad magic, corrupt manifest, ...). */
-  | "INVALID_UPLOAD"
-  /** The page dropped the connection before the upload was complete. */
-  | "UPLOAD_ABORTED";
+export type { ViewerErrorCode } from "../format/errors.js";
 
-export class ViewerError extends Error {
-  constructor(
-    readonly code: ViewerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "ViewerError";
-  }
-}
+/** A failure of startViewer or of a Viewer's calls (codes in format/errors.ts, with the others). */
+export class ViewerError extends CellucidError<ViewerErrorCode> {}
 
 /**
  * The stable `code` of every error answer, sent as `{error, code}`: clients
@@ -52,14 +33,13 @@ export type HttpErrorCode =
   | "INTERNAL";
 
 /** An error answered to an HTTP client as `{error: message, code}` with `status`; never carries a stack to the client. */
-export class HttpError extends Error {
+export class HttpError extends CellucidError<HttpErrorCode> {
   constructor(
     readonly status: number,
-    readonly code: HttpErrorCode,
+    code: HttpErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
-    this.name = "HttpError";
+    super(code, message);
   }
 }

@@ -1,5 +1,6 @@
 /** The viewer server (Node only): startViewer and its types. */
-export { startViewer, type Viewer, type StartViewerOptions, type WaitOptions, type ViewerEvent, type ViewerEventMap } from "./viewer.js";
+export { startViewer, type Viewer, type StartViewerOptions, type WaitOptions } from "./viewer.js";
+export type { ViewerEvent, ViewerEventMap } from "./events.js";
 export { ViewerError, type ViewerErrorCode, type HttpErrorCode } from "./errors.js";
 export type { ViewerLimits } from "./connections.js";
 export { CapturedSessionBundle } from "./captures.js";

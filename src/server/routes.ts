@@ -21,7 +21,7 @@ import { serveSession, type SessionSource } from "./sessions.js";
 import type { MessageHub } from "./sse.js";
 import { serveAsset, serveIndex } from "./static.js";
 import { UploadFailure, receiveBundleUpload } from "./upload.js";
-import type { ViewerEvent } from "./viewer.js";
+import type { ViewerEvent } from "./events.js";
 
 export const MAX_EVENT_BYTES = 64 * 1024;
 const NO_PENDING = "No pending session bundle request";

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CellucidSessionBundle as CoreBundle } from "../bundle/bundle.js";
-import { CellucidSessionBundle } from "../node/bundle.js";
+import { CellucidSessionBundle } from "../apply/session-bundle.js";
 import { BASE_HEADERS } from "./http.js";
 
 /** What startViewer({session}) and loadSession() accept. */

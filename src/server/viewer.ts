@@ -10,12 +10,13 @@ import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import type { AnnDataStore } from "../anndata/model.js";
 import { openAnnData } from "../anndata/open.js";
-import type { CellucidSessionBundle } from "../node/bundle.js";
+import type { CellucidSessionBundle } from "../apply/session-bundle.js";
 import { AccessToken } from "./auth.js";
 import { CaptureRegistry, type PendingCapture } from "./captures.js";
 import { ConnectionGate, DEFAULT_LIMITS, SERVER_OPTIONS, type ViewerLimits } from "./connections.js";
 import { DatasetEndpoints, defaultDatasetId } from "./dataset.js";
 import { ViewerError } from "./errors.js";
+import type { ViewerEvent, ViewerEventMap } from "./events.js";
 import { HostGuard, hostPort } from "./http.js";
 import { handleRequest, type ViewerState, type SessionPush } from "./routes.js";
 import { toSessionSource, type SessionInput } from "./sessions.js";
@@ -53,20 +54,6 @@ export interface StartViewerOptions {
 export interface WaitOptions {
   /** Default 60 000 ms; Infinity waits forever. */
   timeoutMs?: number;
-}
-
-/** What the page posts to /_cellucid/events, by type; other types arrive as a plain ViewerEvent. */
-export interface ViewerEventMap {
-  ready: ViewerEvent;
-  selection: ViewerEvent & { count: number };
-  highlights: ViewerEvent & { pages: { id: string; name: string; groups: { id: string; label: string; count: number }[] }[] };
-  error: ViewerEvent & { message: string };
-}
-
-export interface ViewerEvent {
-  type: string;
-  viewerId: string;
-  [key: string]: unknown;
 }
 
 export interface Viewer {

@@ -7,7 +7,7 @@
  * (dimension 2): it proves the cell order to this viewer and to `apply`, not
  * to the app, which cannot open such a dataset's view anyway.
  */
-import { type CellOrder, compareCellOrder, defaultAppDimension, embeddingCellOrderDigest, resolveAppEmbeddings } from "../../src/index.js";
+import { type CellOrder, compareCellOrder, defaultAppDimension, embeddingCellOrderDigest, resolveAppEmbeddings } from "../../src/chunks/cell-order.js";
 import type { ViewerConfig } from "./api.js";
 
 export type EmbeddingLoader = (key: string, dims: number) => Promise<Float32Array>;

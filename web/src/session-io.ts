@@ -3,7 +3,10 @@
  * own core (SessionWriter / CellucidSessionBundle): Save State writes a
  * canonical bundle, one the current web app loads and `apply` reads.
  */
-import { CellucidSessionBundle, SessionWriter, chunkRole, mismatchReasons, userDefinedCodesId } from "../../src/index.js";
+import { CellucidSessionBundle } from "../../src/bundle/bundle.js";
+import { mismatchReasons } from "../../src/bundle/mismatch.js";
+import { SessionWriter } from "../../src/bundle/writer.js";
+import { chunkRole, userDefinedCodesId } from "../../src/chunks/ids.js";
 import type { ViewerConfig } from "./api.js";
 import { type EmbeddingLoader, cellOrderMismatch, viewerCellOrder } from "./cell-order.js";
 import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, fieldCodes, missingMarker, newId, nextAppId } from "./state.js";

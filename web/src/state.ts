@@ -5,7 +5,8 @@
  * and the current selection. Pages and groups get the web app's ids
  * (`page_<n>`, `highlight_<n>`). Views subscribe to the kinds of change they draw.
  */
-import type { ChunkMeta, UserDefinedFieldInput } from "../../src/index.js";
+import type { UserDefinedFieldInput } from "../../src/bundle/writer.js";
+import type { ChunkMeta } from "../../src/format/manifest.js";
 
 export interface Group {
   id: string;

@@ -7,7 +7,7 @@
 import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { AbsolutePath, AsyncReadable } from "zarrita";
-import { beforeMutation } from "../../node/faults.js";
+import { beforeMutation } from "../../platform/node/faults.js";
 
 export type Json = null | boolean | number | string | PyFloat | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };

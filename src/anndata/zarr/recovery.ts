@@ -6,8 +6,8 @@
 import { stat } from "node:fs/promises";
 import { AnnDataError } from "../model.js";
 import { fsError } from "../fs-errors.js";
-import { type HeldLock, acquireLock } from "../../node/lock.js";
-import { deferSignals } from "../../node/cleanup.js";
+import { type HeldLock, acquireLock } from "../../platform/node/lock.js";
+import { deferSignals } from "../../platform/node/cleanup.js";
 import { ZarrFiles } from "./files.js";
 import { JOURNAL, JOURNAL_TEMP, type Journal, LOCK_FILE, type RecoveryReport, STAGING, cleanLeftovers, emptyReport, rollBack } from "./transaction.js";
 

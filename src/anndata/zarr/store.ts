@@ -13,7 +13,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type UnsValue, AnnDataError, checkLength } from "../model.js";
 import { fsError } from "../fs-errors.js";
-import { type HeldLock, acquireLock } from "../../node/lock.js";
+import { type HeldLock, acquireLock } from "../../platform/node/lock.js";
 import { checkColumn, columnKindAt, encodingOf, readColumnAt, readUnsAt, writeColumnAt, writeUnsAt } from "./encodings.js";
 import { readArray } from "./arrays.js";
 import { type Json, type JsonObject, ZarrFiles, checkElementName, isJsonObject, isNotFound, isReservedName, keyJoin, parsePythonJson } from "./files.js";

@@ -22,7 +22,7 @@
  * removed, every node set aside put back, every pre-image restored byte for
  * byte, temp files removed. The store is then exactly the original.
  */
-import { deferSignals, registerTemp, releaseTemp } from "../../node/cleanup.js";
+import { deferSignals, registerTemp, releaseTemp } from "../../platform/node/cleanup.js";
 import { formatBytes, fsError, isNoSpace, treeSize } from "../fs-errors.js";
 import { type Json, type ZarrFiles, keyJoin, replacementTemp } from "./files.js";
 

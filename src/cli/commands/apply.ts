@@ -2,7 +2,7 @@
 import { type ApplySummary, type DatasetMismatchPolicy } from "../../apply/apply.js";
 import { applySessionToFile } from "../../apply/files.js";
 import type { ColumnConflictPolicy } from "../../apply/naming.js";
-import { CellucidSessionBundle } from "../../node/bundle.js";
+import { CellucidSessionBundle } from "../../apply/session-bundle.js";
 import { type Io, count, table } from "../output.js";
 import { UsageError, choice, parse } from "../args.js";
 

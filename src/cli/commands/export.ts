@@ -3,11 +3,11 @@ import { open } from "node:fs/promises";
 import { extname } from "node:path";
 import { once } from "node:events";
 import { type ExportFormat, buildExportTable, exportText } from "../../export/table.js";
-import { CellucidSessionBundle } from "../../node/bundle.js";
+import { CellucidSessionBundle } from "../../apply/session-bundle.js";
 import { openAnnData } from "../../anndata/open.js";
-import { mismatchReasons } from "../../apply/apply.js";
+import { mismatchReasons } from "../../bundle/mismatch.js";
 import { CellucidSessionError } from "../../format/errors.js";
-import { writeAtomically } from "../../node/atomic.js";
+import { writeAtomically } from "../../platform/node/atomic.js";
 import { type Io, Progress, count } from "../output.js";
 import { UsageError, choice, parse } from "../args.js";
 

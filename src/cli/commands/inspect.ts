@@ -1,5 +1,5 @@
 /** `cellucid-session inspect FILE`: what a bundle holds, reading only its two small JSON chunks. */
-import { CellucidSessionBundle } from "../../node/bundle.js";
+import { CellucidSessionBundle } from "../../apply/session-bundle.js";
 import { chunkRole } from "../../chunks/ids.js";
 import { type Io, bytes, count, table } from "../output.js";
 import { parse } from "../args.js";

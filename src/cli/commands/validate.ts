@@ -1,7 +1,7 @@
 /** `cellucid-session validate FILE`: decode every chunk under every guard. */
 import { CellucidSessionError } from "../../format/errors.js";
 import { type ValidationReport, validateBundle } from "../../bundle/validate.js";
-import { CellucidSessionBundle } from "../../node/bundle.js";
+import { CellucidSessionBundle } from "../../apply/session-bundle.js";
 import { type Io, Progress, bytes, count } from "../output.js";
 import { choice, parse } from "../args.js";
 import { basename } from "node:path";

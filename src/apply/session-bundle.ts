@@ -1,18 +1,21 @@
-/** The Node flavour of CellucidSessionBundle: opens files, saves atomically, inflates with zlib. */
+/**
+ * The Node flavour of CellucidSessionBundle: opens files, saves atomically,
+ * inflates with zlib, and applies itself to AnnData files (which is why it
+ * sits in the apply layer, above the Node adapters it uses).
+ */
 import { resolve } from "node:path";
 import { CellucidSessionBundle as CoreBundle, type BundleOpenOptions } from "../bundle/bundle.js";
-import { SessionWriter } from "../bundle/writer.js";
 import type { BundleIndex } from "../format/framing.js";
 import type { ByteSource } from "../format/source.js";
 import type { GzipCodec } from "../codecs/gzip.js";
 import { indexBundle } from "../format/framing.js";
-import { copyFileAtomically, writePartsAtomically } from "./atomic.js";
-import { fileSource } from "./file-source.js";
-import { zlibGzip } from "./zlib-gzip.js";
-import type { ApplyFileOptions } from "../apply/files.js";
-import type { ApplySummary } from "../apply/apply.js";
+import { copyFileAtomically, writePartsAtomically } from "../platform/node/atomic.js";
+import { fileSource } from "../platform/node/file-source.js";
+import { zlibGzip } from "../platform/node/zlib-gzip.js";
+import type { ApplyFileOptions } from "./files.js";
+import type { ApplySummary } from "./apply.js";
 import type { MemoryAnnData } from "../anndata/memory.js";
-import type { ApplyToMemoryOptions } from "../apply/anndata.js";
+import type { ApplyToMemoryOptions } from "./anndata.js";
 
 export class CellucidSessionBundle extends CoreBundle {
   /** Set when the bundle was opened from a file. */
@@ -50,12 +53,12 @@ export class CellucidSessionBundle extends CoreBundle {
   async applyWithSummary(adata: string, options: ApplyFileOptions): Promise<{ adata: string; summary: ApplySummary }>;
   async applyWithSummary(adata: MemoryAnnData | string, options: ApplyToMemoryOptions | ApplyFileOptions = {}): Promise<{ adata: MemoryAnnData | string; summary: ApplySummary }> {
     if (typeof adata === "string") {
-      const { applySessionToFile } = await import("../apply/files.js");
+      const { applySessionToFile } = await import("./files.js");
       const opts = options as ApplyFileOptions;
       const summary = await applySessionToFile(this, adata, opts);
       return { adata: opts.inplace || opts.dryRun ? adata : opts.output!, summary };
     }
-    const { applyCellucidSessionToAnnData } = await import("../apply/anndata.js");
+    const { applyCellucidSessionToAnnData } = await import("./anndata.js");
     return applyCellucidSessionToAnnData(this, adata, { ...(options as ApplyToMemoryOptions), returnSummary: true });
   }
 
@@ -69,14 +72,4 @@ export class CellucidSessionBundle extends CoreBundle {
     const stream = this.stream();
     await writePartsAtomically(dest, stream as unknown as AsyncIterable<Uint8Array>);
   }
-}
-
-/** Writes a SessionWriter's bundle to `dest` without ever leaving a partial file. */
-export async function writeSessionFile(writer: SessionWriter, dest: string): Promise<void> {
-  await writePartsAtomically(dest, await writer.toParts());
-}
-
-/** A SessionWriter that compresses with zlib. */
-export function createSessionWriter(opts: ConstructorParameters<typeof SessionWriter>[0] = {}): SessionWriter {
-  return new SessionWriter({ gzip: zlibGzip, ...opts });
 }

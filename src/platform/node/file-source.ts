@@ -2,7 +2,8 @@
 import { readSync as readFdSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
-import type { ByteSource } from "../format/source.js";
+import { formatError } from "../../format/errors.js";
+import type { ByteSource } from "../../format/source.js";
 
 export async function fileSource(path: string): Promise<ByteSource> {
   const fh: FileHandle = await open(path, "r");
@@ -17,7 +18,7 @@ export async function fileSource(path: string): Promise<ByteSource> {
         let got = 0;
         while (got < length) {
           const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-          if (bytesRead === 0) throw new Error(`${path}: file shrank while reading (offset ${offset + got})`);
+          if (bytesRead === 0) throw formatError("TRUNCATED", `the file shrank while it was being read (offset ${offset + got})`, { source: path });
           got += bytesRead;
         }
         return buf;

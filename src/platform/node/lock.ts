@@ -24,7 +24,7 @@ import { randomBytes } from "node:crypto";
 import { createConnection, createServer, type Server } from "node:net";
 import { readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { AnnDataError } from "../anndata/model.js";
+import { AnnDataError } from "../../format/errors.js";
 import { registerTemp, releaseTemp } from "./cleanup.js";
 
 export interface LockOptions {

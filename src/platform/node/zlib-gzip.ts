@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { constants, createGunzip, gunzip, gzipSync } from "node:zlib";
 
 const gunzipAsync = promisify(gunzip);
-import { type GzipCodec, InflateCorrupt, InflateLimitExceeded, inflateUndeclared } from "../codecs/gzip.js";
+import { type GzipCodec, InflateCorrupt, InflateLimitExceeded, inflateUndeclared } from "../../codecs/gzip.js";
 
 async function inflateBounded(data: Uint8Array, limit: number, chunkSize?: number): Promise<Buffer> {
   try {
