@@ -64,3 +64,60 @@ export class Progress {
     if (this.shown) this.io.err.write("\r\x1b[K");
   }
 }
+
+/** Output is handed to the stream in pieces of about this many characters. */
+const JSON_WRITE_BATCH = 64 * 1024;
+
+/**
+ * Writes `value` and a newline exactly as `JSON.stringify(value, null, 2)`
+ * would, in batches: a summary of 60,000 chunks never becomes one 30 MB string
+ * and its copy in bytes. Arrays, and objects that hold arrays or objects, are
+ * written member by member; everything else is stringified whole. (Writes to
+ * pipes and files are synchronous in Node on Linux, as one big write was.)
+ */
+export function writeJson(out: NodeJS.WritableStream, value: unknown): void {
+  let batch = "";
+  const emit = (text: string) => {
+    batch += text;
+    if (batch.length >= JSON_WRITE_BATCH) {
+      out.write(batch);
+      batch = "";
+    }
+  };
+  const write = (v: unknown, indent: string): void => {
+    const inner = indent + "  ";
+    if (Array.isArray(v) && v.length > 0) {
+      emit("[\n");
+      for (let i = 0; i < v.length; i++) {
+        emit(inner);
+        write(v[i] === undefined || typeof v[i] === "function" ? null : v[i], inner);
+        emit(i < v.length - 1 ? ",\n" : "\n");
+      }
+      emit(indent + "]");
+    } else if (isExpandable(v)) {
+      const keys = Object.keys(v).filter((k) => v[k] !== undefined && typeof v[k] !== "function");
+      emit("{\n");
+      for (let i = 0; i < keys.length; i++) {
+        emit(`${inner}${JSON.stringify(keys[i])}: `);
+        write(v[keys[i]!], inner);
+        emit(i < keys.length - 1 ? ",\n" : "\n");
+      }
+      emit(indent + "}");
+    } else {
+      const text = JSON.stringify(v, null, 2);
+      emit(indent && text.includes("\n") ? text.replaceAll("\n", "\n" + indent) : text);
+    }
+  };
+  write(value, "");
+  out.write(batch + "\n");
+}
+
+/** A plain object with at least one array or object member (and no toJSON of its own). */
+function isExpandable(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || typeof (v as { toJSON?: unknown }).toJSON === "function") return false;
+  for (const k in v) {
+    const member = (v as Record<string, unknown>)[k];
+    if (typeof member === "object" && member !== null) return true;
+  }
+  return false;
+}
