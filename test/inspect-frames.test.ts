@@ -33,7 +33,7 @@ test("inspect works on a bundle whose cells frame header disagrees with storedBy
   });
 });
 
-test("writeJson writes what JSON.stringify(value, null, 2) writes, in batches", () => {
+test("writeJson writes what JSON.stringify(value, null, 2) writes, in batches", async () => {
   const big = Array.from({ length: 5000 }, (_, i) => ({ id: `c${i}`, n: i, text: "line\nbreak \"q\"", nested: i % 2 ? null : { a: [1, { b: [] }], e: {} } }));
   const values: unknown[] = [
     { file: "x", empty: [], none: {}, skipped: undefined, list: [1, undefined, "s"], chunks: big, deep: { a: { b: { c: [[], [[]], {}] } } } },
@@ -47,7 +47,7 @@ test("writeJson writes what JSON.stringify(value, null, 2) writes, in batches", 
     const out = new PassThrough();
     const parts: Buffer[] = [];
     out.on("data", (d: Buffer) => parts.push(d));
-    writeJson(out, value);
+    await writeJson(out, value);
     assert.equal(Buffer.concat(parts).toString(), JSON.stringify(value, null, 2) + "\n");
   }
 });

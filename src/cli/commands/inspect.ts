@@ -80,7 +80,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   const b = await CellucidSessionBundle.open(positionals[0]!);
   try {
     const s = await inspectSummary(b, positionals[0]);
-    if (values["json"]) writeJson(io.out, s);
+    if (values["json"]) await writeJson(io.out, s);
     else io.out.write(renderInspect(s));
     return 0;
   } finally {
