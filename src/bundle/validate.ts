@@ -136,7 +136,11 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     if (f.kind === "category" && !f.isPurged && !bundle.hasChunk(USER_DEFINED_CODES_PREFIX + f.id))
       warn("MISSING_CODES", FIELD_OVERLAYS_ID, `user-defined field '${f.key ?? f.id}' has no codes chunk; applying skips it`);
 
-  if (opts.target === "webapp") errors.push(...(await webappIssues(bundle)));
+  if (opts.target === "webapp") {
+    const webapp = await webappIssues(bundle);
+    errors.push(...webapp.errors);
+    warnings.push(...webapp.warnings);
+  }
   return { source, valid: errors.length === 0, fileBytes: bundle.byteLength, chunkCount: chunks.length, trailingBytes: bundle.trailingBytes, errors, warnings, chunks };
 
   function checkCells(id: string, payload: Uint8Array): void {
