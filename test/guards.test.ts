@@ -48,11 +48,44 @@ test("manifest shape: object, chunks array, chunk objects with non-empty string 
 
 test("chunk frames: over 512 MiB, past the end of the file, missing, storedBytes mismatch", async () => {
   const c = binaryChunk("cells", new Uint8Array([1, 2, 3]));
-  await rejectsWithCode(() => open(rawBundle([{ ...c, frameLength: 512 * 1024 * 1024 + 1 }])), "CHUNK_LENGTH", "chunk 'cells'");
+  await rejectsWithCode(() => open(rawBundle([{ ...c, meta: { ...c.meta, storedBytes: undefined }, frameLength: 512 * 1024 * 1024 + 1 }])), "CHUNK_LENGTH", "chunk 'cells'");
   await rejectsWithCode(() => open(rawBundle([{ ...c, meta: { ...c.meta, storedBytes: undefined }, frameLength: 100 }])), "TRUNCATED", "runs past the end");
   await rejectsWithCode(() => open(rawBundle([c]).subarray(0, -5)), "TRUNCATED");
   await rejectsWithCode(() => open(rawBundle([c, binaryChunk("second", new Uint8Array(1))]).subarray(0, -5)), "TRUNCATED", "'second'");
   await rejectsWithCode(() => open(rawBundle([{ ...c, meta: { ...c.meta, storedBytes: 4 } }])), "STORED_BYTES_MISMATCH", "storedBytes is 4 but the frame holds 3");
+});
+
+test("frames the manifest pins are opened without reading their headers; a wrong header fails the chunk that is read, as opening would have", async () => {
+  const good = binaryChunk("highlights/cells/a", encodeIndexSet([1, 2, 3]));
+  const cells = encodeIndexSet([4, 5]);
+  // storedBytes add up to the end of the file, so the layout is decided by the manifest alone.
+  const lying = (frameLength: number) =>
+    rawBundle([good, { ...binaryChunk("highlights/cells/b", cells), frameLength }, binaryChunk("c", new Uint8Array([9]))]);
+  const cases: [number, string, string][] = [
+    [cells.length - 1, "STORED_BYTES_MISMATCH", `storedBytes is ${cells.length} but the frame holds ${cells.length - 1} bytes`],
+    [1000, "TRUNCATED", "stored length 1000 runs past the end of the file"],
+    [512 * 1024 * 1024 + 1, "CHUNK_LENGTH", "exceeds the 536870912-byte chunk limit"],
+  ];
+  for (const [frameLength, code, fragment] of cases) {
+    const b = await open(lying(frameLength));
+    assert.equal(b.index.framesVerified, false);
+    assert.deepEqual(b.listChunkIds(), ["highlights/cells/a", "highlights/cells/b", "c"]);
+    assert.deepEqual([...(await b.readHighlightCells("a"))], [1, 2, 3]);
+    assert.deepEqual([...(await b.readChunkBytes("c"))], [9]);
+    const err = await rejectsWithCode(() => b.readHighlightCells("b"), code, fragment);
+    assert.equal(err.chunkId, "highlights/cells/b");
+    await rejectsWithCode(() => b.readChunkBytes("highlights/cells/b"), code, "chunk 'highlights/cells/b'");
+    const report = await validateBundle(b);
+    assert.equal(report.valid, false);
+    assert.deepEqual(report.errors.map((e) => [e.code, e.chunkId]), [[code, "highlights/cells/b"]]);
+    assert.deepEqual(report.chunks.map((c) => c.ok), [true, false, true]);
+  }
+  // Without a pinned layout (a trailing byte, or a chunk without storedBytes) every header is read at open, as before.
+  const trailing = rawBundle([good, { ...binaryChunk("highlights/cells/b", cells), frameLength: cells.length - 1 }], { trailing: new Uint8Array(1) });
+  await rejectsWithCode(() => open(trailing), "STORED_BYTES_MISMATCH", "chunk 'highlights/cells/b'");
+  const undeclared = await open(rawBundle([good, { ...binaryChunk("b", cells), meta: { id: "b", kind: "binary", codec: "none" } }], { trailing: new Uint8Array(2) }));
+  assert.equal(undeclared.index.framesVerified, true);
+  assert.equal(undeclared.trailingBytes, 2);
 });
 
 test("unknown codec and kind are refused when the chunk is decoded, naming the chunk", async () => {

@@ -143,7 +143,7 @@ test("a JSON chunk declaring more than the JSON limit is refused before inflatin
  * A bundle of `sizes.length` chunks of zeros that exists only as a layout:
  * reads are served from it, counted, and never materialise the file.
  */
-function virtualBundle(sizes: number[], declared: boolean): { source: ByteSource; reads: { calls: number; bytes: number } } {
+function virtualBundle(sizes: number[], declared: boolean, trailing = 0): { source: ByteSource; reads: { calls: number; bytes: number } } {
   const chunks = sizes.map((n, i) => ({ id: `plugins/c${i}`, kind: "binary", codec: "none", ...(declared ? { storedBytes: n } : {}) }));
   const manifest = enc.encode(JSON.stringify({ datasetFingerprint: { cellCount: 1 }, chunks }));
   const head = rawBundle([], { manifestBytes: manifest });
@@ -153,6 +153,7 @@ function virtualBundle(sizes: number[], declared: boolean): { source: ByteSource
     starts.push(size);
     size += 4 + n;
   }
+  size += trailing;
   const reads = { calls: 0, bytes: 0 };
   const read = (offset: number, length: number): Uint8Array => {
     reads.calls++;
@@ -179,31 +180,42 @@ function virtualBundle(sizes: number[], declared: boolean): { source: ByteSource
   return { source: { name: "virtual", size, read: async (o, l) => read(o, l), readSync: read }, reads };
 }
 
-async function indexAndCheck(sizes: number[], declared = true) {
-  const { source, reads } = virtualBundle(sizes, declared);
+async function indexAndCheck(sizes: number[], declared = true, trailing = 0) {
+  const { source, reads } = virtualBundle(sizes, declared, trailing);
   const index = await indexBundle(source);
   assert.equal(index.frames.length, sizes.length);
-  assert.equal(index.trailingBytes, 0);
+  assert.equal(index.trailingBytes, trailing);
   let pos = index.frames[0]!.offset - 4;
   for (const [i, f] of index.frames.entries()) {
     assert.equal(f.length, sizes[i]);
     assert.equal(f.offset, pos + 4);
     pos = f.offset + f.length;
   }
-  return { reads, payloadBytes: sizes.reduce((n, s) => n + s, 0), manifestBytes: index.manifestByteLength };
+  return { reads, index, source, payloadBytes: sizes.reduce((n, s) => n + s, 0), manifestBytes: index.manifestByteLength };
 }
 
-test("indexing many chunks reads their 4-byte headers, not their payloads", async () => {
-  // 16,000 chunks of 64 KiB (a 1 GB file): the manifest, then one 4-byte read per chunk.
+test("indexing many chunks reads no payload, and no frame header where the manifest's storedBytes place the frames", async () => {
+  // 16,000 chunks of 64 KiB (a 1 GB file) whose storedBytes end at the end of the file: the header and the manifest only.
   const big = await indexAndCheck(Array.from({ length: 16_000 }, () => 64 * 1024));
+  assert.equal(big.index.framesVerified, false);
+  assert.equal(big.reads.calls, 2);
+  assert.equal(big.reads.bytes, 21 + big.manifestBytes);
+  // Checking every header later (validate does) costs one 4-byte read each, and finds them right.
+  assert.equal((await new CellucidSessionBundle(big.source, big.index).frameHeaderErrors()).size, 0);
   assert.equal(big.reads.calls, 2 + 16_000);
   assert.equal(big.reads.bytes, 21 + big.manifestBytes + 16_000 * 4);
-  // Tiny chunks mixed with 16 KiB ones: reads cover headers and the tiny payloads between them, never a 16 KiB payload.
+  // Without storedBytes the headers are walked at open: one 4-byte read per big chunk.
+  const walked = await indexAndCheck(Array.from({ length: 16_000 }, () => 64 * 1024), false);
+  assert.equal(walked.index.framesVerified, true);
+  assert.ok(walked.reads.calls <= 2 + 16_000 + 1, `${walked.reads.calls} reads`);
+  assert.ok(walked.reads.bytes <= 21 + walked.manifestBytes + 16_000 * 4 + 4096, `read ${walked.reads.bytes} bytes`);
+  // Tiny chunks mixed with 16 KiB ones and a trailing byte (the layout is not pinned): reads cover headers and the tiny payloads between them, never a 16 KiB payload.
   const sizes = Array.from({ length: 6000 }, (_, i) => (i % 3 === 0 ? 16 * 1024 : 40 + (i % 7)));
-  const mixed = await indexAndCheck(sizes);
+  const mixed = await indexAndCheck(sizes, true, 1);
+  assert.equal(mixed.index.framesVerified, true);
   const tiny = sizes.filter((s) => s < 1000).reduce((n, s) => n + s + 4, 0);
   assert.ok(mixed.reads.bytes <= 21 + mixed.manifestBytes + tiny + 2000 * 4, `read ${mixed.reads.bytes} bytes`);
-  // Without storedBytes in the manifest the reader guesses from the last size, and stays correct.
+  // The same without storedBytes: sizes guessed from the last one, never most of the payloads.
   const guessed = await indexAndCheck(sizes, false);
   assert.ok(guessed.reads.bytes < guessed.payloadBytes / 2, `read ${guessed.reads.bytes} of ${guessed.payloadBytes} bytes`);
 });

@@ -38,6 +38,31 @@ const field = (id: string, key: string, categories: unknown[]) => ({
   overlapStrategy: "first", overlapLabel: null, intersectionLabels: null, uncoveredLabel: null,
 });
 
+/**
+ * `core/state` as the app's core-state contributor writes it: the six keys,
+ * and a uiControls record with one control of each kind the app records,
+ * including the accordion sections the current app is known to have.
+ */
+function coreState(): Record<string, unknown> {
+  const camera = { navigationMode: "orbit" };
+  return {
+    camera,
+    liveDimensionLevel: 2,
+    uiControls: {
+      "accordion:visualization-section": { type: "details", open: true },
+      "accordion:coloring-filtering-section": { type: "details", open: true },
+      "accordion:compare-views-section": { type: "details", open: false },
+      "render-mode": { type: "select", value: "points" },
+      "point-size": { type: "range", value: "0" },
+      "hp-lod-enabled": { type: "checkbox", checked: false },
+      "connectivity-color": { type: "color", value: "#4a4a4a" },
+    },
+    filters: {},
+    activeFields: { activeFieldKey: "cell type", activeFieldSource: "obs" },
+    multiview: { layout: { mode: "single", activeId: "live" }, camerasLocked: true, liveCameraState: camera, snapshots: [] },
+  };
+}
+
 /** Two fields (one eager, one lazy), one page with two groups, and every singleton. */
 export function appParts(): AppParts {
   return {
@@ -51,7 +76,7 @@ export function appParts(): AppParts {
       }),
       chunk("user-defined/codes/cell_type", "user-defined-codes", "User-defined codes: cell type", Uint8Array.from([2, N, 3, 0, 4, 1, 3, 0xff, 0x01, 3])),
       chunk("cinematic/camera", "cinematic-camera", "Cinematic camera path", { keyframes: [] }),
-      chunk("core/state", "core-state", "Core state", { liveDimensionLevel: 2 }),
+      chunk("core/state", "core-state", "Core state", coreState()),
       chunk("ui/dockable-layout", "dockable-layout", "Floating panels", { panels: [] }, { datasetDependent: false }),
       chunk("analysis/windows", "analysis-windows", "Analysis windows", { windows: [] }),
       chunk("highlights/meta", "highlights-meta", "Highlight metadata", {

@@ -16,6 +16,8 @@ async function webappErrors(parts: AppParts): Promise<string[]> {
 
 type Meta = Record<string, unknown>;
 const meta = (p: AppParts) => find(p, "highlights/meta").value as { pages: { id: string; color?: string; highlightedGroups: Meta[] }[]; activePageId: string } & Meta;
+const state = (p: AppParts) => find(p, "core/state").value as Meta;
+const controls = (p: AppParts) => state(p)["uiControls"] as Meta;
 const overlays = (p: AppParts) => find(p, "core/field-overlays").value as { userDefinedFields: Meta[] } & Meta;
 
 test("a bundle built to the app's rules passes, plainly and for the webapp", async () => {
@@ -24,6 +26,18 @@ test("a bundle built to the app's rules passes, plainly and for the webapp", asy
   assert.deepEqual(plain.errors, []);
   assert.deepEqual(plain.warnings, []);
   assert.deepEqual(await webappErrors(appParts()), []);
+});
+
+test("core/state: uiControls without the sections the current app has is a warning that names them, not an error", async () => {
+  const parts = appParts();
+  delete controls(parts)["accordion:compare-views-section"];
+  const b = await CellucidSessionBundle.fromBytes(assemble(parts), { name: "app.cellucid-session" });
+  const report = await validateBundle(b, { target: "webapp" });
+  assert.deepEqual(report.errors, []);
+  assert.deepEqual(report.warnings.map((w) => [w.code, w.chunkId]), [["WEBAPP_UI_CONTROLS_INCOMPLETE", "core/state"]]);
+  assert.match(report.warnings[0]!.message, /uiControls lacks accordion:compare-views-section: the app compares uiControls with every control of its page/);
+  // Plain validate does not look at the app's view state.
+  assert.deepEqual((await validateBundle(b)).warnings, []);
 });
 
 const breaks: [string, string, (p: AppParts) => void][] = [
@@ -46,6 +60,19 @@ const breaks: [string, string, (p: AppParts) => void][] = [
   ["missing cinematic/camera", "WEBAPP_MISSING_SINGLETON", (p) => { p.chunks = p.chunks.filter((c) => c.meta["id"] !== "cinematic/camera"); }],
   ["missing cache inventory", "WEBAPP_MISSING_SINGLETON", (p) => { p.chunks = p.chunks.filter((c) => c.meta["id"] !== "analysis/cache-inventory"); }],
   ["cache inventory listing a chunk that is not there", "WEBAPP_CACHE_INVENTORY", (p) => { find(p, "analysis/cache-inventory").value = { artifactIds: ["analysis/artifacts/bulk-gene/k/g/page_1"] }; }],
+  ["core/state with an extra key", "WEBAPP_CORE_STATE", (p) => { state(p)["viewer"] = "cellucid-session"; }],
+  ["core/state on a 4D view", "WEBAPP_CORE_STATE", (p) => { state(p)["liveDimensionLevel"] = 4; }],
+  ["a control of a type the app does not record (our viewer's old view control)", "WEBAPP_CORE_STATE", (p) => { controls(p)["cellucid-session-view"] = { type: "hidden", value: "{}" }; }],
+  ["a control its own contributor saves", "WEBAPP_CORE_STATE", (p) => { controls(p)["dimension-select"] = { type: "select", value: "2" }; }],
+  ["a checkbox with a value", "WEBAPP_CORE_STATE", (p) => { controls(p)["hp-lod-enabled"] = { type: "checkbox", checked: false, value: "on" }; }],
+  ["a range that is not a number", "WEBAPP_CORE_STATE", (p) => { controls(p)["point-size"] = { type: "range", value: "big" }; }],
+  ["an uppercase colour", "WEBAPP_CORE_STATE", (p) => { controls(p)["connectivity-color"] = { type: "color", value: "#4A4A4A" }; }],
+  ["an accordion that is not details", "WEBAPP_CORE_STATE", (p) => { controls(p)["accordion:visualization-section"] = { type: "checkbox", checked: true }; }],
+  ["an unknown render mode", "WEBAPP_CORE_STATE", (p) => { controls(p)["render-mode"] = { type: "select", value: "voxels" }; }],
+  ["smoke with kept snapshots", "WEBAPP_CORE_STATE", (p) => { controls(p)["render-mode"] = { type: "select", value: "smoke" }; (state(p)["multiview"] as { snapshots: unknown[] }).snapshots.push({ id: "s1" }); }],
+  ["an active field without a source", "WEBAPP_CORE_STATE", (p) => { state(p)["activeFields"] = { activeFieldKey: "cell type", activeFieldSource: null }; }],
+  ["an active var field as the app no longer writes it", "WEBAPP_CORE_STATE", (p) => { state(p)["activeFields"] = { activeFieldKey: null, activeFieldSource: null, activeVarFieldKey: null }; }],
+  ["multiview without liveCameraState", "WEBAPP_CORE_STATE", (p) => { delete (state(p)["multiview"] as Meta)["liveCameraState"]; }],
   ["highlights with activePageName", "WEBAPP_HIGHLIGHTS_SHAPE", (p) => { meta(p)["activePageName"] = "Page 1"; }],
   ["page id page-1", "WEBAPP_HIGHLIGHT_IDS", (p) => { meta(p).pages[0]!.id = "page-1"; meta(p).activePageId = "page-1"; }],
   ["group id grp-1", "WEBAPP_HIGHLIGHT_IDS", (p) => { meta(p).pages[0]!.highlightedGroups[0]!["id"] = "grp-1"; }],

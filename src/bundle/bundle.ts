@@ -3,8 +3,8 @@
  * the manifest and chunk frames once; payloads are read and decoded only on
  * request. Runs unchanged in browsers (no node: imports).
  */
-import { NoSuchChunkError, SessionFormatError } from "../format/errors.js";
-import { type BundleIndex, type ChunkFrame, indexBundle } from "../format/framing.js";
+import { CellucidSessionError, NoSuchChunkError, SessionFormatError } from "../format/errors.js";
+import { type BundleIndex, type ChunkFrame, checkFrameHeader, indexBundle } from "../format/framing.js";
 import { type ChunkMeta, type DatasetFingerprint, type SessionManifest, fingerprintCounts } from "../format/manifest.js";
 import { type ByteSource, type StreamReadOptions, blobSource, bytesSource, readStreamFully } from "../format/source.js";
 import { type DecodedCodes, decodeCodes } from "../codecs/codes.js";
@@ -159,10 +159,29 @@ export class CellucidSessionBundle {
     return f;
   }
 
-  /** The chunk as stored (still compressed). */
+  /** The chunk as stored (still compressed); its frame header is checked first if the open left it unread. */
   async readChunkBytes(id: string): Promise<Uint8Array> {
     const f = this.frame(id);
+    if (!this.index.framesVerified) await checkFrameHeader(this.source, f);
     return this.source.read(f.offset, f.length);
+  }
+
+  /**
+   * Every frame header the open left unread (`index.framesVerified` false),
+   * checked now: the error of each chunk whose header disagrees, by chunk id.
+   */
+  async frameHeaderErrors(): Promise<Map<string, CellucidSessionError>> {
+    const errors = new Map<string, CellucidSessionError>();
+    if (this.index.framesVerified) return errors;
+    for (const f of this.index.frames) {
+      try {
+        await checkFrameHeader(this.source, f);
+      } catch (err) {
+        if (!(err instanceof CellucidSessionError)) throw err;
+        errors.set(f.meta.id, err);
+      }
+    }
+    return errors;
   }
 
   /** The chunk's payload after its codec: bytes, for either kind. */

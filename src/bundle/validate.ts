@@ -60,13 +60,16 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     warnings.push({ code, chunkId, message: `${source}${chunkId ? `, chunk '${chunkId}'` : ""}: ${message}` });
 
   if (bundle.trailingBytes > 0) warn("TRAILING_BYTES", null, `${bundle.trailingBytes} bytes after the last chunk are ignored by readers`);
+  // Frames the open placed from the manifest: every header is checked here, and a chunk whose header is wrong is not read.
+  const badFrames = await bundle.frameHeaderErrors();
+  for (const err of badFrames.values()) errors.push(issueOf(err, null));
 
   // Structured chunks first: their content tells how to bound the binary ones.
   const fields = new Map<string, UserDefinedField>();
   const groupIds = new Set<string>();
   const decoded = new Map<string, unknown>();
   for (const id of [HIGHLIGHTS_META_ID, FIELD_OVERLAYS_ID]) {
-    if (!bundle.hasChunk(id)) continue;
+    if (!bundle.hasChunk(id) || badFrames.has(id)) continue;
     try {
       const value = await bundle.decodeChunk(id);
       decoded.set(id, value);
@@ -83,7 +86,7 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
   const needsPayload = (k: number): boolean => {
     const id = frames[k]!.meta.id;
     const role = chunkRole(id);
-    return !decoded.has(id) && role !== "highlights-meta" && role !== "field-overlays";
+    return !decoded.has(id) && !badFrames.has(id) && role !== "highlights-meta" && role !== "field-overlays";
   };
   // Chunks that need their payload read, in file order, and which of them may be read ahead.
   const order = frames.map((_, k) => k).filter(needsPayload);
@@ -130,7 +133,11 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
     if (f.kind === "category" && !f.isPurged && !bundle.hasChunk(USER_DEFINED_CODES_PREFIX + f.id))
       warn("MISSING_CODES", FIELD_OVERLAYS_ID, `user-defined field '${f.key ?? f.id}' has no codes chunk; applying skips it`);
 
-  if (opts.target === "webapp") errors.push(...(await webappIssues(bundle)));
+  if (opts.target === "webapp") {
+    const webapp = await webappIssues(bundle);
+    errors.push(...webapp.errors);
+    warnings.push(...webapp.warnings);
+  }
   return { source, valid: errors.length === 0, fileBytes: bundle.byteLength, chunkCount: chunks.length, trailingBytes: bundle.trailingBytes, errors, warnings, chunks };
 
   function checkCells(id: string, payload: Uint8Array): void {

@@ -3,9 +3,9 @@
  * Load State (WEBAPP.md; the app's `session-serializer.js`,
  * `session-context.js`, `published-default.js` and contributors), each
  * failure named, so a bundle made outside the app is known to load before a
- * user tries. The payloads of the app's own view-state chunks (core state,
- * layout, windows, camera) are checked as JSON only: their schemas belong to
- * the app's UI.
+ * user tries. `core/state` is checked as far as its rules do not depend on
+ * the app's live page (webapp-core-state.ts); the payloads of the other
+ * view-state chunks (layout, windows, camera) are checked as JSON only.
  */
 import { parseCellOrder } from "../chunks/cell-order.js";
 import {
@@ -14,6 +14,7 @@ import {
   APP_SINGLETON_PROFILES,
   ANALYSIS_ARTIFACTS_PREFIX,
   CACHE_INVENTORY_ID,
+  CORE_STATE_ID,
   highlightCellsLabel,
   singletonProfile,
   userDefinedCodesLabel,
@@ -25,6 +26,7 @@ import type { ChunkFrame } from "../format/framing.js";
 import { parseJsonBytes } from "../codecs/json.js";
 import type { CellucidSessionBundle } from "./bundle.js";
 import type { ValidationIssue } from "./validation-issue.js";
+import { checkCoreState } from "./webapp-core-state.js";
 import { gzipMemberProblem, strictCodesProblem, strictIndexSetProblem } from "./webapp-payloads.js";
 import { type AppFieldRef, type AppGroupRef, type Issue, checkFieldOverlays, checkHighlightsMeta, exactKeys, isRecord } from "./webapp-shapes.js";
 
@@ -32,10 +34,13 @@ const MANIFEST_KEYS = ["createdAt", "datasetFingerprint", "chunks"];
 const FINGERPRINT_KEYS = ["sourceType", "datasetId", "cellCount", "varCount", "cellOrder"];
 const CHUNK_KEYS = ["id", "contributorId", "priority", "kind", "codec", "label", "datasetDependent", "storedBytes", "uncompressedBytes"];
 
-export async function webappIssues(bundle: CellucidSessionBundle): Promise<ValidationIssue[]> {
+/** The app's refusals (errors), and what it refuses that no bundle made outside the app can know to avoid (warnings). */
+export async function webappIssues(bundle: CellucidSessionBundle): Promise<{ errors: ValidationIssue[]; warnings: ValidationIssue[] }> {
   const source = bundle.sourceName;
   const issues: ValidationIssue[] = [];
-  const add: Issue = (code, chunkId, message) => issues.push({ code: `WEBAPP_${code}`, chunkId, message: `${source}${chunkId ? `, chunk '${chunkId}'` : ""}: ${message}` });
+  const warnings: ValidationIssue[] = [];
+  const issue = (code: string, chunkId: string | null, message: string): ValidationIssue => ({ code: `WEBAPP_${code}`, chunkId, message: `${source}${chunkId ? `, chunk '${chunkId}'` : ""}: ${message}` });
+  const add: Issue = (code, chunkId, message) => issues.push(issue(code, chunkId, message));
 
   const m = bundle.manifest as Record<string, unknown>;
   const extra = exactKeys(m, MANIFEST_KEYS);
@@ -136,7 +141,10 @@ export async function webappIssues(bundle: CellucidSessionBundle): Promise<Valid
   }
 
   checkCacheInventory(json.get(CACHE_INVENTORY_ID), metas, add);
-  return issues;
+  if (json.has(CORE_STATE_ID))
+    checkCoreState(json.get(CORE_STATE_ID), add, (missing) =>
+      warnings.push(issue("UI_CONTROLS_INCOMPLETE", CORE_STATE_ID, `uiControls lacks ${missing.join(", ")}: the app compares uiControls with every control of its page and refuses a session that lacks one (see the README's web app limits)`)));
+  return { errors: issues, warnings };
 }
 
 function isCanonicalIso(s: string): boolean {

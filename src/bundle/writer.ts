@@ -16,6 +16,7 @@ import { checkJsonLimits } from "../format/json.js";
 import { parseFieldOverlays } from "../chunks/user-defined.js";
 import { concatBytes } from "../format/source.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId } from "../chunks/ids.js";
+import { checkCoreState } from "./webapp-core-state.js";
 import { CACHE_INVENTORY_ID, ANALYSIS_ARTIFACTS_PREFIX, CORE_STATE_ID, type ChunkProfile, highlightCellsLabel, singletonProfile, userDefinedCodesLabel } from "../chunks/app-chunks.js";
 import { type CellOrderDimension, parseCellOrder } from "../chunks/cell-order.js";
 import {
@@ -90,7 +91,12 @@ export interface SessionWriterOptions {
   canonical?: boolean;
   /** Canonical: the field shown when the session was saved; its codes are the only eager ones. */
   activeFieldId?: string | null;
-  /** Canonical: `core/state`'s record of control values (the viewer keeps its view settings here). */
+  /**
+   * Canonical: `core/state`'s record of the app's sidebar controls. The app
+   * loads a session only when this lists exactly the controls of its page, so
+   * the way to an accepted `core/state` is to carry the record from a bundle
+   * that app saved; each entry is checked for the app's shape (default: none).
+   */
   uiControls?: Record<string, unknown>;
 }
 
@@ -353,9 +359,12 @@ export class SessionWriter {
     checkFieldOverlays(overlays, true, fingerprint.cellCount ?? null, fail);
     const active = overlays.userDefinedFields.find((f) => f["id"] === this.opts.activeFieldId);
     const dimension = parseCellOrder(fingerprint.cellOrder)!.dimension as CellOrderDimension;
+    const coreState = neutralCoreState({ dimension, activeField: active ? { key: String(active["key"]), source: active["source"] === "var" ? "var" : "obs" } : null }, this.opts.uiControls);
+    // Controls the app has that we cannot list are the caller's to carry (see uiControls); what we can check, we do.
+    checkCoreState(coreState, fail, () => undefined);
     const neutral: Record<string, unknown> = {
       ...NEUTRAL_PAYLOADS,
-      [CORE_STATE_ID]: neutralCoreState({ dimension, activeField: active ? { key: String(active["key"]), source: active["source"] === "var" ? "var" : "obs" } : null }, this.opts.uiControls),
+      [CORE_STATE_ID]: coreState,
       [CACHE_INVENTORY_ID]: { artifactIds: this.chunks.filter((c) => c.meta.id.startsWith(ANALYSIS_ARTIFACTS_PREFIX)).map((c) => c.meta.id) },
       [FIELD_OVERLAYS_ID]: overlays,
       [HIGHLIGHTS_META_ID]: highlights,

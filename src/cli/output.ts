@@ -1,4 +1,5 @@
-/** Human output helpers: aligned tables, sizes, counts, and a TTY-only progress bar. */
+/** Human output helpers: aligned tables, sizes, counts, a TTY-only progress bar, and JSON written in batches. */
+import { once } from "node:events";
 
 export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };
@@ -63,4 +64,72 @@ export class Progress {
   finish(): void {
     if (this.shown) this.io.err.write("\r\x1b[K");
   }
+}
+
+/** Output is handed to the stream in pieces of about this many characters. */
+const JSON_WRITE_BATCH = 64 * 1024;
+
+/**
+ * Writes `value` and a newline exactly as `JSON.stringify(value, null, 2)`
+ * would, a batch at a time and waiting for the stream to drain: a summary of
+ * 60,000 chunks never becomes one 30 MB string, nor a queue of them in front
+ * of a slow pipe.
+ */
+export async function writeJson(out: NodeJS.WritableStream, value: unknown): Promise<void> {
+  for (const batch of jsonBatches(value)) if (!out.write(batch)) await once(out, "drain");
+}
+
+/**
+ * The text of `JSON.stringify(value, null, 2) + "\n"` in batches of about
+ * `batchChars`. Arrays, and objects that hold arrays or objects, are walked
+ * member by member; everything else is stringified whole.
+ */
+export function* jsonBatches(value: unknown, batchChars = JSON_WRITE_BATCH): Generator<string> {
+  let batch = "";
+  const leaf = (v: unknown, indent: string): string => {
+    const text = JSON.stringify(v, null, 2) ?? "null";
+    return indent && text.includes("\n") ? text.replaceAll("\n", "\n" + indent) : text;
+  };
+  function* member(v: unknown, indent: string): Generator<string> {
+    if ((Array.isArray(v) && v.length > 0) || isExpandable(v)) yield* container(v as object, indent);
+    else batch += leaf(v, indent);
+    if (batch.length >= batchChars) {
+      yield batch;
+      batch = "";
+    }
+  }
+  function* container(v: object, indent: string): Generator<string> {
+    const inner = indent + "  ";
+    if (Array.isArray(v)) {
+      batch += "[\n";
+      for (let i = 0; i < v.length; i++) {
+        batch += inner;
+        yield* member(v[i] === undefined || typeof v[i] === "function" ? null : v[i], inner);
+        batch += i < v.length - 1 ? ",\n" : "\n";
+      }
+      batch += indent + "]";
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== "function");
+    batch += "{\n";
+    for (let i = 0; i < keys.length; i++) {
+      batch += `${inner}${JSON.stringify(keys[i])}: `;
+      yield* member(o[keys[i]!], inner);
+      batch += i < keys.length - 1 ? ",\n" : "\n";
+    }
+    batch += indent + "}";
+  }
+  yield* member(value, "");
+  yield batch + "\n";
+}
+
+/** A non-empty plain object with at least one array or object member (and no toJSON of its own). */
+function isExpandable(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || typeof (v as { toJSON?: unknown }).toJSON === "function") return false;
+  for (const k in v) {
+    const member = (v as Record<string, unknown>)[k];
+    if (typeof member === "object" && member !== null) return true;
+  }
+  return false;
 }

@@ -1,9 +1,11 @@
 /**
  * Container framing (SPEC §2): magic, manifest length, manifest, then one
  * length-prefixed frame per manifest chunk. Indexing reads only headers;
- * payloads are located, never read.
+ * payloads are located, never read. When the manifest's storedBytes pin every
+ * frame (they add up to the file's end exactly), even the frame headers are
+ * left unread at open and each is checked when its chunk is read.
  */
-import { formatError } from "./errors.js";
+import { type SessionErrorContext, formatError } from "./errors.js";
 import { parseJsonUnderLimits } from "./json.js";
 import { HEADER_LENGTH, MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, hasMagic, readU32LE } from "./limits.js";
 import { type ChunkMeta, type SessionManifest, validateManifest } from "./manifest.js";
@@ -27,6 +29,12 @@ export interface BundleIndex {
   end: number;
   /** Bytes after the last chunk: ignored by readers, reported by validate. */
   trailingBytes: number;
+  /**
+   * True when every frame header was read at open. False when the manifest
+   * pinned the layout: each header is then checked by `checkFrameHeader`
+   * before its chunk is read, with the errors the open would have raised.
+   */
+  framesVerified: boolean;
 }
 
 /** Most bytes one header read takes in, so that runs of small chunks cost one read. */
@@ -70,8 +78,12 @@ export async function indexBundle(src: ByteSource): Promise<BundleIndex> {
   const manifestBytes = await src.read(HEADER_LENGTH, manifestByteLength);
   const manifest = validateManifest(parseJsonUnderLimits(manifestBytes, "manifest", "MANIFEST_JSON", { source }), source);
 
+  const start = HEADER_LENGTH + manifestByteLength;
+  const pinned = framesFromManifest(manifest.chunks, start, src.size);
+  if (pinned) return { manifest, manifestByteLength, frames: pinned, end: src.size, trailingBytes: 0, framesVerified: false };
+
   const frames: ChunkFrame[] = [];
-  let pos = HEADER_LENGTH + manifestByteLength;
+  let pos = start;
   let win: Uint8Array = new Uint8Array(0);
   let winStart = 0;
   let lastLength = 0;
@@ -88,18 +100,60 @@ export async function indexBundle(src: ByteSource): Promise<BundleIndex> {
       win = src.readSync ? src.readSync(pos, n) : await src.read(pos, n);
     }
     const length = readU32LE(win, pos - winStart);
-    if (length > MAX_CHUNK_BYTES)
-      throw formatError("CHUNK_LENGTH", `stored length ${length} exceeds the ${MAX_CHUNK_BYTES}-byte chunk limit`, ctx);
     const offset = pos + 4;
-    if (offset + length > src.size)
-      throw formatError("TRUNCATED", `stored length ${length} runs past the end of the file (${src.size - offset} bytes remain)`, ctx);
-    if (typeof meta.storedBytes === "number" && meta.storedBytes !== length)
-      throw formatError("STORED_BYTES_MISMATCH", `storedBytes is ${meta.storedBytes} but the frame holds ${length} bytes`, ctx);
+    checkFrameLength(meta, length, offset, src.size, ctx);
     frames.push({ meta, index: i, offset, length });
     pos = offset + length;
     lastLength = length;
   }
-  return { manifest, manifestByteLength, frames, end: pos, trailingBytes: src.size - pos };
+  return { manifest, manifestByteLength, frames, end: pos, trailingBytes: src.size - pos, framesVerified: true };
+}
+
+/**
+ * The frames as the manifest places them, when every chunk declares a
+ * storedBytes within the chunk limit and they end exactly at the end of the
+ * file; null otherwise (the headers must then be walked to find the frames
+ * and any trailing bytes).
+ */
+function framesFromManifest(chunks: readonly ChunkMeta[], start: number, size: number): ChunkFrame[] | null {
+  let pos = start;
+  for (const meta of chunks) {
+    const stored = meta.storedBytes;
+    if (typeof stored !== "number" || stored > MAX_CHUNK_BYTES) return null;
+    pos += 4 + stored;
+    if (pos > size) return null;
+  }
+  if (pos !== size) return null;
+  const frames = new Array<ChunkFrame>(chunks.length);
+  pos = start + 4;
+  for (let i = 0; i < chunks.length; i++) {
+    const meta = chunks[i]!;
+    const length = meta.storedBytes!;
+    frames[i] = { meta, index: i, offset: pos, length };
+    pos += length + 4;
+  }
+  return frames;
+}
+
+/** The rules on a frame header that says `length`: the same at open and on a deferred check. */
+function checkFrameLength(meta: ChunkMeta, length: number, offset: number, size: number, ctx: SessionErrorContext): void {
+  if (length > MAX_CHUNK_BYTES)
+    throw formatError("CHUNK_LENGTH", `stored length ${length} exceeds the ${MAX_CHUNK_BYTES}-byte chunk limit`, ctx);
+  if (offset + length > size)
+    throw formatError("TRUNCATED", `stored length ${length} runs past the end of the file (${size - offset} bytes remain)`, ctx);
+  if (typeof meta.storedBytes === "number" && meta.storedBytes !== length)
+    throw formatError("STORED_BYTES_MISMATCH", `storedBytes is ${meta.storedBytes} but the frame holds ${length} bytes`, ctx);
+}
+
+/**
+ * Reads and checks the 4-byte header of a frame that indexing placed from
+ * the manifest (`framesVerified` false); throws CHUNK_LENGTH, TRUNCATED or
+ * STORED_BYTES_MISMATCH naming the chunk, as an eager open would have.
+ */
+export async function checkFrameHeader(src: ByteSource, frame: ChunkFrame): Promise<void> {
+  const at = frame.offset - 4;
+  const header = src.readSync ? src.readSync(at, 4) : await src.read(at, 4);
+  checkFrameLength(frame.meta, readU32LE(header, 0), frame.offset, src.size, { source: src.name, chunkId: frame.meta.id });
 }
 
 function isMagicPrefix(head: Uint8Array): boolean {

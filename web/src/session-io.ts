@@ -11,13 +11,17 @@ import type { ViewerConfig } from "./api.js";
 import { type EmbeddingLoader, cellOrderMismatch, viewerCellOrder } from "./cell-order.js";
 import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, fieldCodes, missingMarker, newId, nextAppId } from "./state.js";
 
-/** The `core/state` control that carries this viewer's view settings (the app keeps its controls' values there). */
+/**
+ * The `core/state` control in which bundles this page saved before carried its
+ * view settings; read on Load, no longer written: the app refuses a control
+ * its page does not have, so a canonical save carries no view of ours.
+ */
 const VIEW_CONTROL = "cellucid-session-view";
 
 /** Chunks of the web app's own state that this page carries from Load to Save unchanged. */
 const CARRIED_ROLES = new Set(["dockable-layout", "analysis-windows", "cinematic-camera", "analysis-artifact"]);
 
-/** View settings stored in `core/state`: restored by this page on Load; nothing else applies them. */
+/** View settings found in the `core/state` of bundles this page saved before: restored on Load. */
 export interface ViewSnapshot {
   embedding: string | null;
   axes: [number, number];
@@ -34,7 +38,6 @@ export async function buildBundle(state: ViewerState, config: ViewerConfig, view
   const writer = new SessionWriter({
     datasetFingerprint: { sourceType: fp.sourceType, datasetId: fp.datasetId, cellCount: config.dataset.nObs, varCount: config.dataset.nVars, cellOrder },
     activeFieldId: fields.some((f) => f.id === state.activeFieldId) ? state.activeFieldId : null,
-    uiControls: { [VIEW_CONTROL]: { type: "hidden", value: JSON.stringify({ viewer: "cellucid-session", ...view }) } },
   });
   for (const page of state.pages) {
     // The app has no empty groups; a group without cells has nothing to save.

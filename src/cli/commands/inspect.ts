@@ -1,7 +1,7 @@
 /** `cellucid-session inspect FILE`: what a bundle holds, reading only its two small JSON chunks. */
 import { CellucidSessionBundle } from "../../apply/session-bundle.js";
 import { chunkRole } from "../../chunks/ids.js";
-import { type Io, bytes, count, table } from "../output.js";
+import { type Io, bytes, count, table, writeJson } from "../output.js";
 import { parse } from "../args.js";
 
 export const inspectHelp = `Usage: cellucid-session inspect FILE [--json]
@@ -80,7 +80,8 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   const b = await CellucidSessionBundle.open(positionals[0]!);
   try {
     const s = await inspectSummary(b, positionals[0]);
-    io.out.write(values["json"] ? JSON.stringify(s, null, 2) + "\n" : renderInspect(s));
+    if (values["json"]) await writeJson(io.out, s);
+    else io.out.write(renderInspect(s));
     return 0;
   } finally {
     await b.close();
