@@ -12,7 +12,11 @@ export type ViewerErrorCode =
   /** The page's upload was not a readable session bundle (bad magic, corrupt manifest, ...). */
   | "INVALID_UPLOAD"
   /** The page dropped the connection before the upload was complete. */
-  | "UPLOAD_ABORTED";
+  | "UPLOAD_ABORTED"
+  /** Several pages are open and none has been used yet: which one's session is meant is unknown (pass `page`). */
+  | "NO_INTERACTED_PAGE"
+  /** `page` names no open page (see viewer.pages()). */
+  | "UNKNOWN_PAGE";
 
 export class ViewerError extends Error {
   constructor(
