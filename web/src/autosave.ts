@@ -44,7 +44,7 @@ export class Autosaver {
       ev.preventDefault();
       ev.returnValue = "";
     });
-    this.show(config.autosave.saved ? `Autosave on` : config.autosave.enabled ? "Autosave on" : "Autosave off: use Save State");
+    this.show(config.autosave.enabled ? "Autosave on" : "Autosave off: use Save State");
   }
 
   get enabled(): boolean {
@@ -56,10 +56,12 @@ export class Autosaver {
     return this.state.revision !== this.safeRevision;
   }
 
-  /** The current state is safe as it is (just restored, or saved to a file). */
-  markSafe(): void {
+  /** The current state is safe as it is: just restored (`how` null), or saved to a file. */
+  markSafe(how: "file" | null = null): void {
+    const changed = this.unsaved;
     this.safeRevision = this.state.revision;
-    this.show(this.enabled ? "All changes autosaved" : "Saved");
+    if (how === "file") this.show(this.enabled ? "Saved; autosave on" : "Saved to a file");
+    else if (changed) this.show(this.enabled ? "Autosave on" : "Autosave off: use Save State");
   }
 
   private show(text: string): void {
@@ -93,7 +95,7 @@ export class Autosaver {
       });
       if (!reply.ok) throw new Error(reply.message);
       this.last = { savedAt: reply.savedAt, encodeMs: reply.encodeMs, totalMs: reply.totalMs, bytes: reply.bytes };
-      if (this.state.revision === revision) this.markSafe();
+      if (this.state.revision === revision) this.safeRevision = revision;
       else this.schedule();
       this.show(this.unsaved ? "Unsaved changes…" : `Autosaved ${new Date(reply.savedAt).toLocaleTimeString()}`);
     } catch (err) {

@@ -93,7 +93,7 @@ async function boot(token: string): Promise<void> {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
-    if (!autosaver.enabled) autosaver.markSafe();
+    if (!autosaver.enabled) autosaver.markSafe("file");
     setStatus(`Saved ${a.download} (${formatCount(blob.size)} bytes${canonical ? "" : ", for this viewer and Python; the web app will refuse it"})`, "ok");
   }));
   const fileInput = byId<HTMLInputElement>("load-state");
@@ -111,7 +111,7 @@ async function boot(token: string): Promise<void> {
       bundle()
         .then((b) => api.uploadBundle(requestId, b))
         .then(() => {
-          if (!autosaver.enabled) autosaver.markSafe();
+          if (!autosaver.enabled) autosaver.markSafe("file");
         })
         .catch((err: unknown) => reportError(`Could not send the session: ${messageOf(err)}`, { requestId }));
     } else if (msg.type === "loadSession" && requestId) {

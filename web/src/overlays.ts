@@ -20,7 +20,8 @@ export function overlayHalos(state: ViewerState, preview: Uint32Array | null): H
   page?.groups.forEach((g, i) => {
     if (g.enabled) halos.push({ cells: g.cells, color: hexToRgba32(groupColor(i)) });
   });
+  // A selection that is a group (the gesture just made it, or "Select" picked it) shows as that group.
   const sel = preview ?? state.selection;
-  if (sel && sel.length) halos.push({ cells: sel, color: hexToRgba32(SELECTED) });
+  if (sel && sel.length && !page?.groups.some((g) => g.enabled && g.cells === sel)) halos.push({ cells: sel, color: hexToRgba32(SELECTED) });
   return halos;
 }

@@ -2,7 +2,7 @@
  * View controls: embedding, axes and rotation, colour by, legend, tool
  * buttons, fit. The legend lists every category of the colouring with its
  * cell count, missing cells included; a click hides or shows a category, a
- * double-click shows it alone, ＋ makes a group of its cells.
+ * double-click shows it alone, + makes a group of its cells.
  */
 import type { ViewerConfig } from "../api.js";
 import { categoryColor, MISSING } from "../palette.js";
@@ -113,7 +113,7 @@ export class Controls {
     if (counts[cc.categories.length]! > 0) entries.push({ code: -1, name: "(missing)", color: MISSING, count: counts[cc.categories.length]! });
     const all = entries.map((e) => e.code);
     this.legend.replaceChildren(...entries.map((e) => {
-      const add = el("button", { type: "button", textContent: "＋", title: `Make a group of the ${formatCount(e.count)} cells of ${e.name}` });
+      const add = el("button", { type: "button", textContent: "+", title: `Make a group of the ${formatCount(e.count)} cells of ${e.name}` });
       add.dataset.testid = "legend-select";
       add.addEventListener("click", (ev) => {
         ev.stopPropagation();
