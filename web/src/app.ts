@@ -8,7 +8,7 @@ import { overlayHalos } from "./overlays.js";
 import { categoryRgba32, hexToRgba32, MISSING, UNCOLOURED } from "./palette.js";
 import { type Projection, depthAxis, project } from "./projection.js";
 import { PointRenderer } from "./render.js";
-import { Selector } from "./selector.js";
+import { SelectorPool } from "./selector.js";
 import type { ViewSnapshot } from "./session-io.js";
 import { type ViewerState, combineCells, missingMarker } from "./state.js";
 import { CanvasInput, type SelectMode, type Tool } from "./ui/canvas-input.js";
@@ -19,7 +19,9 @@ import { View, boundsOf } from "./view.js";
 export class App implements ControlsHost {
   readonly view = new View();
   readonly renderer = new PointRenderer(byId<HTMLCanvasElement>("points"));
-  readonly selector = new Selector();
+  readonly selector = new SelectorPool();
+  /** The last polygon previewed while dragging: the release usually ends on it, and then takes its answer. */
+  private lastPreview: { polygon: Float64Array; cells: Promise<Uint32Array> } | null = null;
   readonly input: CanvasInput;
   controls: Controls | null = null;
 
@@ -104,6 +106,7 @@ export class App implements ControlsHost {
     this.xs = xs;
     this.ys = ys;
     this.selector.setPoints(xs, ys);
+    this.lastPreview = null;
   }
 
   fit(): void {
@@ -226,7 +229,9 @@ export class App implements ControlsHost {
       return;
     }
     this.previewBusy = true;
-    void this.selector.select(polygon).then(
+    const cells = this.selector.select(polygon);
+    this.lastPreview = { polygon, cells };
+    void cells.then(
       (cells) => {
         this.previewBusy = false;
         if (this.input.dragging) {
@@ -250,10 +255,11 @@ export class App implements ControlsHost {
    */
   private select(polygon: Float64Array, type: "lasso" | "rectangle", t0: number, mode: SelectMode = "new"): void {
     this.lastPolygon = polygon;
+    const preview = this.lastPreview;
     this.previewPolygon(null);
     this.selectionJob = this.selectionJob.then(async () => {
       try {
-        const cells = await this.selector.select(polygon);
+        const cells = await (preview && samePolygon(preview.polygon, polygon) ? preview.cells : this.selector.select(polygon));
         if (mode !== "new") {
           const current = this.state.selection ?? new Uint32Array(0);
           const next = combineCells(current, cells, mode === "add" ? "union" : "difference");
@@ -306,4 +312,8 @@ export class App implements ControlsHost {
   snapshot(): ViewSnapshot {
     return { embedding: this.embeddingKey, axes: [...this.axes], rotation: { ...this.rotation }, colorBy: this.colorBy || null, camera: { cx: this.view.cx, cy: this.view.cy, scale: this.view.scale } };
   }
+}
+
+function samePolygon(a: Float64Array, b: Float64Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

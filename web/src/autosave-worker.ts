@@ -7,6 +7,7 @@
 import type { CellOrder } from "../../src/index.js";
 import type { ViewerConfig } from "./api.js";
 import { type SessionData, type ViewSnapshot, writeSession } from "./session-io.js";
+import { storedGzipCodec } from "./stored-gzip.js";
 
 export interface AutosaveRequest {
   id: number;
@@ -30,7 +31,7 @@ scope.onmessage = (ev) => {
   const { id, data, config, view, cellOrder, token } = ev.data;
   const t0 = performance.now();
   void (async () => {
-    const blob = await writeSession(data, config, view, cellOrder, false);
+    const blob = await writeSession(data, config, view, cellOrder, false, storedGzipCodec);
     const encodeMs = performance.now() - t0;
     const res = await fetch("/_cellucid/autosave", { method: "POST", cache: "no-store", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream" }, body: blob });
     const body = (await res.json().catch(() => ({}))) as { savedAt?: string; bytes?: number; error?: string };

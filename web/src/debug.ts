@@ -22,6 +22,8 @@ export interface DebugHook {
   readonly lastFrameMs: number;
   readonly firstDrawMs: number | null;
   readonly lastSelectionMs: number | null;
+  /** Of which the worker's point-in-polygon time. */
+  readonly lastWorkerMs: number;
   readonly lastPolygon: Float64Array | null;
   /** Resolves once running selections have been stored. */
   settled(): Promise<void>;
@@ -84,6 +86,9 @@ export function installDebugHook(app: App, bundle: () => Promise<Blob>, autosave
     },
     get lastSelectionMs() {
       return app.lastSelectionMs;
+    },
+    get lastWorkerMs() {
+      return app.selector.lastWorkerMs;
     },
     get lastPolygon() {
       return app.lastPolygon;

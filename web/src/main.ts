@@ -8,7 +8,7 @@ import { App } from "./app.js";
 import { Autosaver } from "./autosave.js";
 import { viewerCellOrder } from "./cell-order.js";
 import { installDebugHook } from "./debug.js";
-import { FingerprintMismatchError, buildBundle, restoreBundle } from "./session-io.js";
+import { FingerprintMismatchError, type ViewSnapshot, restoreBundle, sessionData, writeSession } from "./session-io.js";
 import { NOTHING_CARRIED, ViewerState } from "./state.js";
 import { Controls } from "./ui/controls.js";
 import { ask, confirmAction } from "./ui/dialog.js";
@@ -28,18 +28,25 @@ async function boot(token: string): Promise<void> {
   const state = new ViewerState(ds.nObs);
   const app = new App(config, state, api);
   const load = (key: string, dims: number) => (key === app.embeddingKey && app.embeddingData ? Promise.resolve(app.embeddingData) : api.fetchEmbedding(key, ds.nObs, dims));
+  // The cell-order digest reads a whole embedding: computed once per view shown, for saves, captures and autosaves.
+  let cellOrderCache: { key: string; value: ReturnType<typeof viewerCellOrder> } | null = null;
+  const cellOrderOf = (view: ViewSnapshot): ReturnType<typeof viewerCellOrder> => {
+    const key = `${view.embedding}|${view.axes.join(",")}`;
+    if (cellOrderCache?.key !== key) {
+      cellOrderCache = { key, value: viewerCellOrder(config, view, load) };
+      cellOrderCache.value.catch(() => (cellOrderCache = null));
+    }
+    return cellOrderCache.value;
+  };
   // What the app cannot load goes into captures (for Python) as it is; Save State asks.
   const bundle = async (canonical = state.carried.notForApp.length === 0): Promise<Blob> => {
     await app.settled();
-    return buildBundle(state, config, app.snapshot(), load, canonical);
+    const view = app.snapshot();
+    return writeSession(sessionData(state), config, view, await cellOrderOf(view), canonical);
   };
-  let cellOrderCache: { key: string; value: ReturnType<typeof viewerCellOrder> } | null = null;
   const autosaver = new Autosaver(state, config, token, () => {
     const view = app.snapshot();
-    const key = `${view.embedding}|${view.axes.join(",")}`;
-    if (cellOrderCache?.key !== key) cellOrderCache = { key, value: viewerCellOrder(config, view, load) };
-    const cached = cellOrderCache.value;
-    return { view, cellOrder: () => cached };
+    return { view, cellOrder: () => cellOrderOf(view) };
   });
   const hook = installDebugHook(app, bundle, autosaver, api.tabId);
   app.controls = new Controls(app);

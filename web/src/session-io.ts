@@ -7,7 +7,7 @@
  * for this tool and Python (`canonical: false`). Autosaves are always
  * permissive: they must keep everything.
  */
-import { type CellOrder, CellucidSessionBundle, SessionWriter, chunkRole, mismatchReasons, userDefinedCodesId } from "../../src/index.js";
+import { type CellOrder, CellucidSessionBundle, type GzipCodec, SessionWriter, chunkRole, mismatchReasons, userDefinedCodesId } from "../../src/index.js";
 import type { ViewerConfig } from "./api.js";
 import { type EmbeddingLoader, cellOrderMismatch, viewerCellOrder } from "./cell-order.js";
 import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, fieldCodes, missingMarker, newId, nextAppId } from "./state.js";
@@ -35,12 +35,13 @@ export interface ViewSnapshot {
 }
 
 /** `canonical`: the web app's layout, without what it cannot load; otherwise everything, in SPEC's permissive layout. */
-export async function writeSession(state: SessionData, config: Pick<ViewerConfig, "dataset">, view: ViewSnapshot, cellOrder: CellOrder, canonical: boolean): Promise<Blob> {
+export async function writeSession(state: SessionData, config: Pick<ViewerConfig, "dataset">, view: ViewSnapshot, cellOrder: CellOrder, canonical: boolean, gzip?: GzipCodec): Promise<Blob> {
   const fp = config.dataset.fingerprint;
   // A field nobody gave a category has nothing to keep, and the app has no field without categories.
   const fields = state.fields.filter((f) => f.categories.length > 0);
   const writer = new SessionWriter({
     canonical,
+    ...(gzip && { gzip }),
     datasetFingerprint: { sourceType: fp.sourceType, datasetId: fp.datasetId, cellCount: config.dataset.nObs, varCount: config.dataset.nVars, cellOrder },
     activeFieldId: fields.some((f) => f.id === state.activeFieldId) ? state.activeFieldId : null,
     uiControls: { [VIEW_CONTROL]: { type: "hidden", value: JSON.stringify({ viewer: "cellucid-session", ...view }) } },
