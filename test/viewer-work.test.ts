@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { CellucidSessionBundle, ViewerError, applySessionToFile, createSessionWriter, embeddingCellOrderDigest, openAnnData, startViewer, type Viewer } from "../src/node/index.js";
+import { CellucidSessionBundle, ViewerError, applySessionToFile, createSessionWriter, embeddingCellOrderDigest, openAnnData, startViewer, validateBundle } from "../src/node/index.js";
 import { python } from "./python.js";
 import { decodePng, drawLasso, launchChromium, openViewerPage, starPolygon } from "./viewer-browser.js";
 
@@ -25,6 +25,15 @@ async function lassoMiddle(page: Page, r = 120): Promise<void> {
   await page.click('[data-testid="tool-lasso"]');
   await drawLasso(page, starPolygon(Math.round(box.x + box.width / 2), Math.round(box.y + box.height / 2), r));
   await page.evaluate(() => window.cellucidViewer!.settled());
+}
+
+/** A canonical bundle with nothing in it, for this dataset. */
+async function emptySession(): Promise<Uint8Array> {
+  const store = await openAnnData(DATASET);
+  const umap = await store.readObsm!("X_umap");
+  const fp = { sourceType: "local-user", datasetId: "pbmc3k-demo", cellCount: store.nObs, varCount: store.nVars, cellOrder: { dimension: 2 as const, digest: embeddingCellOrderDigest(umap.data, store.nObs, 2, "python") } };
+  await store.close();
+  return createSessionWriter({ datasetFingerprint: fp }).toBytes();
 }
 
 const groupCount = (page: Page) => page.evaluate(() => window.cellucidViewer!.pages.reduce((n, p) => n + p.groups.length, 0));
@@ -101,7 +110,70 @@ describe("the viewer keeps the person's work", { timeout: 240_000 }, () => {
       await again.keyboard.press("Control+z");
       await again.keyboard.press("Control+z");
       assert.equal(await groupCount(again), 1);
+      await autosaved(again);
       await again.close();
+      await viewer.close();
+
+      // A bundle given with --session wins over the autosave, and the notice says so and offers the autosave.
+      viewer = await startViewer(DATASET, { autosaveDir, session: await emptySession() });
+      const third = await openViewerPage(browser, viewer.url, errors);
+      assert.equal(await groupCount(third), 0);
+      assert.match((await third.locator('[data-testid="notice"]').textContent())!, /Opened the session given with --session: it wins over this dataset's autosave/);
+      await third.click('[data-testid="notice-restore"]');
+      await third.waitForFunction(() => window.cellucidViewer!.pages.some((p) => p.groups.length === 1));
+      await third.close();
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  test("while a change is not yet safe the page cancels beforeunload (the browser then asks before closing); once autosaved it does not", async () => {
+    const viewer = await startViewer(DATASET, { autosaveDir: join(dir, "unload-state") });
+    try {
+      const page = await openViewerPage(browser, viewer.url, errors);
+      // Headless Chromium closes without showing its native prompt, so the page's answer to the event is checked.
+      const warns = () => page.evaluate(() => {
+        const ev = new Event("beforeunload", { cancelable: true });
+        window.dispatchEvent(ev);
+        return ev.defaultPrevented;
+      });
+      assert.equal(await warns(), false, "nothing made yet");
+      await lassoMiddle(page);
+      assert.equal(await warns(), true);
+      await autosaved(page);
+      assert.equal(await warns(), false);
+      await page.close();
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  test("Save State over a gene field and a foreign chunk asks: keep them (bundle for this tool) or leave them out (web-app bundle)", async () => {
+    const w = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "local-user", datasetId: "pbmc3k-demo", cellCount: 2638, varCount: 1838 } });
+    w.addUserDefinedField({ id: "genes", key: "markers", source: "var", categories: ["m"], codes: new Uint8Array(1838) });
+    w.addJsonChunk("plugins/notes", { note: 1 }, { contributorId: "notes" });
+    const viewer = await startViewer(DATASET, { autosaveDir: false, session: await w.toBytes() });
+    try {
+      const page = await openViewerPage(browser, viewer.url, errors);
+      assert.match((await page.locator('[data-testid="status-text"]').textContent())!, /Kept, though the web app cannot load it: gene field 'markers', chunk 'plugins\/notes'/);
+      const save = async (choice: "keep" | "drop"): Promise<CellucidSessionBundle> => {
+        const download = page.waitForEvent("download");
+        await page.click('[data-testid="save-state"]');
+        assert.match((await page.locator('[data-testid="dialog"]').textContent())!, /gene field 'markers', chunk 'plugins\/notes'/);
+        await page.click(`[data-testid="dialog-${choice}"]`);
+        const path = join(dir, `${choice}.cellucid-session`);
+        await (await download).saveAs(path);
+        return CellucidSessionBundle.open(path);
+      };
+      const kept = await save("keep");
+      assert.deepEqual((await kept.userDefinedFields()).map((f) => [f.key, f.source]), [["markers", "var"]]);
+      assert.deepEqual(await kept.decodeChunk("plugins/notes"), { note: 1 });
+      await kept.close();
+      const dropped = await save("drop");
+      assert.deepEqual((await validateBundle(dropped, { target: "webapp" })).errors, []);
+      assert.equal(dropped.hasChunk("plugins/notes"), false);
+      await dropped.close();
+      await page.close();
     } finally {
       await viewer.close();
     }

@@ -42,7 +42,8 @@ export class Autosaver {
     window.addEventListener("beforeunload", (ev) => {
       if (!this.unsaved) return;
       ev.preventDefault();
-      ev.returnValue = "";
+      // Chromium shows its warning only for a non-empty returnValue (the text itself is not shown).
+      ev.returnValue = "You have changes that are not saved yet.";
     });
     this.show(config.autosave.enabled ? "Autosave on" : "Autosave off: use Save State");
   }
