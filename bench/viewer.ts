@@ -114,6 +114,7 @@ export const viewerSection: Section = {
       report.check(`lasso, release → group stored and drawn (median of ${LASSOS})`, ms(sel), `≤ ${TARGET.selectionMs} ms`, sel <= TARGET.selectionMs);
       report.info("  slowest lasso; cells in the last one", `${ms(Math.max(...times))}; ${int(selected)}`);
       report.info("  of which point-in-polygon in the worker (median)", ms(median(workerTimes)));
+      report.info(`  frame time with the ${LASSOS} groups drawn around their cells`, ms(await page.evaluate(() => window.cellucidViewer!.lastFrameMs)));
 
       const saved = (await page.evaluate(() => window.cellucidViewer!.autosaveNow()))!;
       report.check(`autosave of the ${LASSOS}-group session (worker: encode + upload + atomic write)`, ms(saved.totalMs, 0), `≤ ${TARGET.autosaveMs} ms`, saved.totalMs <= TARGET.autosaveMs);

@@ -68,10 +68,24 @@ export class PointRenderer {
       const { xs, ys, colors } = layer;
       const rim = size + 2 * Math.max(1, Math.round(dpr));
       for (const halo of layer.halos) {
-        const cells = halo.cells;
-        for (let j = 0; j < cells.length; j++) {
-          const i = cells[j]!;
-          if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, rim, halo.color);
+        const cells = halo.cells, color = halo.color;
+        if (rim === 3) {
+          // The common dense case (1-pixel points, no HiDPI), inlined: 3×3 stores per cell, no call.
+          for (let j = 0; j < cells.length; j++) {
+            const i = cells[j]!;
+            if (colors[i] === 0) continue;
+            const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
+            if (!(px >= 1 && px < W - 1 && py >= 1 && py < H - 1)) continue;
+            const o = (py | 0) * W + (px | 0);
+            words[o - W - 1] = words[o - W] = words[o - W + 1] = color;
+            words[o - 1] = words[o] = words[o + 1] = color;
+            words[o + W - 1] = words[o + W] = words[o + W + 1] = color;
+          }
+        } else {
+          for (let j = 0; j < cells.length; j++) {
+            const i = cells[j]!;
+            if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, rim, color);
+          }
         }
       }
       if (size === 1) {
