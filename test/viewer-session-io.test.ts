@@ -144,3 +144,14 @@ test("group set operations make new groups; an empty result makes none", () => {
   assert.throws(() => state.combineGroups(a.id, c.id, "intersection"), /has no cells: no group made/);
   assert.equal(state.pages[0]!.groups.length, 6);
 });
+
+test("combined groups are saved as the app's 'combined' type, in a bundle the web app loads", async () => {
+  const state = new ViewerState(N);
+  const a = state.addGroup(Uint32Array.from([1, 2, 3]), "lasso");
+  const b = state.addGroup(Uint32Array.from([3, 4]), "rectangle");
+  state.combineGroups(a.id, b.id, "union");
+  const cfg = config([{ key: "X_umap", dims: 2 }]);
+  const saved = await CellucidSessionBundle.fromBlob(await buildBundle(state, cfg, { ...view, embedding: "X_umap" }, load));
+  assert.deepEqual((await validateBundle(saved, { target: "webapp" })).errors, []);
+  assert.deepEqual((await saved.highlightPages())[0]!.groups.map((g) => [g.type, g.cells.length]), [["lasso", 3], ["lasso", 2], ["combined", 4]]);
+});

@@ -37,8 +37,13 @@ export function defaultAutosaveDir(env: NodeJS.ProcessEnv = process.env): string
 export async function datasetIdentityKey(store: AnnDataStore, datasetId: string): Promise<string> {
   const h = createHash("sha256");
   h.update(JSON.stringify({ path: resolve(store.name), datasetId, nObs: store.nObs, nVars: store.nVars }));
-  // The cell order: the first embedding's first (up to) three columns, as the app digests cell order.
-  for (const key of store.obsmKeys?.() ?? []) {
+  // The cell order: the narrowest embedding's first (up to) three columns, digested as the app digests cell order.
+  // Only that one is read (a store that knows shapes from metadata reads none to choose it): a 50-column PCA of
+  // millions of cells would otherwise be read at every start.
+  const keys = store.obsmKeys?.() ?? [];
+  const width = (key: string) => store.obsmShape?.(key)?.[1] ?? Infinity;
+  const ordered = [...keys].sort((a, b) => width(a) - width(b));
+  for (const key of ordered) {
     const m = await store.readObsm!(key).catch(() => null);
     if (!m || m.shape[0] !== store.nObs || m.shape[1] < 1) continue;
     const cols = Math.min(3, m.shape[1]);

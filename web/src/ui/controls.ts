@@ -120,7 +120,8 @@ export class Controls {
         const cells = h.cellsOfCategory(e.code);
         if (cells.length === 0) return setStatus(`${e.name} has no cells: no group made`, "info");
         h.state.setSelection(cells);
-        h.state.addGroup(cells, "category", e.name);
+        // A plain cell set to the web app ("lasso"): its category groups carry bindings to the app's own field list.
+        h.state.addGroup(cells, "lasso", e.name);
         setStatus(`${formatCount(cells.length)} cells of ${e.name} made a group in page '${h.state.activePage?.name ?? ""}'`, "ok");
       });
       add.addEventListener("dblclick", (ev) => ev.stopPropagation());
