@@ -193,6 +193,12 @@ describe("the viewer keeps the person's work", { timeout: 240_000 }, () => {
       assert.equal(await groupCount(page), 0);
       await page.keyboard.press("Control+y");
       assert.equal(await groupCount(page), 1);
+      // The enabled toggle hides the group from the plot, and is undone like everything else.
+      const enabled = () => page.evaluate(() => window.cellucidViewer!.pages[0]!.groups[0]!.enabled);
+      await page.click('[data-testid="group-enabled"]');
+      assert.equal(await enabled(), false);
+      await page.click('[data-testid="undo"]');
+      assert.equal(await enabled(), true);
 
       const box = (await page.locator("#overlay").boundingBox())!;
       const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
