@@ -106,6 +106,18 @@ test("column conflicts: suffix (default), overwrite, error", async () => {
   assert.deepEqual(src.columnNames("obs"), ["my_labels", "my_labels__2"], "a failed apply writes nothing");
 });
 
+test("highlightNames: 'label' names columns by safeKey(label), with the same conflict policy; 'id' is the default", async () => {
+  const w = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "t", datasetId: "ds", cellCount: N, varCount: G } });
+  w.addHighlightPage({ id: "p1", name: "Page 1", groups: [{ id: "g1", label: "T cells", cells: [1] }, { id: "g2", label: "T-cells", cells: [2] }, { id: "g3", label: "B cells", cells: [3] }] });
+  const b = await CellucidSessionBundle.fromBytes(await w.toBytes());
+  const byLabel = await applyCellucidSessionToAnnData(b, adata({ cellucid_highlight__B_cells: { kind: "bool", values: new Uint8Array(N) } }), { returnSummary: true, highlightNames: "label" });
+  assert.deepEqual(byLabel.summary.addedObsColumns, ["cellucid_highlight__T_cells", "cellucid_highlight__T_cells__2", "cellucid_highlight__B_cells__2"]);
+  assert.deepEqual([...(byLabel.adata.column("obs", "cellucid_highlight__T_cells__2") as { values: Uint8Array }).values].indexOf(1), 2);
+  await rejectsWithCode(() => applyCellucidSessionToAnnData(b, adata(), { highlightNames: "label", columnConflict: "error" }), "COLUMN_EXISTS", "cellucid_highlight__T_cells");
+  const byId = await applyCellucidSessionToAnnData(b, adata(), { returnSummary: true });
+  assert.deepEqual(byId.summary.addedObsColumns, ["cellucid_highlight__g1", "cellucid_highlight__g2", "cellucid_highlight__g3"]);
+});
+
 test("dataset mismatch: warn_skip (default), skip, error; expectedDatasetId", async () => {
   const b = await bundle({ sourceType: "t", datasetId: "ds", cellCount: N + 1, varCount: G });
   const w = await applyCellucidSessionToAnnData(b, adata(), { returnSummary: true });

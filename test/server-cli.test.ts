@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CLI, EXAMPLE, ROOT, withTempDir } from "./helpers.js";
@@ -77,11 +78,13 @@ test("serve prints its tokened URL, answers /_cellucid/config only with the toke
   }
 });
 
-test("serve --json prints {url, token, viewerId}; SIGINT also stops it with exit 0", async () => {
-  const s = startServe([DATA, "--json", "--port", "0"]);
+test("serve --json prints {url, token, viewerId, autosave}; SIGINT also stops it with exit 0", async () => {
+  const state = await mkdtemp(join(tmpdir(), "cellucid-serve-state-"));
+  const s = startServe([DATA, "--json", "--port", "0", "--autosave-dir", state]);
   try {
     const info = JSON.parse(await s.firstLine);
-    assert.deepEqual(Object.keys(info), ["url", "token", "viewerId"]);
+    assert.deepEqual(Object.keys(info), ["url", "token", "viewerId", "autosave"]);
+    assert.match(info.autosave, new RegExp(`^${state}/[0-9a-f]{32}\\.cellucid-session$`));
     assert.equal(new URL(info.url).searchParams.get("token"), info.token);
     const cfg = await (await fetch(new URL("/_cellucid/config", info.url), { headers: { Authorization: `Bearer ${info.token}` } })).json();
     assert.equal(cfg.viewerId, info.viewerId);
@@ -89,5 +92,6 @@ test("serve --json prints {url, token, viewerId}; SIGINT also stops it with exit
     assert.equal(await s.exited, 0);
   } finally {
     if (s.child.exitCode === null) s.child.kill("SIGKILL");
+    await rm(state, { recursive: true, force: true });
   }
 });

@@ -52,6 +52,8 @@ async function legitimateRoundTrip(v: Viewer, page: PageStream, file: Buffer): P
   const cfg = await request(v, "/_cellucid/config");
   assert.equal(cfg.status, 200);
   assert.equal(json(cfg).dataset.nObs, 2638);
+  // The person uses this page (the others are idle): the capture asks it and no other.
+  assert.equal((await postEvent(v, "legit-page", "interaction")).status, 204);
   const captured = v.getSessionBundle({ timeoutMs: 20_000 });
   await answerCapture(v, page, file);
   const b = await captured;
@@ -59,8 +61,9 @@ async function legitimateRoundTrip(v: Viewer, page: PageStream, file: Buffer): P
   await b.close();
 }
 
-const postEvent = (v: Viewer, tabId: string) =>
-  request(v, "/_cellucid/events", { method: "POST", body: JSON.stringify({ type: "ready", viewerId: v.viewerId, tabId }), headers: { "Content-Type": "application/json" } });
+function postEvent(v: Viewer, tabId: string, type = "ready") {
+  return request(v, "/_cellucid/events", { method: "POST", body: JSON.stringify({ type, viewerId: v.viewerId, tabId }), headers: { "Content-Type": "application/json" } });
+}
 
 test("SSE flood: 200 streams without the token take no slot; idle streams over the limit replace each other, never an active page", async () => {
   const file = await readFile(EXAMPLE);

@@ -3,9 +3,16 @@
  * playwright-core (never a downloaded browser), a PNG decoder for screenshot
  * checks, and an independent even-odd point-in-polygon for expected sets.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { chromium, type Browser, type Page } from "playwright-core";
+
+/** Viewers started by the browser tests autosave into a temp state folder, never the user's own (and never each other's between runs). */
+const stateHome = mkdtempSync(join(tmpdir(), "cellucid-state-"));
+process.env["XDG_STATE_HOME"] = stateHome;
+process.once("exit", () => rmSync(stateHome, { recursive: true, force: true }));
 
 export const CHROMIUM_PATH = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 

@@ -67,7 +67,7 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
     } finally {
       await store.close();
     }
-    viewer = await startViewer(DATASET);
+    viewer = await startViewer(DATASET, { autosaveDir: false });
     viewer.on("error", (e) => viewerErrors.push(String(e.message)));
     browser = await launchChromium();
   });
@@ -232,6 +232,9 @@ describe("viewer page in Chromium", { timeout: 180_000 }, () => {
     const bytes = await writer.toBytes();
     const groupsBefore = await page.evaluate(() => window.cellucidViewer!.pages.flatMap((p) => p.groups.map((g) => g.id)));
     await page.setInputFiles("#load-state", { name: "other.cellucid-session", mimeType: "application/octet-stream", buffer: Buffer.from(bytes) });
+    // The page holds work: Load State asks before replacing it.
+    assert.match((await page.locator('[data-testid="dialog"]').textContent())!, /^Load other\.cellucid-session\? It replaces what you have now/);
+    await page.click('[data-testid="dialog-yes"]');
     await page.waitForFunction(() => document.getElementById("status")!.textContent!.includes("Dataset fingerprint mismatch"));
     assert.match((await page.locator("#status").textContent())!, /Dataset fingerprint mismatch: cellCount 999 != n_obs 2638/);
     assert.equal(await page.locator("#status").getAttribute("class"), "error");

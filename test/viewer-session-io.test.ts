@@ -12,6 +12,7 @@ const pca = Float32Array.from({ length: N * 3 }, (_, i) => Math.cos(i * 0.3) * 2
 const config = (embeddings: { key: string; dims: number }[]): ViewerConfig => ({
   viewerId: "v", viewerToken: "t",
   dataset: { name: "d.h5ad", nObs: N, nVars: 7, fingerprint: { sourceType: "local-user", datasetId: "d" }, embeddings, obsCategoricals: [], hasSession: false },
+  autosave: { enabled: false, saved: null },
 });
 const load = async (key: string) => (key === "X_umap" ? umap : pca);
 const view: ViewSnapshot = { embedding: "X_pca", axes: [0, 2], rotation: { yaw: 30, pitch: 0 }, colorBy: null, camera: { cx: 0.5, cy: -0.25, scale: 2 } };
@@ -26,21 +27,32 @@ async function legacyBundle(): Promise<Uint8Array> {
   return w.toBytes();
 }
 
-test("an old bundle loads with app ids and says what cannot be kept; saving it again gives a canonical bundle", async () => {
+test("an old bundle loads with app ids and keeps what the app cannot load; a canonical save leaves that out, a permissive one keeps it", async () => {
   const state = new ViewerState(N);
   const cfg = config([{ key: "X_umap", dims: 2 }, { key: "X_pca", dims: 3 }]);
   const r = await restoreBundle(await legacyBundle(), state, cfg, "old.cellucid-session");
   assert.deepEqual(r.view, view);
   assert.deepEqual(state.pages.map((p) => [p.id, p.groups.map((g) => [g.id, g.type, g.cells.length])]), [["page_1", [["highlight_1", "rectangle", 3], ["highlight_2", "selection", 0]]]]);
   assert.equal(state.fields[0]!.id.startsWith("udf-"), true);
-  assert.deepEqual(r.warnings.sort(), [
-    "chunk 'plugins/notes' is not kept: the web app refuses a bundle with a chunk of a contributor it does not know",
-    "gene field 'markers' is not kept: the web app holds label codes for cells only",
-  ]);
+  assert.deepEqual(r.warnings, []);
+  assert.deepEqual(state.carried.notForApp, ["gene field 'markers'", "chunk 'plugins/notes'"]);
+
+  // Kept: a bundle for this tool and Python holds the gene field and the foreign chunk as they came in.
+  const kept = await CellucidSessionBundle.fromBlob(await buildBundle(state, cfg, view, load, false));
+  assert.equal(kept.manifest.canonical === true, false);
+  const keptFields = await kept.userDefinedFields();
+  const genes = keptFields.find((f) => f.key === "markers")!;
+  assert.equal(genes.source, "var");
+  assert.deepEqual([...(await kept.readUserDefinedCodes(genes)).codes], [0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(await kept.decodeChunk("plugins/notes"), { note: 1 });
+  const reloaded = new ViewerState(N);
+  await restoreBundle(await buildBundle(state, cfg, view, load, false), reloaded, cfg, "kept");
+  assert.deepEqual(reloaded.carried.notForApp, ["gene field 'markers'", "chunk 'plugins/notes'"]);
 
   const blob = await buildBundle(state, cfg, view, load);
   const saved = await CellucidSessionBundle.fromBlob(blob);
   assert.deepEqual((await validateBundle(saved, { target: "webapp" })).errors, []);
+  assert.equal(saved.hasChunk("plugins/notes"), false);
   // X_pca is not an embedding the app shows: the cellOrder is the app's default, 2D X_umap.
   assert.deepEqual(saved.cellOrder, { dimension: 2, digest: embeddingCellOrderDigest(umap, N, 2, "python") });
   const pages = await saved.highlightPages();
@@ -94,4 +106,52 @@ test("Load State refuses a bundle whose cell order is not this dataset's, before
   // Saved on a 3D view the dataset does not have: another view, refused as the app does.
   const cfg3 = config([{ key: "X_umap_3d", dims: 3 }]);
   await assert.rejects(restoreBundle(blob, new ViewerState(N), cfg3, "other-view", async () => pca), /cell order: the session was saved on the 2D view, and the data's embeddings the web app shows are 3D \(X_umap_3d\): another view/);
+});
+
+test("undo/redo walk back and forth through every change; assign can spare labelled cells and counts what it would overwrite", () => {
+  const state = new ViewerState(N);
+  assert.equal(state.canUndo, false);
+  const g = state.addGroup(Uint32Array.from([1, 2, 3]), "lasso");
+  const f = state.addField("calls");
+  state.addCategory(f.id, "T");
+  state.addCategory(f.id, "B");
+  assert.equal(state.assign(f.id, 0, [1, 2]), 2);
+  assert.equal(state.overwriteCount(f.id, 1, g.cells), 2);
+  assert.equal(state.assign(f.id, 1, g.cells, { onlyUnlabelled: true }), 1);
+  assert.deepEqual([...state.fields[0]!.codes.slice(0, 5)], [255, 0, 0, 1, 255]);
+  state.deleteGroup(g.id);
+  assert.equal(state.pages[0]!.groups.length, 0);
+  assert.ok(state.undo());
+  assert.equal(state.pages[0]!.groups.length, 1);
+  assert.ok(state.undo());
+  assert.deepEqual([...state.fields[0]!.codes.slice(0, 5)], [255, 0, 0, 255, 255], "the assignment is undone, the earlier one kept");
+  assert.ok(state.redo());
+  assert.deepEqual([...state.fields[0]!.codes.slice(0, 5)], [255, 0, 0, 1, 255]);
+  while (state.undo());
+  assert.deepEqual([state.pages[0]!.groups.length, state.fields.length], [0, 0]);
+  state.addPage("new");
+  assert.equal(state.canRedo, false, "a new change drops the redo steps");
+});
+
+test("group set operations make new groups; an empty result makes none", () => {
+  const state = new ViewerState(N);
+  const a = state.addGroup(Uint32Array.from([1, 2, 3, 7]), "lasso");
+  const b = state.addGroup(Uint32Array.from([2, 3, 9]), "lasso");
+  assert.deepEqual([...state.combineGroups(a.id, b.id, "union").cells], [1, 2, 3, 7, 9]);
+  assert.deepEqual([...state.combineGroups(a.id, b.id, "intersection").cells], [2, 3]);
+  assert.deepEqual([...state.combineGroups(a.id, b.id, "difference").cells], [1, 7]);
+  const c = state.addGroup(Uint32Array.from([40]), "lasso");
+  assert.throws(() => state.combineGroups(a.id, c.id, "intersection"), /has no cells: no group made/);
+  assert.equal(state.pages[0]!.groups.length, 6);
+});
+
+test("combined groups are saved as the app's 'combined' type, in a bundle the web app loads", async () => {
+  const state = new ViewerState(N);
+  const a = state.addGroup(Uint32Array.from([1, 2, 3]), "lasso");
+  const b = state.addGroup(Uint32Array.from([3, 4]), "rectangle");
+  state.combineGroups(a.id, b.id, "union");
+  const cfg = config([{ key: "X_umap", dims: 2 }]);
+  const saved = await CellucidSessionBundle.fromBlob(await buildBundle(state, cfg, { ...view, embedding: "X_umap" }, load));
+  assert.deepEqual((await validateBundle(saved, { target: "webapp" })).errors, []);
+  assert.deepEqual((await saved.highlightPages())[0]!.groups.map((g) => [g.type, g.cells.length]), [["lasso", 3], ["lasso", 2], ["combined", 4]]);
 });

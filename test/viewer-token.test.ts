@@ -17,7 +17,7 @@ describe("access token in Chromium", { timeout: 120_000 }, () => {
   let viewer: Viewer;
 
   before(async () => {
-    viewer = await startViewer(DATASET);
+    viewer = await startViewer(DATASET, { autosaveDir: false });
     browser = await launchChromium();
   });
 

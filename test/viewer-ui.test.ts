@@ -66,7 +66,7 @@ describe("viewer tools in Chromium", { timeout: 180_000 }, () => {
       await store.close();
     }
     // The dataset records uns["dataset_id"] = "pbmc3k-demo", the id the example bundle was written for.
-    viewer = await startViewer(DATASET, { session: SESSION });
+    viewer = await startViewer(DATASET, { session: SESSION, autosaveDir: false });
     viewer.on("error", (e) => errors.push(`viewer error event: ${e.message}`));
     viewer.on("highlights", (e) => highlightEvents.push(e));
     browser = await launchChromium();
@@ -157,6 +157,9 @@ describe("viewer tools in Chromium", { timeout: 180_000 }, () => {
 
     const countBefore = (await summary(page))[0]!.groups.length;
     await page.locator('[data-testid="group-row"]').nth(2).locator('[data-testid="group-delete"]').click();
+    // Deleting asks first, in the page's own dialog.
+    assert.match((await page.locator('[data-testid="dialog"]').textContent())!, /^Delete group '.+' \([\d,]+ cells\)\? Undo/);
+    await page.click('[data-testid="dialog-yes"]');
     const afterDelete = (await summary(page))[0]!.groups;
     assert.equal(afterDelete.length, countBefore - 1);
     assert.ok(!afterDelete.some((g) => g.label === "Draft (empty)"));
@@ -175,6 +178,7 @@ describe("viewer tools in Chromium", { timeout: 180_000 }, () => {
     await page.click("#page-rename");
     assert.equal((await summary(page))[2]!.name, "Mine, renamed");
     await page.click("#page-delete");
+    await page.click('[data-testid="dialog-yes"]');
     pages = await summary(page);
     assert.deepEqual(pages.map((p) => p.name), ["T cells", "Myeloid"]);
     assert.equal(pages.filter((p) => p.active).length, 1);
@@ -199,7 +203,11 @@ describe("viewer tools in Chromium", { timeout: 180_000 }, () => {
 
     const fieldId = await page.locator("#field-select").inputValue();
     await page.selectOption("#color-select", `field:${fieldId}`);
-    assert.deepEqual(await page.locator("#legend li").allTextContents(), ["mono"]);
+    // Unlabelled cells are missing: their own legend row, no invented category.
+    const rows = page.locator('[data-testid="legend-row"]');
+    assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.category)), ["mono", "(missing)"]);
+    const counts = await page.locator('[data-testid="legend-count"]').allTextContents();
+    assert.deepEqual(counts.map((c) => Number(c.replace(/,/g, ""))), [monoCells.length, 2638 - monoCells.length]);
   });
 
   test("a 10-dimensional embedding is shown by two chosen axes, and lassos select on them", async () => {

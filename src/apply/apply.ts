@@ -13,7 +13,7 @@ import { CODES_RAW_U16, CODES_RAW_U8, missingMarker } from "../codecs/codes.js";
 import type { CellOrderCheck } from "../chunks/cell-order.js";
 import { checkCellOrder } from "./cell-order-check.js";
 import { type AxisMatch, matchReference } from "./reference.js";
-import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
+import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, type HighlightNames, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
 
 export type DatasetMismatchPolicy = "error" | "warn_skip" | "skip";
 
@@ -22,6 +22,8 @@ export interface ApplyOptions {
   expectedDatasetId?: string | null;
   addHighlights?: boolean;
   highlightsPrefix?: string;
+  /** Name highlight columns by group "id" (default, as the reference does) or by safeKey("label"). */
+  highlightNames?: HighlightNames;
   addUserDefinedFields?: boolean;
   userDefinedPrefix?: string;
   includeDeletedUserDefinedFields?: boolean;
@@ -94,6 +96,7 @@ export const APPLY_DEFAULTS = {
   expectedDatasetId: null as string | null,
   addHighlights: true,
   highlightsPrefix: DEFAULT_HIGHLIGHTS_PREFIX,
+  highlightNames: "id" as HighlightNames,
   addUserDefinedFields: true,
   userDefinedPrefix: "",
   includeDeletedUserDefinedFields: false,
@@ -337,6 +340,7 @@ function bookkeeping(
       expected_dataset_id: o.expectedDatasetId,
       add_highlights: o.addHighlights,
       highlights_prefix: o.highlightsPrefix,
+      highlight_names: o.highlightNames,
       add_user_defined_fields: o.addUserDefinedFields,
       user_defined_prefix: o.userDefinedPrefix,
       include_deleted_user_defined_fields: o.includeDeletedUserDefinedFields,

@@ -9,6 +9,9 @@ import { type FieldOverlays, type UserDefinedField, applicableFields, fieldSourc
 
 export type ColumnConflictPolicy = "error" | "overwrite" | "suffix";
 
+/** What a highlight column is named after: the group's id (the reference implementation) or its label. */
+export type HighlightNames = "id" | "label";
+
 export const DEFAULT_HIGHLIGHTS_PREFIX = "cellucid_highlight__";
 
 /** SPEC §6.4: a column-safe version of a user's text. */
@@ -43,6 +46,8 @@ export class ColumnNamer {
 export interface ColumnPlanOptions {
   addHighlights?: boolean;
   highlightsPrefix?: string;
+  /** Default "id", as the reference names them; "label" names columns by safeKey(label), same conflict policy. */
+  highlightNames?: HighlightNames;
   addUserDefinedFields?: boolean;
   userDefinedPrefix?: string;
   includeDeletedUserDefinedFields?: boolean;
@@ -80,13 +85,16 @@ export interface ColumnPlan {
 export function planHighlightColumns(meta: HighlightsMeta | null, obs: ColumnNamer, opts: ColumnPlanOptions = {}): PlannedHighlightColumn[] {
   if (!meta || opts.addHighlights === false) return [];
   const prefix = opts.highlightsPrefix ?? DEFAULT_HIGHLIGHTS_PREFIX;
-  return listHighlightGroups(meta).map(({ group, page }) => ({
-    column: obs.claim(prefix + safeKey(group.id)),
-    groupId: group.id,
-    label: typeof group.label === "string" ? group.label : group.id,
-    pageId: page.id,
-    pageName: typeof page.name === "string" ? page.name : null,
-  }));
+  return listHighlightGroups(meta).map(({ group, page }) => {
+    const label = typeof group.label === "string" ? group.label : group.id;
+    return {
+      column: obs.claim(prefix + safeKey(opts.highlightNames === "label" ? label : group.id)),
+      groupId: group.id,
+      label,
+      pageId: page.id,
+      pageName: typeof page.name === "string" ? page.name : null,
+    };
+  });
 }
 
 export function fieldColumnBase(field: UserDefinedField, prefix = ""): string {

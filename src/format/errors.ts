@@ -79,7 +79,11 @@ export type ViewerErrorCode =
   /** The page's upload was not a readable session bundle (bad magic, corrupt manifest, ...). */
   | "INVALID_UPLOAD"
   /** The page dropped the connection before the upload was complete. */
-  | "UPLOAD_ABORTED";
+  | "UPLOAD_ABORTED"
+  /** Several pages are open and none has been used yet: which one's session is meant is unknown (pass `page`). */
+  | "NO_INTERACTED_PAGE"
+  /** `page` names no open page (see viewer.pages()). */
+  | "UNKNOWN_PAGE";
 
 /** A command line the CLI cannot run (unknown option, missing argument, bad option value). */
 export type UsageErrorCode = "USAGE";
@@ -104,7 +108,7 @@ export const EXIT_STATUS: Readonly<Record<CellucidErrorCode, 1 | 2>> = {
   ABORTED: 2,
   NOT_ANNDATA: 1, UNSUPPORTED_ENCODING: 1, NO_SUCH_COLUMN: 1, BAD_LENGTH: 1, BAD_NAME: 1,
   READ_ONLY: 2, IO: 2, LOCKED: 2, NO_SPACE: 2, PERMISSION_DENIED: 2, INTERRUPTED: 2,
-  TIMEOUT: 2, NOT_CONNECTED: 2, CLOSED: 2, UPLOAD_ABORTED: 2, UPLOAD_TOO_LARGE: 1, INVALID_UPLOAD: 1,
+  TIMEOUT: 2, NOT_CONNECTED: 2, CLOSED: 2, NO_INTERACTED_PAGE: 2, UNKNOWN_PAGE: 2, UPLOAD_ABORTED: 2, UPLOAD_TOO_LARGE: 1, INVALID_UPLOAD: 1,
   USAGE: 2,
 };
 

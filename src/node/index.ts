@@ -38,4 +38,7 @@ export { ZarrStore, type ZarrOpenOptions } from "../anndata/zarr/store.js";
 export { recoverZarr, type RecoverOptions } from "../anndata/zarr/recovery.js";
 export type { RecoveryReport } from "../anndata/zarr/transaction.js";
 export { applySessionToFile, type ApplyFileOptions } from "../apply/files.js";
-export { startViewer, ViewerError, CapturedSessionBundle, type Viewer, type StartViewerOptions, type WaitOptions, type ViewerEvent, type ViewerEventMap, type ViewerLimits, type SessionInput, type DatasetInfo } from "../server/index.js";
+export {
+  startViewer, ViewerError, CapturedSessionBundle, type Viewer, type StartViewerOptions, type WaitOptions, type GetSessionOptions,
+  type ViewerPage, type ViewerEvent, type ViewerEventMap, type ViewerLimits, type SessionInput, type DatasetInfo,
+} from "../server/index.js";

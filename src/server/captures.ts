@@ -20,6 +20,8 @@ export interface PendingCapture {
   used: boolean;
   /** The request message reached at least one page. */
   delivered: boolean;
+  /** The one page asked (a tabId); null until a page connects when none was open. */
+  target: string | null;
   /** False when the wait had already ended (the bundle was not taken). */
   resolve(bundle: CellucidSessionBundle): boolean;
   reject(err: Error): void;

@@ -77,7 +77,7 @@ export class DatasetEndpoints {
 
   constructor(
     readonly store: AnnDataStore,
-    private readonly datasetId: string,
+    readonly datasetId: string,
   ) {}
 
   /** Computed on first use (reading the obs columns that can colour cells, and embedding shapes), then kept. */

@@ -6,6 +6,8 @@ export interface ViewerEventMap {
   selection: ViewerEvent & { count: number };
   highlights: ViewerEvent & { pages: { id: string; name: string; groups: { id: string; label: string; count: number }[] }[] };
   error: ViewerEvent & { message: string };
+  /** The person clicked, drew, scrolled or typed in the tab `tabId` (at most once a second). */
+  interaction: ViewerEvent & { tabId: string };
 }
 
 export interface ViewerEvent {

@@ -12,6 +12,7 @@ import { rm } from "node:fs/promises";
 import { AnnDataError } from "../anndata/model.js";
 import { CellucidSessionError } from "../format/errors.js";
 import { AccessToken } from "./auth.js";
+import type { AutosaveStore } from "./autosave.js";
 import { CapturedSessionBundle, type CaptureRegistry } from "./captures.js";
 import type { ConnectionGate } from "./connections.js";
 import type { DatasetEndpoints } from "./dataset.js";
@@ -49,6 +50,7 @@ export interface ViewerState {
   readonly pushes: Map<string, SessionPush>;
   readonly uploads: Set<Promise<unknown>>;
   readonly dataset: DatasetEndpoints;
+  readonly autosave: AutosaveStore | null;
   readonly initialSession: SessionSource | null;
   readonly maxUploadBytes: number;
   readonly tempParent: string;
@@ -86,6 +88,8 @@ export const ROUTES: readonly Route[] = [
   { path: "/_cellucid/messages", methods: ["GET"], queryToken: true, handler: messages },
   { path: "/_cellucid/events", methods: ["POST"], handler: events },
   { path: "/_cellucid/session_bundle", methods: ["POST"], handler: sessionBundle },
+  { path: "/_cellucid/autosave", methods: ["GET", "HEAD", "POST"], handler: autosave },
+  { path: "/_cellucid/autosave/discard", methods: ["POST"], handler: discardAutosave },
 ];
 
 function decodeOr404(s: string): string {
@@ -149,7 +153,36 @@ function discardUnreadBody(req: IncomingMessage): void {
 
 async function config(v: ViewerState, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   const info = await v.dataset.describe();
-  sendJson(res, 200, { viewerId: v.viewerId, viewerToken: v.viewerToken, dataset: { ...info, hasSession: v.initialSession !== null } });
+  const autosave = v.autosave ? { enabled: true, saved: await v.autosave.info() } : { enabled: false, saved: null };
+  sendJson(res, 200, { viewerId: v.viewerId, viewerToken: v.viewerToken, dataset: { ...info, hasSession: v.initialSession !== null }, autosave });
+}
+
+function autosaveOf(v: ViewerState): AutosaveStore {
+  if (!v.autosave) throw new HttpError(404, "NOT_FOUND", "Autosave is off for this viewer");
+  return v.autosave;
+}
+
+/** GET: the last autosave of this dataset; POST: a new one (bounded like a capture, put in place atomically). */
+async function autosave(v: ViewerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const store = autosaveOf(v);
+  if (req.method !== "POST") {
+    if (!(await store.info())) return sendError(res, 404, "NOT_FOUND", "No autosave for this dataset");
+    await serveSession(req, res, { kind: "path", path: store.path });
+    return;
+  }
+  try {
+    sendJson(res, 200, await store.write(req, v.maxUploadBytes));
+  } catch (err) {
+    if (err instanceof UploadFailure) return sendError(res, err.status, err.code, err.message);
+    if (err instanceof CellucidSessionError) return sendError(res, 400, "INVALID_UPLOAD", `Invalid session bundle: ${err.rule}`);
+    throw err;
+  }
+}
+
+async function discardAutosave(v: ViewerState, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  await autosaveOf(v).discard();
+  res.writeHead(204, BASE_HEADERS);
+  res.end();
 }
 
 function sendBinary(req: IncomingMessage, res: ServerResponse, bytes: Buffer, headers: Record<string, string> = {}): void {

@@ -23,14 +23,17 @@ interface Stream {
   res: ServerResponse;
   client: string;
   tabId: string | null;
+  /** The page this stream belongs to: its tabId, or a name of its own for a stream that gave none. */
+  page: string;
   active: boolean;
 }
 
 export class MessageHub {
   private readonly streams = new Map<ServerResponse, Stream>();
   private readonly ping: NodeJS.Timeout;
+  private unnamed = 0;
   /** Called with each newly connected page, after its stream is open. */
-  onConnect: (client: ServerResponse) => void = () => undefined;
+  onConnect: (client: ServerResponse, page: string) => void = () => undefined;
 
   constructor(private readonly limits: { maxStreams: number; maxStreamsPerClient: number }) {
     // Comments keep proxies and idle-timeouts from cutting a quiet stream; unref'd so they never hold the process.
@@ -50,14 +53,28 @@ export class MessageHub {
     res.write(": connected\n\n");
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
-    this.streams.set(res, { res, client, tabId, active: false });
+    const page = tabId ?? `stream-${++this.unnamed}`;
+    this.streams.set(res, { res, client, tabId, page, active: false });
     res.on("close", () => this.streams.delete(res));
-    this.onConnect(res);
+    this.onConnect(res, page);
   }
 
   /** The tab posted an event: its streams are in use and are not replaced by newcomers. */
   markActive(tabId: string): void {
     for (const s of this.streams.values()) if (s.tabId === tabId) s.active = true;
+  }
+
+  /** The pages with an open stream, in the order they connected. */
+  pages(): string[] {
+    return [...new Set([...this.streams.values()].map((s) => s.page))];
+  }
+
+  /** Sends one message to every stream of one page; returns how many streams it was written to. */
+  sendToPage(message: object, page: string): number {
+    const line = `data: ${JSON.stringify(message)}\n\n`;
+    let n = 0;
+    for (const s of [...this.streams.values()]) if (s.page === page) n += this.write(s.res, line);
+    return n;
   }
 
   private makeRoom(inScope: (s: Stream) => boolean, limit: number, status: 429 | 503): void {

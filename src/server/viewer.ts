@@ -12,6 +12,7 @@ import type { AnnDataStore } from "../anndata/model.js";
 import { openAnnData } from "../anndata/open.js";
 import type { CellucidSessionBundle } from "../apply/session-bundle.js";
 import { AccessToken } from "./auth.js";
+import { AutosaveStore, datasetIdentityKey, defaultAutosaveDir } from "./autosave.js";
 import { CaptureRegistry, type PendingCapture } from "./captures.js";
 import { ConnectionGate, DEFAULT_LIMITS, SERVER_OPTIONS, type ViewerLimits } from "./connections.js";
 import { DatasetEndpoints, defaultDatasetId } from "./dataset.js";
@@ -49,6 +50,28 @@ export interface StartViewerOptions {
   limits?: Partial<ViewerLimits>;
   /** Where details of server-side failures go (they are never sent to clients); default stderr. */
   log?: (line: string) => void;
+  /**
+   * The folder the page's work is autosaved to (per dataset identity);
+   * default `$XDG_STATE_HOME/cellucid-session` or `~/.local/state/cellucid-session`.
+   * `false` turns autosave off.
+   */
+  autosaveDir?: string | false;
+}
+
+export interface GetSessionOptions extends WaitOptions {
+  /**
+   * Which page to ask (an id from viewer.pages()). Default: the page the
+   * person used last; with a single open page, that page.
+   */
+  page?: string;
+}
+
+/** An open viewer page (a browser tab). */
+export interface ViewerPage {
+  /** The tab's id, as pages() lists it and getSessionBundle({ page }) takes it. */
+  id: string;
+  /** When the person last clicked, drew or typed in it; null when never. */
+  lastInteraction: Date | null;
 }
 
 export interface WaitOptions {
@@ -67,15 +90,22 @@ export interface Viewer {
   /** Resolves once a page has posted `ready` (at once if one already has). */
   waitForReady(opts?: WaitOptions): Promise<void>;
   /**
-   * Asks the page(s) for the current session and resolves with the uploaded
-   * bundle. `timeoutMs` is the request's time-to-live and bounds the whole
+   * Asks one page for its current session and resolves with the uploaded
+   * bundle: `page`, else the page the person used last, else the only open
+   * page (NO_INTERACTED_PAGE when several are open and none was used;
+   * UNKNOWN_PAGE when `page` is not open). With no page open yet, the first
+   * page that connects is asked. `timeoutMs` is the request's time-to-live and bounds the whole
    * wait, upload included. The bundle reads from a temp copy that its close()
    * deletes (otherwise it is deleted at process exit); save(dest) copies it.
    * Rejects with ViewerError: TIMEOUT, NOT_CONNECTED, CLOSED, UPLOAD_TOO_LARGE,
    * INVALID_UPLOAD, UPLOAD_ABORTED. The pair is used up by the first upload,
    * even a failed one: call again to retry.
    */
-  getSessionBundle(opts?: WaitOptions): Promise<CellucidSessionBundle>;
+  getSessionBundle(opts?: GetSessionOptions): Promise<CellucidSessionBundle>;
+  /** The open pages, most recently used first (never-used ones last, in the order they opened). */
+  pages(): ViewerPage[];
+  /** Where this dataset's autosave lives, or null when autosave is off. */
+  readonly autosavePath: string | null;
   /** Pushes a bundle to the page(s); resolves once a page has downloaded it. */
   loadSession(session: SessionInput, opts?: WaitOptions): Promise<void>;
   on<K extends keyof ViewerEventMap>(type: K, listener: (event: ViewerEventMap[K]) => void): () => void;
@@ -102,6 +132,8 @@ class ViewerImpl implements Viewer, ViewerState {
   readonly pushes = new Map<string, SessionPush>();
   readonly uploads = new Set<Promise<unknown>>();
   readonly listeners = new Map<string, Set<(e: ViewerEvent) => void>>();
+  /** Last interaction time (ms) per tabId. */
+  private readonly interactions = new Map<string, number>();
   url = "";
   guard!: HostGuard;
   readonly gate: ConnectionGate;
@@ -121,12 +153,17 @@ class ViewerImpl implements Viewer, ViewerState {
     readonly access: AccessToken,
     limits: ViewerLimits,
     readonly log: (line: string) => void,
+    readonly autosave: AutosaveStore | null,
   ) {
     this.gate = new ConnectionGate(server, limits.maxConnections);
     this.hub = new MessageHub(limits);
     // A page that connects after a request was sent (or reconnects) still gets every open request.
-    this.hub.onConnect = (client) => {
-      for (const c of this.captures.unclaimed()) if (this.hub.send(this.message("requestSessionBundle", c.requestId), client)) c.delivered = true;
+    this.hub.onConnect = (client, page) => {
+      for (const c of this.captures.unclaimed()) {
+        // A request made while no page was open goes to the first one that connects, and only to it.
+        c.target ??= page;
+        if (c.target === page && this.hub.send(this.message("requestSessionBundle", c.requestId), client)) c.delivered = true;
+      }
       for (const [id, p] of this.pushes) if (!p.settled) this.hub.send(this.message("loadSession", id), client);
     };
   }
@@ -154,9 +191,14 @@ class ViewerImpl implements Viewer, ViewerState {
       : new ViewerError("NOT_CONNECTED", `${what}: no viewer page connected within ${ms} ms (open ${this.url} in a browser)`);
   }
 
+  get autosavePath(): string | null {
+    return this.autosave?.path ?? null;
+  }
+
   // ---- events from the page (routes.ts calls these) ------------------------
 
   emit(event: ViewerEvent): void {
+    if (event.type === "interaction" && typeof event["tabId"] === "string") this.interactions.set(event["tabId"], Date.now());
     if (event.type === "ready" && !this.ready) {
       this.ready = true;
       for (const w of this.readyWaiters) w.resolve();
@@ -198,8 +240,36 @@ class ViewerImpl implements Viewer, ViewerState {
     });
   }
 
-  getSessionBundle(opts: WaitOptions = {}): Promise<CellucidSessionBundle> {
+  pages(): ViewerPage[] {
+    const open = this.hub.pages();
+    const t = (id: string) => this.interactions.get(id) ?? -1;
+    return open
+      .map((id, i) => ({ id, i, at: t(id) }))
+      .sort((a, b) => b.at - a.at || a.i - b.i)
+      .map(({ id, at }) => ({ id, lastInteraction: at < 0 ? null : new Date(at) }));
+  }
+
+  /** The page a capture asks (see getSessionBundle); null: none is open yet. */
+  private capturePage(wanted: string | undefined): string | null {
+    const pages = this.pages();
+    if (wanted !== undefined) {
+      if (pages.some((p) => p.id === wanted)) return wanted;
+      throw new ViewerError("UNKNOWN_PAGE", `getSessionBundle: no open viewer page '${wanted}' (open pages: ${pages.map((p) => p.id).join(", ") || "none"})`);
+    }
+    if (pages[0]?.lastInteraction) return pages[0].id;
+    if (pages.length > 1)
+      throw new ViewerError("NO_INTERACTED_PAGE", `getSessionBundle: ${pages.length} viewer pages are open and none has been used yet, so which session is meant is unknown; click in the one you mean, or pass { page } (see viewer.pages())`);
+    return pages[0]?.id ?? null;
+  }
+
+  getSessionBundle(opts: GetSessionOptions = {}): Promise<CellucidSessionBundle> {
     if (this.closed) return Promise.reject(new ViewerError("CLOSED", "the viewer is closed"));
+    let target: string | null;
+    try {
+      target = this.capturePage(opts.page);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const ms = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const requestId = randomUUID();
     return new Promise<CellucidSessionBundle>((resolve, reject) => {
@@ -216,6 +286,7 @@ class ViewerImpl implements Viewer, ViewerState {
         deadline: Number.isFinite(ms) ? Date.now() + ms : Infinity,
         used: false,
         delivered: false,
+        target,
         resolve: (b) => settle(() => resolve(b)),
         reject: (e) => void settle(() => reject(e)),
         // The TTL bounds the whole wait: at the deadline the pair is forgotten and a running upload is cut off.
@@ -226,7 +297,7 @@ class ViewerImpl implements Viewer, ViewerState {
         }),
       };
       this.captures.add(capture);
-      if (this.hub.send(this.message("requestSessionBundle", requestId)) > 0) capture.delivered = true;
+      if (target !== null && this.hub.sendToPage(this.message("requestSessionBundle", requestId), target) > 0) capture.delivered = true;
     });
   }
 
@@ -290,7 +361,8 @@ export async function startViewer(data: string | AnnDataStore, opts: StartViewer
     const dataset = new DatasetEndpoints(store, opts.datasetId ?? (await defaultDatasetId(store)));
     const server = createServer(SERVER_OPTIONS);
     const log = opts.log ?? ((line: string) => void process.stderr.write(`cellucid viewer: ${line}\n`));
-    const viewer = new ViewerImpl(server, dataset, initial, opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, opts.tempDir ?? tmpdir(), webDir, typeof data === "string", access, limits, log);
+    const autosave = opts.autosaveDir === false ? null : new AutosaveStore(opts.autosaveDir ?? defaultAutosaveDir(), await datasetIdentityKey(store, dataset.datasetId), initial !== null);
+    const viewer = new ViewerImpl(server, dataset, initial, opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, opts.tempDir ?? tmpdir(), webDir, typeof data === "string", access, limits, log, autosave);
     server.on("request", (req, res) => void handleRequest(viewer, req, res));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -63,6 +63,8 @@ export interface ViewerConfig {
     obsCategoricals: ObsCategoricalInfo[];
     hasSession: boolean;
   };
+  /** The server's autosave of this dataset: off, or on with the last one (null: none yet). */
+  autosave: { enabled: boolean; saved: { savedAt: string; bytes: number } | null };
 }
 
 /** A message from the program driving the viewer (SPEC §8). */
@@ -108,8 +110,10 @@ export function postEvent(token: string, body: Record<string, unknown>): void {
 }
 
 export class ViewerApi {
-  /** Names this tab's message stream and events, so the server knows the stream is in use (src/server/sse.ts). */
-  private readonly tabId = crypto.randomUUID();
+  /** Names this tab's message stream and events, so the server knows the stream is in use (src/server/sse.ts) and which tab was used last. */
+  readonly tabId = crypto.randomUUID();
+  private lastInteraction = 0;
+  private interactionQueued = false;
 
   constructor(
     readonly config: ViewerConfig,
@@ -136,6 +140,29 @@ export class ViewerApi {
     const q = new URLSearchParams({ viewerId: this.config.viewerId });
     if (requestId !== undefined) q.set("requestId", requestId);
     return q.toString();
+  }
+
+  /**
+   * The person used this tab: the server asks the last-used tab for its
+   * session. Sent at most once a second, the last one always arriving.
+   */
+  interaction(): void {
+    const wait = this.lastInteraction + 1000 - Date.now();
+    if (wait <= 0) {
+      this.lastInteraction = Date.now();
+      this.event("interaction");
+    } else if (!this.interactionQueued) {
+      this.interactionQueued = true;
+      setTimeout(() => {
+        this.interactionQueued = false;
+        this.interaction();
+      }, wait);
+    }
+  }
+
+  async fetchAutosave(): Promise<Uint8Array> {
+    const res = await checked(await call(this.token, "/_cellucid/autosave"), "loading the autosave");
+    return new Uint8Array(await res.arrayBuffer());
   }
 
   async fetchSession(requestId: string): Promise<Uint8Array> {

@@ -4,13 +4,14 @@
  * state in step. DOM panels only talk to it and to ViewerState.
  */
 import type { ViewerApi, ViewerConfig } from "./api.js";
-import { categoryRgba32, hexToRgba32, labelRgba32, MISSING, UNCOLOURED } from "./palette.js";
+import { overlayHalos } from "./overlays.js";
+import { categoryRgba32, hexToRgba32, MISSING, UNCOLOURED } from "./palette.js";
 import { type Projection, depthAxis, project } from "./projection.js";
 import { PointRenderer } from "./render.js";
-import { Selector } from "./selector.js";
+import { SelectorPool } from "./selector.js";
 import type { ViewSnapshot } from "./session-io.js";
-import type { ViewerState } from "./state.js";
-import { CanvasInput, type Tool } from "./ui/canvas-input.js";
+import { type ViewerState, combineCells, missingMarker } from "./state.js";
+import { CanvasInput, type SelectMode, type Tool } from "./ui/canvas-input.js";
 import type { Controls, ControlsHost } from "./ui/controls.js";
 import { byId, formatCount, setStatus } from "./ui/dom.js";
 import { View, boundsOf } from "./view.js";
@@ -18,7 +19,9 @@ import { View, boundsOf } from "./view.js";
 export class App implements ControlsHost {
   readonly view = new View();
   readonly renderer = new PointRenderer(byId<HTMLCanvasElement>("points"));
-  readonly selector = new Selector();
+  readonly selector = new SelectorPool();
+  /** The last polygon previewed while dragging: the release usually ends on it, and then takes its answer. */
+  private lastPreview: { polygon: Float64Array; cells: Promise<Uint32Array> } | null = null;
   readonly input: CanvasInput;
   controls: Controls | null = null;
 
@@ -31,6 +34,12 @@ export class App implements ControlsHost {
   ys = new Float32Array(0);
   colorBy = "";
   colors = new Uint32Array(0);
+  /** Legend entries hidden per colouring ("obs:key" / "field:id"): category indices, -1 for missing. */
+  readonly hidden = new Map<string, Set<number>>();
+  /** Cells inside the lasso being drawn, before release. */
+  preview: Uint32Array | null = null;
+  private previewBusy = false;
+  private previewNext: Float64Array | null | undefined = undefined;
   private readonly obsCodes = new Map<string, Int32Array>();
   private drawQueued = false;
   /** performance.now() of the first frame with points (navigation start is 0). */
@@ -43,10 +52,11 @@ export class App implements ControlsHost {
   constructor(readonly config: ViewerConfig, readonly state: ViewerState, readonly api: ViewerApi) {
     this.input = new CanvasInput(byId<HTMLCanvasElement>("overlay"), this.view, {
       redraw: () => this.requestDraw(),
-      onPolygon: (poly, type, t0) => this.select(poly, type, t0),
+      onPolygon: (poly, type, t0, mode) => this.select(poly, type, t0, mode),
+      onPreview: (poly) => this.previewPolygon(poly),
     });
     state.onChange((c) => {
-      if (c === "selection") this.requestDraw();
+      if (c === "selection" || c === "highlights") this.requestDraw();
       if (c === "fields" && this.colorBy.startsWith("field:")) {
         // A deleted field cannot colour anything any more.
         if (!state.fields.some((f) => `field:${f.id}` === this.colorBy)) this.colorBy = "";
@@ -96,6 +106,7 @@ export class App implements ControlsHost {
     this.xs = xs;
     this.ys = ys;
     this.selector.setPoints(xs, ys);
+    this.lastPreview = null;
   }
 
   fit(): void {
@@ -115,24 +126,64 @@ export class App implements ControlsHost {
     this.recolor();
   }
 
-  /** One colour word per cell, recomputed only when the colouring changes, never per frame. */
+  /**
+   * The current colouring as one category index per cell (-1 = missing) and
+   * its category names; null when colouring by nothing.
+   */
+  categoryCodes(): { codes: ArrayLike<number>; categories: string[]; missing: number } | null {
+    const obs = this.obsCodes.get(this.colorBy);
+    if (obs) return { codes: obs, categories: this.config.dataset.obsCategoricals.find((c) => `obs:${c.key}` === this.colorBy)?.categories ?? [], missing: -1 };
+    const field = this.state.fields.find((f) => `field:${f.id}` === this.colorBy);
+    return field ? { codes: field.codes, categories: field.categories, missing: missingMarker(field.codes) } : null;
+  }
+
+  /** Cells per category of the current colouring, with the missing ones last. */
+  categoryCounts(): number[] {
+    const cc = this.categoryCodes();
+    if (!cc) return [];
+    const counts = new Array<number>(cc.categories.length + 1).fill(0);
+    const k = cc.categories.length;
+    for (let i = 0; i < cc.codes.length; i++) {
+      const c = cc.codes[i]!;
+      counts[c >= 0 && c < k ? c : k]!++;
+    }
+    return counts;
+  }
+
+  /** The cells of category `code` (-1: missing) of the current colouring. */
+  cellsOfCategory(code: number): Uint32Array {
+    const cc = this.categoryCodes();
+    if (!cc) return new Uint32Array(0);
+    const k = cc.categories.length;
+    const out: number[] = [];
+    for (let i = 0; i < cc.codes.length; i++) {
+      const c = cc.codes[i]!;
+      if ((c >= 0 && c < k ? c : -1) === code) out.push(i);
+    }
+    return Uint32Array.from(out);
+  }
+
+  hiddenSet(): Set<number> {
+    let set = this.hidden.get(this.colorBy);
+    if (!set) this.hidden.set(this.colorBy, (set = new Set()));
+    return set;
+  }
+
+  /** One colour word per cell, recomputed only when the colouring changes, never per frame. Hidden categories get 0 (not drawn). */
   recolor(): void {
     const n = this.config.dataset.nObs;
     const colors = this.colors.length === n ? this.colors : new Uint32Array(n);
-    const obs = this.obsCodes.get(this.colorBy);
-    const field = this.state.fields.find((f) => `field:${f.id}` === this.colorBy);
-    if (obs) {
-      const cats = this.config.dataset.obsCategoricals.find((c) => `obs:${c.key}` === this.colorBy)?.categories.length ?? 0;
-      const lut = Uint32Array.from({ length: cats }, (_, i) => categoryRgba32(i));
-      const missing = hexToRgba32(MISSING);
+    const cc = this.categoryCodes();
+    if (cc) {
+      // Any code that names a category is one (code 0 included); everything else is missing, drawn grey.
+      const k = cc.categories.length;
+      const hidden = this.hiddenSet();
+      const lut = Uint32Array.from({ length: k }, (_, i) => (hidden.has(i) ? 0 : categoryRgba32(i)));
+      const missing = hidden.has(-1) ? 0 : hexToRgba32(MISSING);
       for (let i = 0; i < n; i++) {
-        const c = obs[i]!;
-        colors[i] = c >= 0 && c < cats ? lut[c]! : missing;
+        const c = cc.codes[i]!;
+        colors[i] = c >= 0 && c < k ? lut[c]! : missing;
       }
-    } else if (field) {
-      const lut = Uint32Array.from({ length: field.categories.length }, (_, i) => labelRgba32(i));
-      const missing = hexToRgba32(MISSING);
-      for (let i = 0; i < n; i++) colors[i] = lut[field.codes[i]!] ?? missing;
     } else colors.fill(hexToRgba32(UNCOLOURED));
     this.colors = colors;
     this.controls?.renderColorOptions();
@@ -156,19 +207,75 @@ export class App implements ControlsHost {
   drawNow(): void {
     this.view.resize(this.renderer.canvas.clientWidth, this.renderer.canvas.clientHeight);
     const hasPoints = this.xs.length > 0 && this.colors.length === this.xs.length;
-    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, selected: this.state.selection } : null);
+    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, halos: overlayHalos(this.state, this.preview) } : null);
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
     byId("hud").textContent = `${formatCount(this.xs.length)} cells · ${this.renderer.lastFrameMs.toFixed(1)} ms/frame`;
   }
 
-  /** Selections run one after another, so groups are added in the order they were drawn. */
-  private select(polygon: Float64Array, type: "lasso" | "rectangle", t0: number): void {
+  /**
+   * The live preview: at most one polygon in the worker at a time; while it
+   * runs, only the newest path waits, so a fast drag never queues up work.
+   */
+  private previewPolygon(polygon: Float64Array | null): void {
+    if (polygon === null) {
+      this.previewNext = undefined;
+      this.preview = null;
+      byId("preview-count").textContent = "";
+      this.requestDraw();
+      return;
+    }
+    if (this.previewBusy) {
+      this.previewNext = polygon;
+      return;
+    }
+    this.previewBusy = true;
+    const cells = this.selector.select(polygon);
+    this.lastPreview = { polygon, cells };
+    void cells.then(
+      (cells) => {
+        this.previewBusy = false;
+        if (this.input.dragging) {
+          this.preview = cells;
+          byId("preview-count").textContent = `${formatCount(cells.length)} cells`;
+          this.requestDraw();
+        }
+        const next = this.previewNext;
+        this.previewNext = undefined;
+        if (next) this.previewPolygon(next);
+      },
+      () => (this.previewBusy = false),
+    );
+  }
+
+  /**
+   * Selections run one after another, so groups are added in the order they
+   * were drawn. A plain gesture selects and makes a group; Shift / Alt change
+   * the selection only (make a group of it with "Group selection"). A gesture
+   * around no cell changes nothing.
+   */
+  private select(polygon: Float64Array, type: "lasso" | "rectangle", t0: number, mode: SelectMode = "new"): void {
     this.lastPolygon = polygon;
+    const preview = this.lastPreview;
+    this.previewPolygon(null);
     this.selectionJob = this.selectionJob.then(async () => {
       try {
-        const cells = await this.selector.select(polygon);
+        const cells = await (preview && samePolygon(preview.polygon, polygon) ? preview.cells : this.selector.select(polygon));
+        if (mode !== "new") {
+          const current = this.state.selection ?? new Uint32Array(0);
+          const next = combineCells(current, cells, mode === "add" ? "union" : "difference");
+          this.state.setSelection(next);
+          this.lastSelectionMs = performance.now() - t0;
+          setStatus(`Selection: ${formatCount(next.length)} cells (${mode === "add" ? "added" : "removed"} ${formatCount(cells.length)}); press G or "Group selection" to make it a group`, "ok");
+          return;
+        }
+        if (cells.length === 0) {
+          this.lastSelectionMs = performance.now() - t0;
+          setStatus(`The ${type} enclosed no cell: no group made`, "info");
+          return;
+        }
         this.state.setSelection(cells);
         this.state.addGroup(cells, type);
+        this.drawNow();
         this.lastSelectionMs = performance.now() - t0;
         this.api.event("selection", { count: cells.length, tool: type });
         setStatus(`${formatCount(cells.length)} cells selected (${type}); added to page '${this.state.activePage?.name ?? ""}'`, "ok");
@@ -205,4 +312,8 @@ export class App implements ControlsHost {
   snapshot(): ViewSnapshot {
     return { embedding: this.embeddingKey, axes: [...this.axes], rotation: { ...this.rotation }, colorBy: this.colorBy || null, camera: { cx: this.view.cx, cy: this.view.cy, scale: this.view.scale } };
   }
+}
+
+function samePolygon(a: Float64Array, b: Float64Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -3,6 +3,7 @@
  * (coordinates, data, groups, timings). Not an API for anything else.
  */
 import type { App } from "./app.js";
+import type { Autosaver } from "./autosave.js";
 import type { Projection } from "./projection.js";
 import type { ViewSnapshot } from "./session-io.js";
 
@@ -13,7 +14,7 @@ export interface DebugHook {
   /** Page CSS pixels → data coordinates, exactly as the lasso converts its path. */
   screenToData(px: number, py: number): [number, number];
   readonly embedding: { key: string | null; dims: number; axes: [number, number]; projection: Projection; xs: Float32Array; ys: Float32Array; data: Float32Array | null };
-  readonly pages: { id: string; name: string; active: boolean; groups: { id: string; label: string; type: string; count: number; cells: Uint32Array }[] }[];
+  readonly pages: { id: string; name: string; active: boolean; groups: { id: string; label: string; type: string; enabled: boolean; count: number; cells: Uint32Array }[] }[];
   readonly fields: { id: string; key: string; categories: string[]; codes: Uint8Array | Uint16Array }[];
   readonly selection: Uint32Array | null;
   /** What Save State records of the view (embedding, axes, rotation, colour, camera). */
@@ -21,11 +22,21 @@ export interface DebugHook {
   readonly lastFrameMs: number;
   readonly firstDrawMs: number | null;
   readonly lastSelectionMs: number | null;
+  /** Of which the worker's point-in-polygon time. */
+  readonly lastWorkerMs: number;
   readonly lastPolygon: Float64Array | null;
   /** Resolves once running selections have been stored. */
   settled(): Promise<void>;
   /** The bundle the page would save, as bytes. */
   bundleBytes(): Promise<Uint8Array>;
+  /** This tab's id, as viewer.pages() lists it. */
+  readonly tabId: string;
+  /** Changes not yet autosaved (or saved to a file). */
+  readonly unsaved: boolean;
+  /** Autosaves now; resolves with the worker's timings once the server has it. */
+  autosaveNow(): Promise<Autosaver["last"]>;
+  /** Hidden legend entries of the current colouring. */
+  readonly hiddenCategories: number[];
 }
 
 declare global {
@@ -34,7 +45,7 @@ declare global {
   }
 }
 
-export function installDebugHook(app: App, bundle: () => Promise<Blob>): DebugHook {
+export function installDebugHook(app: App, bundle: () => Promise<Blob>, autosaver: Autosaver, tabId: string): DebugHook {
   const origin = (): DOMRect => app.renderer.canvas.getBoundingClientRect();
   const hook: DebugHook = {
     ready: false,
@@ -58,7 +69,7 @@ export function installDebugHook(app: App, bundle: () => Promise<Blob>): DebugHo
         id: p.id,
         name: p.name,
         active: p.id === app.state.activePageId,
-        groups: p.groups.map((g) => ({ id: g.id, label: g.label, type: g.type, count: g.cells.length, cells: g.cells })),
+        groups: p.groups.map((g) => ({ id: g.id, label: g.label, type: g.type, enabled: g.enabled, count: g.cells.length, cells: g.cells })),
       }));
     },
     get fields() {
@@ -76,10 +87,24 @@ export function installDebugHook(app: App, bundle: () => Promise<Blob>): DebugHo
     get lastSelectionMs() {
       return app.lastSelectionMs;
     },
+    get lastWorkerMs() {
+      return app.selector.lastWorkerMs;
+    },
     get lastPolygon() {
       return app.lastPolygon;
     },
     settled: () => app.settled(),
+    tabId,
+    get unsaved() {
+      return autosaver.unsaved;
+    },
+    autosaveNow: async () => {
+      await autosaver.flush();
+      return autosaver.last;
+    },
+    get hiddenCategories() {
+      return [...app.hiddenSet()];
+    },
     bundleBytes: async () => new Uint8Array(await (await bundle()).arrayBuffer()),
   };
   window.cellucidViewer = hook;

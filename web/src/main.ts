@@ -5,11 +5,15 @@
  */
 import { type ServerMessage, ViewerApi, fetchConfig, postEvent, takeAccessToken } from "./api.js";
 import { App } from "./app.js";
+import { Autosaver } from "./autosave.js";
+import { viewerCellOrder } from "./cell-order.js";
 import { installDebugHook } from "./debug.js";
-import { FingerprintMismatchError, buildBundle, restoreBundle } from "./session-io.js";
-import { ViewerState } from "./state.js";
+import { FingerprintMismatchError, type ViewSnapshot, restoreBundle, sessionData, writeSession } from "./session-io.js";
+import { NOTHING_CARRIED, ViewerState } from "./state.js";
 import { Controls } from "./ui/controls.js";
-import { byId, formatCount, guard, messageOf, setStatus } from "./ui/dom.js";
+import { ask, confirmAction } from "./ui/dialog.js";
+import { byId, el, formatCount, guard, messageOf, setStatus } from "./ui/dom.js";
+import { installKeyboard } from "./ui/keyboard.js";
 import { HighlightsPanel } from "./ui/highlights-panel.js";
 import { LabelsPanel } from "./ui/labels-panel.js";
 
@@ -24,14 +28,32 @@ async function boot(token: string): Promise<void> {
   const state = new ViewerState(ds.nObs);
   const app = new App(config, state, api);
   const load = (key: string, dims: number) => (key === app.embeddingKey && app.embeddingData ? Promise.resolve(app.embeddingData) : api.fetchEmbedding(key, ds.nObs, dims));
-  const bundle = async (): Promise<Blob> => {
-    await app.settled();
-    return buildBundle(state, config, app.snapshot(), load);
+  // The cell-order digest reads a whole embedding: computed once per view shown, for saves, captures and autosaves.
+  let cellOrderCache: { key: string; value: ReturnType<typeof viewerCellOrder> } | null = null;
+  const cellOrderOf = (view: ViewSnapshot): ReturnType<typeof viewerCellOrder> => {
+    const key = `${view.embedding}|${view.axes.join(",")}`;
+    if (cellOrderCache?.key !== key) {
+      cellOrderCache = { key, value: viewerCellOrder(config, view, load) };
+      cellOrderCache.value.catch(() => (cellOrderCache = null));
+    }
+    return cellOrderCache.value;
   };
-  const hook = installDebugHook(app, bundle);
+  // What the app cannot load goes into captures (for Python) as it is; Save State asks.
+  const bundle = async (canonical = state.carried.notForApp.length === 0): Promise<Blob> => {
+    await app.settled();
+    const view = app.snapshot();
+    return writeSession(sessionData(state), config, view, await cellOrderOf(view), canonical);
+  };
+  const autosaver = new Autosaver(state, config, token, () => {
+    const view = app.snapshot();
+    return { view, cellOrder: () => cellOrderOf(view) };
+  });
+  const hook = installDebugHook(app, bundle, autosaver, api.tabId);
   app.controls = new Controls(app);
-  new HighlightsPanel(state);
+  const highlights = new HighlightsPanel(state);
   new LabelsPanel(state);
+  installKeyboard({ state, controls: app.controls, app, groupSelection: () => highlights.groupSelection() });
+  for (const ev of ["pointerdown", "keydown", "wheel"]) document.addEventListener(ev, () => api.interaction(), { capture: true, passive: true });
 
   const reportError = (message: string, extra: Record<string, unknown> = {}): void => {
     setStatus(message, "error");
@@ -52,7 +74,8 @@ async function boot(token: string): Promise<void> {
     try {
       const r = await restoreBundle(source, state, config, name, load);
       if (r.view) await app.applySnapshot(r.view);
-      setStatus(`Loaded ${name}: ${r.pages} pages, ${r.groups} groups, ${r.fields} label fields${r.warnings.length ? `\n${r.warnings.join("\n")}` : ""}`, r.warnings.length ? "error" : "ok");
+      const kept = state.carried.notForApp.length ? `\nKept, though the web app cannot load it: ${state.carried.notForApp.join(", ")}` : "";
+      setStatus(`Loaded ${name}: ${r.pages} pages, ${r.groups} groups, ${r.fields} label fields${kept}${r.warnings.length ? `\n${r.warnings.join("\n")}` : ""}`, r.warnings.length ? "error" : "ok");
     } catch (err) {
       reportError(err instanceof FingerprintMismatchError ? `Cannot load ${name}: ${err.message}` : `Cannot load ${name}: ${messageOf(err)}`);
       throw err;
@@ -60,7 +83,16 @@ async function boot(token: string): Promise<void> {
   };
 
   byId("save-state").addEventListener("click", guard(async () => {
-    const blob = await bundle();
+    let canonical = true;
+    if (state.carried.notForApp.length) {
+      const choice = await ask(
+        `This session holds what the current Cellucid web app cannot load: ${state.carried.notForApp.join(", ")}.\n\nKeep them in a file for this viewer and Python (apply, inspect), which the web app will refuse, or leave them out of a file the web app loads?`,
+        [{ value: "keep", text: "Keep them (not for the web app)" }, { value: "drop", text: "Leave them out (web app file)" }, { value: "cancel", text: "Cancel" }],
+      );
+      if (choice === "cancel") return;
+      canonical = choice === "drop";
+    }
+    const blob = await bundle(canonical);
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
     a.download = `${ds.fingerprint.datasetId ?? ds.name}.cellucid-session`;
@@ -68,20 +100,26 @@ async function boot(token: string): Promise<void> {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
-    setStatus(`Saved ${a.download} (${formatCount(blob.size)} bytes)`, "ok");
+    if (!autosaver.enabled) autosaver.markSafe("file");
+    setStatus(`Saved ${a.download} (${formatCount(blob.size)} bytes${canonical ? "" : ", for this viewer and Python; the web app will refuse it"})`, "ok");
   }));
   const fileInput = byId<HTMLInputElement>("load-state");
-  fileInput.addEventListener("change", () => {
+  fileInput.addEventListener("change", guard(async () => {
     const file = fileInput.files?.[0];
     fileInput.value = "";
-    if (file) void restore(file, file.name).catch(() => undefined);
-  });
+    if (!file) return;
+    if (!state.isEmpty && !(await confirmAction(`Load ${file.name}? It replaces what you have now (${describeWork(state)}). Undo (Ctrl+Z) brings your work back.`, "Load and replace"))) return;
+    await restore(file, file.name).catch(() => undefined);
+  }));
 
   api.listen((msg: ServerMessage) => {
     const requestId = typeof msg.requestId === "string" ? msg.requestId : null;
     if (msg.type === "requestSessionBundle" && requestId) {
       bundle()
         .then((b) => api.uploadBundle(requestId, b))
+        .then(() => {
+          if (!autosaver.enabled) autosaver.markSafe("file");
+        })
         .catch((err: unknown) => reportError(`Could not send the session: ${messageOf(err)}`, { requestId }));
     } else if (msg.type === "loadSession" && requestId) {
       api.fetchSession(requestId)
@@ -97,13 +135,69 @@ async function boot(token: string): Promise<void> {
   await app.setEmbedding(first.key);
   const firstColor = ds.obsCategoricals[0];
   await app.setColorBy(firstColor ? `obs:${firstColor.key}` : "");
-  if (ds.hasSession) await restore(await api.fetchSession("initial"), "initial session").catch(() => undefined);
+  await restoreOnOpen(config.autosave.saved?.savedAt ?? null);
+  state.clearHistory();
+  autosaver.markSafe();
 
   app.drawNow();
   hook.ready = true;
   document.body.dataset.ready = "true";
   api.event("ready", { nObs: ds.nObs, embedding: app.embeddingKey, firstDrawMs: app.firstDrawAt });
   sendHighlights();
+
+  /**
+   * What the page opens with: the --session bundle (it wins, and the notice
+   * offers the autosave instead), else this dataset's autosave (the notice
+   * offers to start fresh), else nothing.
+   */
+  async function restoreOnOpen(autosavedAt: string | null): Promise<void> {
+    const when = autosavedAt ? new Date(autosavedAt).toLocaleString() : "";
+    const restoreAutosave = async () => restore(await api.fetchAutosave(), `the autosave of ${when}`);
+    if (ds.hasSession) {
+      await restore(await api.fetchSession("initial"), "the session given with --session").catch(() => undefined);
+      if (autosavedAt)
+        notice(`Opened the session given with --session: it wins over this dataset's autosave of ${when}, which is set aside (as …previous.cellucid-session in the autosave folder) when this page first autosaves.`, [
+          { text: "Restore the autosave instead", testid: "notice-restore", run: restoreAutosave },
+        ]);
+      return;
+    }
+    if (!autosavedAt) return;
+    await restoreAutosave();
+    notice(`Restored your unsaved work from the autosave of ${when} (${describeWork(state)}).`, [
+      {
+        text: "Start fresh",
+        testid: "notice-start-fresh",
+        run: async () => {
+          await autosaver.discard();
+          state.replace([], null, [], NOTHING_CARRIED);
+          state.addPage("Page 1");
+          setStatus("Started fresh; the old autosave was set aside (Undo brings the work back here).", "ok");
+        },
+      },
+    ]);
+  }
+
+  function notice(text: string, actions: { text: string; testid: string; run: () => Promise<void> }[]): void {
+    const box = byId("notice");
+    const close = el("button", { type: "button", textContent: "Dismiss" });
+    close.addEventListener("click", () => (box.hidden = true));
+    const buttons = actions.map((a) => {
+      const b = el("button", { type: "button", textContent: a.text });
+      b.dataset.testid = a.testid;
+      b.addEventListener("click", guard(async () => {
+        box.hidden = true;
+        await a.run();
+      }));
+      return b;
+    });
+    box.replaceChildren(el("div", { textContent: text }), ...buttons, close);
+    box.hidden = false;
+  }
+}
+
+function describeWork(state: ViewerState): string {
+  const groups = state.pages.reduce((n, p) => n + p.groups.length, 0);
+  return `${state.pages.length} pages, ${groups} groups, ${state.fields.length} label fields`;
 }
 
 if (token === null) {

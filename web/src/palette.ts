@@ -22,10 +22,15 @@ export function categoryColor(i: number): string {
   return rgba32ToCss(categoryRgba32(i));
 }
 
-/** Category colour as an RGBA word; beyond the base list, golden-angle hues stay distinct (hsl converted by hand). */
+/**
+ * Category colour as an RGBA word. Beyond the base list, golden-angle hues
+ * with three lightness and two saturation levels in turn, so neighbouring
+ * codes differ in more than hue and 30+ categories stay tellable apart.
+ */
 export function categoryRgba32(i: number): number {
   if (i < HEX.length) return hexToRgba32(HEX[i]!);
-  const h = ((i * 137.508) % 360) / 360, s = 0.65, l = 0.48;
+  const k = i - HEX.length;
+  const h = ((k * 137.508 + 15) % 360) / 360, s = k % 2 ? 0.5 : 0.8, l = [0.42, 0.6, 0.32][k % 3]!;
   const q = l < 0.5 ? l * (1 + s) : l + s - l * s;
   const p = 2 * l - q;
   const ch = (t: number): number => {
@@ -40,11 +45,9 @@ export function rgba32ToCss(c: number): string {
   return `rgb(${c & 0xff} ${(c >>> 8) & 0xff} ${(c >>> 16) & 0xff})`;
 }
 
-/** Label fields: code 0 ("unassigned") is grey so painted cells stand out; the others take category colours. */
-export function labelRgba32(code: number): number {
-  return code === 0 ? hexToRgba32(MISSING) : categoryRgba32(code - 1);
-}
+/** Highlight groups are drawn in these, by their place in the page (distinct from the first category colours' order). */
+const GROUP_HEX = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#000075", "#808000"];
 
-export function labelColor(code: number): string {
-  return rgba32ToCss(labelRgba32(code));
+export function groupColor(index: number): string {
+  return GROUP_HEX[index % GROUP_HEX.length]!;
 }

@@ -4,20 +4,20 @@
  * with --disable-gpu (where WebGL falls back to a slow software rasterizer):
  * 1M points are one tight loop of integer stores, ~10-30 ms a frame.
  */
-import { BACKGROUND, SELECTED, hexToRgba32 } from "./palette.js";
+import type { Halo } from "./overlays.js";
+import { BACKGROUND, hexToRgba32 } from "./palette.js";
 import type { View } from "./view.js";
 
 export interface Layer {
   xs: Float32Array;
   ys: Float32Array;
-  /** One RGBA word per point. */
+  /** One RGBA word per point; 0 = hidden (not drawn). */
   colors: Uint32Array;
-  /** Cells drawn on top in the selection colour. */
-  selected: Uint32Array | null;
+  /** Rims drawn under the points, in order (later ones on top): the cells keep their own colour inside. */
+  halos: Halo[];
 }
 
 const BG = hexToRgba32(BACKGROUND);
-const SEL = hexToRgba32(SELECTED);
 
 /** Dense data gets 1-pixel points (overdraw hides nothing more); sparse data bigger ones, to stay visible. */
 export function pointSize(n: number, dpr: number): number {
@@ -66,20 +66,38 @@ export class PointRenderer {
       const ty = H / 2 + view.cy * k;
       const size = pointSize(layer.xs.length, dpr);
       const { xs, ys, colors } = layer;
+      const rim = size + 2 * Math.max(1, Math.round(dpr));
+      for (const halo of layer.halos) {
+        const cells = halo.cells, color = halo.color;
+        if (rim === 3) {
+          // The common dense case (1-pixel points, no HiDPI), inlined: 3×3 stores per cell, no call.
+          for (let j = 0; j < cells.length; j++) {
+            const i = cells[j]!;
+            if (colors[i] === 0) continue;
+            const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
+            if (!(px >= 1 && px < W - 1 && py >= 1 && py < H - 1)) continue;
+            const o = (py | 0) * W + (px | 0);
+            words[o - W - 1] = words[o - W] = words[o - W + 1] = color;
+            words[o - 1] = words[o] = words[o + 1] = color;
+            words[o + W - 1] = words[o + W] = words[o + W + 1] = color;
+          }
+        } else {
+          for (let j = 0; j < cells.length; j++) {
+            const i = cells[j]!;
+            if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, rim, color);
+          }
+        }
+      }
       if (size === 1) {
         for (let i = 0; i < xs.length; i++) {
           const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
           // Negated comparisons also drop NaN coordinates.
           if (!(px >= 0 && px < W && py >= 0 && py < H)) continue;
-          words[(py | 0) * W + (px | 0)] = colors[i]!;
+          const c = colors[i]!;
+          if (c !== 0) words[(py | 0) * W + (px | 0)] = c;
         }
       } else {
-        for (let i = 0; i < xs.length; i++) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, size, colors[i]!);
-      }
-      const sel = layer.selected;
-      if (sel) for (let j = 0; j < sel.length; j++) {
-        const i = sel[j]!;
-        this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, size, SEL);
+        for (let i = 0; i < xs.length; i++) if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, size, colors[i]!);
       }
     }
     this.ctx.putImageData(this.image!, 0, 0);

@@ -7,7 +7,7 @@ import { selectInPolygon } from "./selection.js";
 
 export type WorkerRequest =
   | { type: "points"; generation: number; xs: Float32Array; ys: Float32Array }
-  | { type: "select"; id: number; generation: number; polygon: Float64Array };
+  | { type: "select"; id: number; generation: number; polygon: Float64Array; start: number; end: number };
 
 export type WorkerResponse =
   | { type: "selected"; id: number; cells: Uint32Array; ms: number }
@@ -33,6 +33,6 @@ scope.onmessage = (ev) => {
     return;
   }
   const t0 = performance.now();
-  const cells = selectInPolygon(points.xs, points.ys, msg.polygon);
+  const cells = selectInPolygon(points.xs, points.ys, msg.polygon, msg.start, msg.end);
   scope.postMessage({ type: "selected", id: msg.id, cells, ms: performance.now() - t0 }, [cells.buffer]);
 };

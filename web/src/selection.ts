@@ -12,7 +12,8 @@ export type Polygon = Float64Array | number[];
 
 const BANDS = 512;
 
-export function selectInPolygon(xs: Float32Array, ys: Float32Array, poly: Polygon): Uint32Array {
+/** The indices in [start, end) of the points inside `poly`, ascending. */
+export function selectInPolygon(xs: Float32Array, ys: Float32Array, poly: Polygon, start = 0, end = xs.length): Uint32Array {
   const n = poly.length >> 1;
   if (n < 3) return new Uint32Array(0);
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
@@ -45,7 +46,7 @@ export function selectInPolygon(xs: Float32Array, ys: Float32Array, poly: Polygo
 
   let out = new Uint32Array(1024);
   let count = 0;
-  for (let i = 0; i < xs.length; i++) {
+  for (let i = start; i < end; i++) {
     const x = xs[i]!, y = ys[i]!;
     // Negated comparisons also reject NaN coordinates.
     if (!(x >= minX && x <= maxX && y >= minY && y <= maxY)) continue;

@@ -1,7 +1,35 @@
-/** Main-thread side of the selection worker: promise per polygon. */
+/**
+ * Main-thread side of the selection workers: a promise per polygon. Two
+ * workers each test half of the points, so a selection takes half as long
+ * on a machine with a core to spare.
+ */
 import type { WorkerRequest, WorkerResponse } from "./select-worker.js";
 
-export class Selector {
+export class SelectorPool {
+  private readonly workers = [new Selector(), new Selector()];
+  private n = 0;
+
+  /** Worker time of the last polygon (the slower half). */
+  get lastWorkerMs(): number {
+    return Math.max(...this.workers.map((w) => w.lastWorkerMs));
+  }
+
+  setPoints(xs: Float32Array, ys: Float32Array): void {
+    this.n = xs.length;
+    for (const w of this.workers) w.setPoints(xs, ys);
+  }
+
+  async select(polygon: Float64Array): Promise<Uint32Array> {
+    const mid = this.n >> 1;
+    const [a, b] = await Promise.all([this.workers[0]!.select(polygon, 0, mid), this.workers[1]!.select(polygon, mid, this.n)]);
+    const out = new Uint32Array(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  }
+}
+
+class Selector {
   private readonly worker: Worker;
   private generation = 0;
   private nextId = 1;
@@ -33,11 +61,11 @@ export class Selector {
     this.worker.postMessage(msg, [msg.xs.buffer, msg.ys.buffer]);
   }
 
-  select(polygon: Float64Array): Promise<Uint32Array> {
+  select(polygon: Float64Array, start: number, end: number): Promise<Uint32Array> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const msg: WorkerRequest = { type: "select", id, generation: this.generation, polygon };
+      const msg: WorkerRequest = { type: "select", id, generation: this.generation, polygon, start, end };
       this.worker.postMessage(msg);
     });
   }

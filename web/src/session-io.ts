@@ -1,20 +1,34 @@
 /**
  * The viewer state to and from a `.cellucid-session`, through the project's
- * own core (SessionWriter / CellucidSessionBundle): Save State writes a
- * canonical bundle, one the current web app loads and `apply` reads.
+ * own core (SessionWriter / CellucidSessionBundle). Save State writes a
+ * canonical bundle, one the current web app loads and `apply` reads, unless
+ * the session holds what the app cannot load (gene fields, chunks of other
+ * contributors) and the person chose to keep it: then a permissive bundle
+ * for this tool and Python (`canonical: false`). Autosaves are always
+ * permissive: they must keep everything.
  */
 import { CellucidSessionBundle } from "../../src/bundle/bundle.js";
 import { mismatchReasons } from "../../src/bundle/mismatch.js";
 import { SessionWriter } from "../../src/bundle/writer.js";
+import type { CellOrder } from "../../src/chunks/cell-order.js";
 import { chunkRole, userDefinedCodesId } from "../../src/chunks/ids.js";
+import type { GzipCodec } from "../../src/codecs/gzip.js";
 import type { ViewerConfig } from "./api.js";
 import { type EmbeddingLoader, cellOrderMismatch, viewerCellOrder } from "./cell-order.js";
 import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, fieldCodes, missingMarker, newId, nextAppId } from "./state.js";
 
+/** What a bundle is written from: plain data, so a worker can write it too. */
+export type SessionData = Pick<ViewerState, "pages" | "activePageId" | "fields" | "activeFieldId" | "carried">;
+
+export function sessionData(state: ViewerState): SessionData {
+  return { pages: state.pages, activePageId: state.activePageId, fields: state.fields, activeFieldId: state.activeFieldId, carried: state.carried };
+}
+
 /**
- * The `core/state` control in which bundles this page saved before carried its
- * view settings; read on Load, no longer written: the app refuses a control
- * its page does not have, so a canonical save carries no view of ours.
+ * The `core/state` control in which canonical bundles this page saved before
+ * carried its view settings; read on Load, no longer written: the app refuses
+ * a control its page does not have. Permissive saves keep the view as the
+ * whole `core/state`.
  */
 const VIEW_CONTROL = "cellucid-session-view";
 
@@ -30,12 +44,14 @@ export interface ViewSnapshot {
   camera: { cx: number; cy: number; scale: number };
 }
 
-export async function buildBundle(state: ViewerState, config: ViewerConfig, view: ViewSnapshot, load: EmbeddingLoader): Promise<Blob> {
+/** `canonical`: the web app's layout, without what it cannot load; otherwise everything, in SPEC's permissive layout. */
+export async function writeSession(state: SessionData, config: Pick<ViewerConfig, "dataset">, view: ViewSnapshot, cellOrder: CellOrder, canonical: boolean, gzip?: GzipCodec): Promise<Blob> {
   const fp = config.dataset.fingerprint;
-  const cellOrder = await viewerCellOrder(config, view, load);
   // A field nobody gave a category has nothing to keep, and the app has no field without categories.
   const fields = state.fields.filter((f) => f.categories.length > 0);
   const writer = new SessionWriter({
+    canonical,
+    ...(gzip && { gzip }),
     datasetFingerprint: { sourceType: fp.sourceType, datasetId: fp.datasetId, cellCount: config.dataset.nObs, varCount: config.dataset.nVars, cellOrder },
     activeFieldId: fields.some((f) => f.id === state.activeFieldId) ? state.activeFieldId : null,
   });
@@ -45,15 +61,23 @@ export async function buildBundle(state: ViewerState, config: ViewerConfig, view
     writer.addHighlightPage({ id: page.id, name: page.name, groups: groups.map((g) => ({ id: g.id, label: g.label, type: g.type, enabled: g.enabled, cells: g.cells })) }, { active: page.id === state.activePageId });
   }
   for (const f of fields) {
+    // The permissive layout stores the codes as they are (the marker is missing there too); the canonical writer takes -1.
     const marker = missingMarker(f.codes);
-    writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: Int32Array.from(f.codes, (c) => (c === marker ? -1 : c)) });
+    writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: canonical ? Int32Array.from(f.codes, (c) => (c === marker ? -1 : c)) : f.codes });
   }
-  for (const f of state.carried.fields) if (!state.fields.some((x) => x.id === f.id)) writer.addUserDefinedField(f);
+  for (const f of state.carried.fields) if (!state.fields.some((x) => x.id === f.id) && (!canonical || f.source !== "var")) writer.addUserDefinedField(f);
   for (const { id, meta, value } of state.carried.chunks) {
+    if (canonical && chunkRole(id) === "unknown") continue;
     if (meta.kind === "json") writer.addJsonChunk(id, value, { label: meta.label });
     else writer.addBinaryChunk(id, value as Uint8Array, { label: meta.label });
   }
+  // Permissive bundles have no app control record: the view settings are the whole `core/state`.
+  if (!canonical && !state.carried.chunks.some((c) => c.id === "core/state")) writer.addJsonChunk("core/state", { viewer: "cellucid-session", ...view });
   return writer.toBlob();
+}
+
+export async function buildBundle(state: ViewerState, config: ViewerConfig, view: ViewSnapshot, load: EmbeddingLoader, canonical = true): Promise<Blob> {
+  return writeSession(sessionData(state), config, view, await viewerCellOrder(config, view, load), canonical);
 }
 
 export class FingerprintMismatchError extends Error {
@@ -107,33 +131,36 @@ export async function restoreBundle(source: Blob | Uint8Array, state: ViewerStat
   }
 
   const fields: LabelField[] = [];
-  const carried: CarriedContent = { fields: [], chunks: [] };
+  const carried: CarriedContent = { fields: [], chunks: [], notForApp: [] };
   const fieldIds = new Set<string>();
   const fieldId = (id: string): string => (fieldIds.has(id) || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,179}$/.test(id) ? newId("udf") : (fieldIds.add(id), id));
   for (const f of await bundle.userDefinedFields()) {
     if (f.kind !== "category" || !bundle.hasChunk(userDefinedCodesId(f.id))) continue;
-    // The web app's codes are one per cell: a gene field (one code per gene) cannot be saved where the app would load it.
-    if (f.source === "var") {
-      warnings.push(`gene field '${f.key ?? f.id}' is not kept: the web app holds label codes for cells only`);
-      continue;
-    }
     try {
+      // The web app's codes are one per cell: a gene field (one code per gene) is kept as it is, for this tool and Python.
+      if (f.source === "var") {
+        const { codes } = await bundle.readUserDefinedCodes(f, { expectedLength: nVars });
+        carried.fields.push({ id: f.id, key: f.key ?? f.id, source: "var", categories: (f.categories ?? []).map(String), codes, isDeleted: f.isDeleted === true, isPurged: f.isPurged === true });
+        carried.notForApp.push(`gene field '${f.key ?? f.id}'`);
+        continue;
+      }
       const { codes } = await bundle.readUserDefinedCodes(f, { expectedLength: nObs });
       const categories = (f.categories ?? []).map(String);
       const field = { id: fieldId(f.id), key: f.key ?? f.id, categories, codes: fieldCodes(codes, categories.length) };
       // This viewer shows live label fields; deleted ones are only carried to the next save.
-      if (f.isDeleted) carried.fields.push({ ...field, source: "obs", isDeleted: true, isPurged: f.isPurged === true, codes: Int32Array.from(field.codes, (c) => (c === missingMarker(field.codes) ? -1 : c)) });
+      if (f.isDeleted) carried.fields.push({ ...field, source: "obs", isDeleted: true, isPurged: f.isPurged === true, codes: field.codes });
       else fields.push(field);
     } catch (err) {
       warnings.push(`label field '${f.key ?? f.id}' skipped: ${(err as Error).message}`);
     }
   }
   // The app's own view state (panels, analysis windows, camera path, cached artifacts) goes back out as it came in;
-  // chunks of contributors the app does not know cannot, as the app refuses a bundle that holds one.
+  // so do chunks of contributors the app does not know, though only in a bundle for this tool (the app refuses them).
   for (const id of bundle.listChunkIds()) {
     const role = chunkRole(id);
-    if (CARRIED_ROLES.has(role)) carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
-    else if (role === "unknown") warnings.push(`chunk '${id}' is not kept: the web app refuses a bundle with a chunk of a contributor it does not know`);
+    if (!CARRIED_ROLES.has(role) && role !== "unknown") continue;
+    carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
+    if (role === "unknown") carried.notForApp.push(`chunk '${id}'`);
   }
   state.replace(pages, pages.find((p, i) => meta?.pages[i]?.id === meta?.activePageId)?.id ?? null, fields, carried);
   const view = bundle.hasChunk("core/state") ? parseViewSnapshot(await bundle.decodeChunk("core/state").catch(() => null)) : null;

@@ -1,7 +1,7 @@
 /** `cellucid-session apply BUNDLE DATA`: highlights → bool obs columns, labels → categorical obs/var columns. */
 import { type ApplySummary, type DatasetMismatchPolicy } from "../../apply/apply.js";
 import { applySessionToFile } from "../../apply/files.js";
-import type { ColumnConflictPolicy } from "../../apply/naming.js";
+import type { ColumnConflictPolicy, HighlightNames } from "../../apply/naming.js";
 import { CellucidSessionBundle } from "../../apply/session-bundle.js";
 import { type Io, count, table } from "../output.js";
 import { UsageError, choice, parse } from "../args.js";
@@ -27,6 +27,8 @@ Options:
   --expected-dataset-id ID          also require this datasetId
   --no-highlights                   do not add highlight columns
   --highlights-prefix P             default "cellucid_highlight__"
+  --highlight-names id|label        name highlight columns by group id (default,
+                                    as the reference does) or by the group's label
   --no-user-defined-fields          do not add user-defined fields
   --user-defined-prefix P           default ""
   --include-deleted                 also add fields deleted in the viewer
@@ -61,6 +63,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
       "expected-dataset-id": { type: "string" },
       "no-highlights": { type: "boolean" },
       "highlights-prefix": { type: "string" },
+      "highlight-names": { type: "string" },
       "no-user-defined-fields": { type: "boolean" },
       "user-defined-prefix": { type: "string" },
       "include-deleted": { type: "boolean" },
@@ -94,6 +97,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
       expectedDatasetId: (values["expected-dataset-id"] as string | undefined) ?? null,
       addHighlights: values["no-highlights"] !== true,
       highlightsPrefix: values["highlights-prefix"] as string | undefined,
+      highlightNames: choice<HighlightNames>(values["highlight-names"], "highlight-names", ["id", "label"], "id"),
       addUserDefinedFields: values["no-user-defined-fields"] !== true,
       userDefinedPrefix: values["user-defined-prefix"] as string | undefined,
       includeDeletedUserDefinedFields: values["include-deleted"] === true,

@@ -18,6 +18,11 @@ Programs capture sessions from the page with the library API instead
 
 Options:
   --session FILE     a .cellucid-session bundle the page loads when it opens
+                     (it wins over the autosave, which the page offers to restore)
+  --autosave-dir DIR where the page's work is autosaved, per dataset (default
+                     $XDG_STATE_HOME/cellucid-session, else
+                     ~/.local/state/cellucid-session)
+  --no-autosave      do not autosave (work lives only in the open page)
   --host HOST        interface to listen on (default 127.0.0.1: this machine only)
   --port N           port (default: any free port)
   --dataset-id ID    datasetId of the page's fingerprint (default: DATA's
@@ -38,21 +43,26 @@ function parsePort(v: string | boolean | undefined): number | undefined {
 export async function serveCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { session: { type: "string" }, host: { type: "string" }, port: { type: "string" }, "dataset-id": { type: "string" } },
+    { session: { type: "string" }, host: { type: "string" }, port: { type: "string" }, "dataset-id": { type: "string" }, "autosave-dir": { type: "string" }, "no-autosave": { type: "boolean" } },
     ["data"],
   );
   if (values["help"]) return io.out.write(serveHelp + "\n"), 0;
   const data = positionals[0]!;
   const port = parsePort(values["port"]);
+  if (values["no-autosave"] && values["autosave-dir"] !== undefined) throw new UsageError("--autosave-dir and --no-autosave exclude each other");
   const viewer = await startViewer(data, {
     ...(values["host"] !== undefined && { host: values["host"] as string }),
     ...(port !== undefined && { port }),
     ...(values["session"] !== undefined && { session: values["session"] as string }),
     ...(values["dataset-id"] !== undefined && { datasetId: values["dataset-id"] as string }),
+    ...(values["no-autosave"] ? { autosaveDir: false as const } : values["autosave-dir"] !== undefined && { autosaveDir: values["autosave-dir"] as string }),
   });
   const { nObs, nVars } = viewer.data;
-  if (values["json"]) io.out.write(JSON.stringify({ url: viewer.url, token: viewer.token, viewerId: viewer.viewerId }) + "\n");
-  else io.out.write(`Serving ${basename(data.replace(/[\\/]+$/, ""))} (${count(nObs)} cells × ${count(nVars)} genes) at ${viewer.url}\n`);
+  if (values["json"]) io.out.write(JSON.stringify({ url: viewer.url, token: viewer.token, viewerId: viewer.viewerId, autosave: viewer.autosavePath }) + "\n");
+  else {
+    io.out.write(`Serving ${basename(data.replace(/[\\/]+$/, ""))} (${count(nObs)} cells × ${count(nVars)} genes) at ${viewer.url}\n`);
+    io.out.write(viewer.autosavePath ? `Autosaving the page's work to ${viewer.autosavePath}\n` : "Autosave is off: save your work with Save State.\n");
+  }
   if (!values["quiet"] && !values["json"] && io.err.isTTY) io.err.write("Press Ctrl+C to stop.\n");
 
   await new Promise<void>((resolve) => {

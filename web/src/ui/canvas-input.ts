@@ -1,17 +1,22 @@
 /**
  * Pointer interaction on the overlay canvas: wheel zoom, drag to pan, lasso
  * and rectangle drawing. The path is drawn on the overlay only, so drawing a
- * lasso over 1M points never redraws the points.
+ * lasso over 1M points never redraws the points. Esc cancels a drag; Shift
+ * at release adds the cells to the selection, Alt removes them from it.
  */
 import { rectanglePolygon } from "../selection.js";
 import type { View } from "../view.js";
 
 export type Tool = "pan" | "lasso" | "rectangle";
+/** What a gesture does with the cells it encloses: a new selection (and group), or a change to the current selection. */
+export type SelectMode = "new" | "add" | "subtract";
 
 export interface InputHandlers {
   redraw(): void;
   /** A finished lasso/rectangle in data coordinates; `t0` is performance.now() at pointer release. */
-  onPolygon(polygon: Float64Array, type: "lasso" | "rectangle", t0: number): void;
+  onPolygon(polygon: Float64Array, type: "lasso" | "rectangle", t0: number, mode: SelectMode): void;
+  /** The polygon being drawn (data coordinates), for a live preview; null when the drag ended or was cancelled. */
+  onPreview(polygon: Float64Array | null): void;
 }
 
 export class CanvasInput {
@@ -27,7 +32,23 @@ export class CanvasInput {
     overlay.addEventListener("pointerdown", (ev) => this.down(ev));
     overlay.addEventListener("pointermove", (ev) => this.move(ev));
     overlay.addEventListener("pointerup", (ev) => this.up(ev));
-    overlay.addEventListener("pointercancel", () => this.reset());
+    overlay.addEventListener("pointercancel", () => this.cancel());
+    window.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && this.drag) {
+        ev.preventDefault();
+        this.cancel();
+      }
+    });
+  }
+
+  get dragging(): boolean {
+    return this.drag !== null;
+  }
+
+  /** Ends a drag without selecting anything. */
+  cancel(): void {
+    this.reset();
+    this.h.onPreview(null);
   }
 
   setTool(tool: Tool): void {
@@ -72,6 +93,26 @@ export class CanvasInput {
       if (this.path[n - 2] !== x || this.path[n - 1] !== y) this.path.push(x, y);
     } else this.path = [this.path[0]!, this.path[1]!, x, y];
     this.drawPath();
+    const poly = this.polygon(this.tool, this.path);
+    if (poly) this.h.onPreview(poly);
+  }
+
+  /** The drawn path as a data-space polygon, or null while it encloses nothing. */
+  private polygon(tool: Tool, path: number[]): Float64Array | null {
+    if (tool === "rectangle") {
+      if (path.length < 4) return null;
+      const [x0, y0] = this.view.toData(path[0]!, path[1]!);
+      const [x1, y1] = this.view.toData(path[2]!, path[3]!);
+      return x0 !== x1 && y0 !== y1 ? rectanglePolygon(x0, y0, x1, y1) : null;
+    }
+    if (path.length < 6) return null;
+    const poly = new Float64Array(path.length);
+    for (let i = 0; i < path.length; i += 2) {
+      const [dx, dy] = this.view.toData(path[i]!, path[i + 1]!);
+      poly[i] = dx;
+      poly[i + 1] = dy;
+    }
+    return poly;
   }
 
   private up(ev: PointerEvent): void {
@@ -82,22 +123,12 @@ export class CanvasInput {
     const path = this.path;
     this.reset();
     if (tool === "pan") return;
-    if (tool === "rectangle") {
-      const [x0, y0] = this.view.toData(path[0]!, path[1]!);
-      const [x1, y1] = this.view.toData(x, y);
-      if (x0 !== x1 && y0 !== y1) this.h.onPolygon(rectanglePolygon(x0, y0, x1, y1), "rectangle", t0);
-      return;
-    }
-    const n = path.length;
-    if (path[n - 2] !== x || path[n - 1] !== y) path.push(x, y);
-    if (path.length < 6) return;
-    const poly = new Float64Array(path.length);
-    for (let i = 0; i < path.length; i += 2) {
-      const [dx, dy] = this.view.toData(path[i]!, path[i + 1]!);
-      poly[i] = dx;
-      poly[i + 1] = dy;
-    }
-    this.h.onPolygon(poly, "lasso", t0);
+    if (tool === "rectangle") path.splice(2, 2, x, y);
+    else if (path[path.length - 2] !== x || path[path.length - 1] !== y) path.push(x, y);
+    const poly = this.polygon(tool, path);
+    const mode: SelectMode = ev.shiftKey ? "add" : ev.altKey ? "subtract" : "new";
+    if (poly) this.h.onPolygon(poly, tool, t0, mode);
+    else this.h.onPreview(null);
   }
 
   private reset(): void {

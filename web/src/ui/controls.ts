@@ -1,9 +1,14 @@
-/** View controls: embedding, axes and rotation, colour by, legend, tool buttons, fit. */
+/**
+ * View controls: embedding, axes and rotation, colour by, legend, tool
+ * buttons, fit. The legend lists every category of the colouring with its
+ * cell count, missing cells included; a click hides or shows a category, a
+ * double-click shows it alone, + makes a group of its cells.
+ */
 import type { ViewerConfig } from "../api.js";
-import { categoryColor, labelColor, MISSING } from "../palette.js";
+import { categoryColor, MISSING } from "../palette.js";
 import type { ViewerState } from "../state.js";
 import type { Tool } from "./canvas-input.js";
-import { byId, el, guard, setOptions, swatch } from "./dom.js";
+import { byId, el, formatCount, guard, setOptions, setStatus, swatch } from "./dom.js";
 
 export interface ControlsHost {
   readonly config: ViewerConfig;
@@ -18,9 +23,12 @@ export interface ControlsHost {
   setColorBy(value: string): Promise<void>;
   setTool(tool: Tool): void;
   fit(): void;
+  categoryCodes(): { categories: string[] } | null;
+  categoryCounts(): number[];
+  cellsOfCategory(code: number): Uint32Array;
+  hiddenSet(): Set<number>;
+  recolor(): void;
 }
-
-const LEGEND_MAX = 40;
 
 export class Controls {
   private readonly embedding = byId<HTMLSelectElement>("embedding-select");
@@ -53,12 +61,11 @@ export class Controls {
     this.color.addEventListener("change", guard(() => host.setColorBy(this.color.value)));
     byId("fit-view").addEventListener("click", () => host.fit());
     const toolButtons = Array.from(document.querySelectorAll<HTMLButtonElement>(".tools button"));
-    for (const b of toolButtons) {
-      b.addEventListener("click", () => {
-        for (const o of toolButtons) o.setAttribute("aria-pressed", String(o === b));
-        host.setTool(b.dataset.tool as Tool);
-      });
-    }
+    for (const b of toolButtons) b.addEventListener("click", () => this.pickTool(b.dataset.tool as Tool));
+    byId("legend-show-all").addEventListener("click", () => {
+      host.hiddenSet().clear();
+      host.recolor();
+    });
     host.state.onChange((c) => {
       if (c === "fields") {
         this.renderColorOptions();
@@ -66,6 +73,11 @@ export class Controls {
       }
     });
     this.renderColorOptions();
+  }
+
+  pickTool(tool: Tool): void {
+    for (const o of Array.from(document.querySelectorAll<HTMLButtonElement>(".tools button"))) o.setAttribute("aria-pressed", String(o.dataset.tool === tool));
+    this.host.setTool(tool);
   }
 
   /** Syncs the selects with the host after it changed embedding or axes itself. */
@@ -90,18 +102,47 @@ export class Controls {
   }
 
   renderLegend(): void {
-    const value = this.host.colorBy;
-    let entries: { name: string; color: string }[] = [];
-    if (value.startsWith("obs:")) {
-      const cats = this.host.config.dataset.obsCategoricals.find((c) => `obs:${c.key}` === value)?.categories ?? [];
-      entries = cats.map((name, i) => ({ name, color: categoryColor(i) }));
-      entries.push({ name: "(missing)", color: MISSING });
-    } else if (value.startsWith("field:")) {
-      const f = this.host.state.fields.find((x) => `field:${x.id}` === value);
-      entries = (f?.categories ?? []).map((name, i) => ({ name, color: labelColor(i) }));
-    }
-    const items = entries.slice(0, LEGEND_MAX).map((e) => el("li", {}, swatch(e.color), el("span", { textContent: e.name })));
-    if (entries.length > LEGEND_MAX) items.push(el("li", { className: "empty", textContent: `… ${entries.length - LEGEND_MAX} more` }));
-    this.legend.replaceChildren(...items);
+    const h = this.host;
+    const cc = h.categoryCodes();
+    byId("legend-head").hidden = !cc;
+    if (!cc) return void this.legend.replaceChildren();
+    const counts = h.categoryCounts();
+    const hidden = h.hiddenSet();
+    const entries = cc.categories.map((name, i) => ({ code: i, name, color: categoryColor(i), count: counts[i]! }));
+    // Missing cells get a row too (when there are any): they are drawn, in grey.
+    if (counts[cc.categories.length]! > 0) entries.push({ code: -1, name: "(missing)", color: MISSING, count: counts[cc.categories.length]! });
+    const all = entries.map((e) => e.code);
+    this.legend.replaceChildren(...entries.map((e) => {
+      const add = el("button", { type: "button", textContent: "+", title: `Make a group of the ${formatCount(e.count)} cells of ${e.name}` });
+      add.dataset.testid = "legend-select";
+      add.addEventListener("click", (ev) => {
+        ev.stopPropagation();
+        const cells = h.cellsOfCategory(e.code);
+        if (cells.length === 0) return setStatus(`${e.name} has no cells: no group made`, "info");
+        h.state.setSelection(cells);
+        // A plain cell set to the web app ("lasso"): its category groups carry bindings to the app's own field list.
+        h.state.addGroup(cells, "lasso", e.name);
+        setStatus(`${formatCount(cells.length)} cells of ${e.name} made a group in page '${h.state.activePage?.name ?? ""}'`, "ok");
+      });
+      add.addEventListener("dblclick", (ev) => ev.stopPropagation());
+      const count = el("span", { className: "count", textContent: formatCount(e.count) });
+      count.dataset.testid = "legend-count";
+      const li = el("li", { className: hidden.has(e.code) ? "hidden-cat" : "", title: "Click: hide/show · double-click: show only this" }, swatch(e.color), el("span", { className: "name", textContent: e.name }), count, add);
+      li.dataset.testid = "legend-row";
+      li.dataset.category = e.name;
+      li.addEventListener("click", () => {
+        if (hidden.has(e.code)) hidden.delete(e.code);
+        else hidden.add(e.code);
+        h.recolor();
+      });
+      li.addEventListener("dblclick", () => {
+        const alone = all.every((c) => (c === e.code) !== hidden.has(c));
+        hidden.clear();
+        // The two clicks before the double-click toggled this one twice: it is shown again.
+        if (!alone) for (const c of all) if (c !== e.code) hidden.add(c);
+        h.recolor();
+      });
+      return li;
+    }));
   }
 }

@@ -32,11 +32,19 @@ export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** The status line: where every failure the person must see ends up. */
+/**
+ * The status bar, fixed at the bottom of the window so it is always in view:
+ * where every message and failure the person must see ends up. Errors stay
+ * until dismissed or replaced; other messages clear themselves after a while.
+ */
+let statusTimer: ReturnType<typeof setTimeout> | undefined;
 export function setStatus(message: string, kind: "ok" | "error" | "info" = "info"): void {
   const s = byId("status");
-  s.textContent = message;
+  byId("status-text").textContent = message;
   s.className = kind === "info" ? "" : kind;
+  s.hidden = message === "";
+  clearTimeout(statusTimer);
+  if (kind !== "error" && message !== "") statusTimer = setTimeout(() => message === byId("status-text").textContent && (s.hidden = true), 8000);
 }
 
 /** Runs a UI action, turning a thrown error into a visible status message. */
