@@ -5,40 +5,12 @@
  * `anndata.read_zarr` reads our columns back with the same dtypes.
  */
 import { AnnDataError, type CategoricalCodes as CodesArray, type Column, type NumericArray, type UnsValue, codesArrayFor, isUnsDict } from "../model.js";
+import { ENCODING_TYPE, ENCODING_VERSION, ENCODING_VERSIONS, UNS_LEAF_ENCODINGS, encodingOf } from "../element-rules.js";
 import { type ArrayData, type ArrayRead, isNumericArray, readArray, writeArray } from "./arrays.js";
 import { type JsonObject, type ZarrFiles, checkElementName, keyJoin } from "./files.js";
 
-const ENC = "encoding-type";
-const VER = "encoding-version";
-
-/** The encoding versions this code reads and writes; others may lay out members differently. */
-const VERSIONS: Record<string, string> = {
-  array: "0.2.0",
-  "string-array": "0.2.0",
-  categorical: "0.2.0",
-  "nullable-integer": "0.1.0",
-  "nullable-boolean": "0.1.0",
-  dict: "0.1.0",
-  string: "0.2.0",
-  "numeric-scalar": "0.2.0",
-  dataframe: "0.2.0",
-};
-
 function encodingAttrs(type: string, extra: JsonObject = {}): JsonObject {
-  return { [ENC]: type, [VER]: VERSIONS[type]!, ...extra };
-}
-
-/** The node's encoding-type, checking that its version is one we understand (absent = legacy, accepted). */
-export function encodingOf(attrs: JsonObject, what: string): string | undefined {
-  const type = attrs[ENC];
-  if (type === undefined) return undefined;
-  if (typeof type !== "string") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has a non-string encoding-type`);
-  const version = attrs[VER];
-  const known = VERSIONS[type];
-  if (known !== undefined && version !== undefined && version !== known) {
-    throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding ${type} ${String(version)}; only ${known} is supported`);
-  }
-  return type;
+  return { [ENCODING_TYPE]: type, [ENCODING_VERSION]: ENCODING_VERSIONS[type]!, ...extra };
 }
 
 async function attrsOf(files: ZarrFiles, key: string): Promise<JsonObject> {
@@ -117,20 +89,6 @@ function categoriesAsStrings(r: ArrayRead): string[] {
   return Array.from(r.data as ArrayLike<number | bigint>, String);
 }
 
-/** Checks what would make a broken element: a mask of the wrong length; codes outside −1..n−1 or repeated categories, which pandas refuses. */
-export function checkColumn(c: Column, what: string): void {
-  if ((c.kind === "nullable-integer" || c.kind === "nullable-boolean") && c.mask.length !== c.values.length) {
-    throw new RangeError(`${what}: mask has ${c.mask.length} entries for ${c.values.length} values`);
-  }
-  if (c.kind !== "categorical") return;
-  const n = c.categories.length;
-  if (new Set(c.categories).size !== n) throw new RangeError(`${what}: categories must be unique`);
-  for (let i = 0; i < c.codes.length; i++) {
-    const code = Number(c.codes[i]);
-    if (code < -1 || code >= n) throw new RangeError(`${what}: code ${code} at row ${i} is outside -1..${n - 1}`);
-  }
-}
-
 /** Writes `c` as a new node at `key` (which must not exist). */
 export async function writeColumnAt(files: ZarrFiles, key: string, c: Column): Promise<void> {
   switch (c.kind) {
@@ -185,7 +143,7 @@ export async function readUnsAt(files: ZarrFiles, key: string, what: string): Pr
     for (const name of await files.children(key)) out[name] = await readUnsAt(files, keyJoin(key, name), `${what}/${name}`);
     return out;
   }
-  if (type !== undefined && !["string", "numeric-scalar", "array", "string-array"].includes(type)) {
+  if (type !== undefined && !UNS_LEAF_ENCODINGS.includes(type)) {
     throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding-type ${type}; only dict, string, numeric-scalar, array and string-array are read in uns`);
   }
   const r = await readArray(files, key, what);

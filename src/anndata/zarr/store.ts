@@ -11,10 +11,11 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type UnsValue, AnnDataError, checkLength } from "../model.js";
+import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsValue, AnnDataError, checkLength, checkRange } from "../model.js";
 import { fsError } from "../fs-errors.js";
 import { type HeldLock, acquireLock } from "../../node/lock.js";
-import { checkColumn, columnKindAt, encodingOf, readColumnAt, readUnsAt, writeColumnAt, writeUnsAt } from "./encodings.js";
+import { checkColumn, checkColumnName, encodingOf, isStorableName, resolveColumn } from "../element-rules.js";
+import { columnKindAt, readColumnAt, readUnsAt, writeColumnAt, writeUnsAt } from "./encodings.js";
 import { readArray } from "./arrays.js";
 import { type Json, type JsonObject, ZarrFiles, checkElementName, isJsonObject, isNotFound, isReservedName, keyJoin, parsePythonJson } from "./files.js";
 import { LOCK_FILE, type NodeWrite, runTransaction } from "./transaction.js";
@@ -30,7 +31,7 @@ interface Frame {
 /** Writes recorded during a transaction, published together when it ends. */
 interface Pending {
   /** By "axis/name": writing a column twice keeps the last. */
-  columns: Map<string, { axis: Axis; name: string; column: Column }>;
+  columns: Map<string, { axis: Axis; name: string; column: Column | LazyColumn }>;
   uns: { path: string[]; value: UnsValue }[];
 }
 
@@ -88,6 +89,10 @@ export class ZarrStore implements AnnDataStore {
     return [...this.frames[axis].order];
   }
 
+  indexName(axis: Axis): string {
+    return this.frames[axis].indexKey;
+  }
+
   async readIndex(axis: Axis): Promise<string[]> {
     this.assertOpen();
     const r = await readArray(this.files, keyJoin(axis, this.frames[axis].indexKey), this.what(axis, this.frames[axis].indexKey));
@@ -111,10 +116,9 @@ export class ZarrStore implements AnnDataStore {
   async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
     this.assertWritable();
     // Column names come from bundles and prefixes: one that would leave obs/ or var/ is the user's input, not a bug.
-    if (!isStorableName(name)) throw new AnnDataError("BAD_NAME", `${this.name}: a column cannot be stored in Zarr under the name ${axis}/${name} (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names); choose another prefix`);
-    if (name === this.frames[axis].indexKey) throw new AnnDataError("BAD_NAME", `${this.name}: ${axis}/${name} is the index, not a column`);
-    checkLength(this, axis, name, column);
-    checkColumn(column, this.what(axis, name));
+    checkColumnName(this.name, axis, name, this.frames[axis].indexKey);
+    // A lazy column is checked when it is staged: a failure then still leaves the store untouched.
+    if (typeof column !== "function") this.checkColumn(axis, name, column);
     await this.record((p) => p.columns.set(keyJoin(axis, name), { axis, name, column }));
   }
 
@@ -204,6 +208,11 @@ export class ZarrStore implements AnnDataStore {
 
   // ------------------------------------------------------------ internals
 
+  private checkColumn(axis: Axis, name: string, column: Column): void {
+    checkLength(this, axis, name, column);
+    checkColumn(column, this.what(axis, name));
+  }
+
   private what(...parts: string[]): string {
     return `${this.name}: ${parts.join("/")}`;
   }
@@ -235,7 +244,14 @@ export class ZarrStore implements AnnDataStore {
     const nodes: NodeWrite[] = [];
     const added: Record<Axis, string[]> = { obs: [], var: [] };
     for (const { axis, name, column } of p.columns.values()) {
-      nodes.push({ key: keyJoin(axis, name), write: (files, key) => writeColumnAt(files, key, column) });
+      nodes.push({
+        key: keyJoin(axis, name),
+        write: async (files, key) => {
+          const c = await resolveColumn(column);
+          if (typeof column === "function") this.checkColumn(axis, name, c);
+          await writeColumnAt(files, key, c);
+        },
+      });
       if (!this.frames[axis].order.includes(name)) added[axis].push(name);
     }
     const written = describeWrites([...p.columns.keys()], [...new Set(p.uns.map((u) => keyJoin("uns", ...u.path)))]);
@@ -314,15 +330,6 @@ export class ZarrStore implements AnnDataStore {
 function describeWrites(columns: string[], uns: string[]): string {
   const parts = columns.length > 3 ? [`${columns.length} columns`, ...uns] : [...columns, ...uns];
   return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts.join("");
-}
-
-function isStorableName(name: string): boolean {
-  try {
-    checkElementName(name, "");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function checkRoot(files: ZarrFiles, path: string): Promise<void> {
