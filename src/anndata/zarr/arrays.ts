@@ -10,6 +10,7 @@ import Blosc from "numcodecs/blosc";
 import { AnnDataError, type NumericArray } from "../model.js";
 import { type Json, type JsonObject, NodeReader, PyFloat, type ZarrFiles, keyJoin } from "./files.js";
 import { installCheckedBlosc } from "./codecs.js";
+import { MAX_ROWS } from "../element-rules.js";
 
 installCheckedBlosc();
 
@@ -27,15 +28,21 @@ export type ArrayRead = ArrayData & { shape: number[]; dtype: string };
  * 2 for obsm), row-major whatever its storage order. `what` names the element
  * in messages, e.g. "/path/to/store.zarr: obs/leiden/codes".
  */
-export async function readArray(files: ZarrFiles, key: string, what: string, maxDims = 1): Promise<ArrayRead> {
+export async function readArray(files: ZarrFiles, key: string, what: string, maxDims = 1, range?: { start: number; end: number }): Promise<ArrayRead> {
   try {
-    const loc = new zarr.Location(new NodeReader(files.reader, key, rawChunkBytes(await files.readJsonObject(keyJoin(key, ".zarray")))), "/");
+    const meta = await files.readJsonObject(keyJoin(key, ".zarray"));
+    checkShape(meta?.["shape"], what);
+    const loc = new zarr.Location(new NodeReader(files.reader, key, rawChunkBytes(meta)), "/");
     const arr = await zarr.open.v2(loc, { kind: "array" });
-    const shape = [...arr.shape];
+    let shape = [...arr.shape];
     if (shape.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is a ${shape.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
     const dtype: string = arr.dtype;
     let items: unknown;
-    if (shape.includes(0)) {
+    if (range && shape.length === 1) {
+      // Only the chunks overlapping [start, end) are read and decoded.
+      shape = [range.end - range.start];
+      items = range.end === range.start ? [] : ((await zarr.get(arr, [zarr.slice(range.start, range.end)])) as { data: unknown }).data;
+    } else if (shape.includes(0)) {
       // zarrita 0.7 fails on empty arrays ("Input contains an empty iterator"); there is nothing to read anyway.
       items = [];
     } else if (shape.length === 0) {
@@ -48,6 +55,20 @@ export async function readArray(files: ZarrFiles, key: string, what: string, max
     return { ...toArrayData(items, dtype, what), shape, dtype };
   } catch (err) {
     throw asAnnDataError(err, what);
+  }
+}
+
+/**
+ * Refuses (BAD_LENGTH) a claimed shape that no array of this store can have
+ * (negative, fractional, 1e300, more elements than a typed array holds),
+ * before zarrita allocates anything for it.
+ */
+function checkShape(shape: Json | undefined, what: string): void {
+  const dims = Array.isArray(shape) ? shape : [];
+  let elements = 1;
+  for (const d of dims) elements *= typeof d === "number" && Number.isInteger(d) && d >= 0 ? d : NaN;
+  if (!Array.isArray(shape) || !(elements <= MAX_ROWS)) {
+    throw new AnnDataError("BAD_LENGTH", `${what} claims shape ${JSON.stringify(shape ?? null)}; at most ${MAX_ROWS} elements of non-negative integer dimensions are read`);
   }
 }
 

@@ -34,7 +34,7 @@ export async function columnKindAt(files: ZarrFiles, key: string, what: string):
 }
 
 /** Reads the column stored at `key`, which must exist (the caller checks). */
-export async function readColumnAt(files: ZarrFiles, key: string, what: string): Promise<Column> {
+export async function readColumnAt(files: ZarrFiles, key: string, what: string, rows: number): Promise<Column> {
   const kind = await files.nodeKind(key);
   const attrs = await attrsOf(files, key);
   const type = encodingOf(attrs, what);
@@ -45,20 +45,20 @@ export async function readColumnAt(files: ZarrFiles, key: string, what: string):
     if (type !== undefined && type !== "array" && type !== "string-array") {
       throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding-type ${type}, not a column encoding`);
     }
-    const r = await readVector(files, key, what);
+    const r = await readVector(files, key, what, rows);
     if (r.type === "string") return { kind: "string", values: r.data };
     if (r.type === "bool") return { kind: "bool", values: r.data };
     return { kind: "numeric", values: r.data };
   }
   if (type === "categorical") {
-    const codes = await readVector(files, keyJoin(key, "codes"), `${what}/codes`);
+    const codes = await readVector(files, keyJoin(key, "codes"), `${what}/codes`, rows);
     if (codes.type !== "numeric" || !isCodes(codes.data)) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what}/codes has dtype ${codes.dtype}, not a signed integer`);
-    const cats = await readVector(files, keyJoin(key, "categories"), `${what}/categories`);
+    const cats = await readVector(files, keyJoin(key, "categories"), `${what}/categories`, null);
     return { kind: "categorical", codes: codes.data, categories: categoriesAsStrings(cats), ordered: attrs["ordered"] === true };
   }
   if (type === "nullable-integer" || type === "nullable-boolean") {
-    const values = await readVector(files, keyJoin(key, "values"), `${what}/values`);
-    const maskRead = await readVector(files, keyJoin(key, "mask"), `${what}/mask`);
+    const values = await readVector(files, keyJoin(key, "values"), `${what}/values`, rows);
+    const maskRead = await readVector(files, keyJoin(key, "mask"), `${what}/mask`, rows);
     if (maskRead.type === "string") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what}/mask holds strings`);
     const mask = maskRead.type === "bool" ? maskRead.data : Uint8Array.from(maskRead.data as ArrayLike<number | bigint>, (m) => (m ? 1 : 0));
     if (type === "nullable-boolean") {
@@ -71,8 +71,13 @@ export async function readColumnAt(files: ZarrFiles, key: string, what: string):
   throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding-type ${type ?? "(none)"}, not a column encoding`);
 }
 
-async function readVector(files: ZarrFiles, key: string, what: string): Promise<ArrayRead> {
+/** A 1-d member; with `rows`, its claimed length must be that (checked before anything is read). */
+async function readVector(files: ZarrFiles, key: string, what: string, rows: number | null): Promise<ArrayRead> {
   if ((await files.nodeKind(key)) !== "array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is missing or not an array`);
+  const shape = (await files.readJsonObject(keyJoin(key, ".zarray")))?.["shape"];
+  if (rows !== null && !(Array.isArray(shape) && shape.length === 1 && shape[0] === rows)) {
+    throw new AnnDataError("BAD_LENGTH", `${what} claims shape ${JSON.stringify(shape ?? null)}, expected [${rows}]`);
+  }
   const r = await readArray(files, key, what);
   if (r.shape.length !== 1) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is ${r.shape.length}-d, a column must be 1-d`);
   return r;

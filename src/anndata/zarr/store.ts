@@ -14,7 +14,7 @@ import { stat } from "node:fs/promises";
 import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsValue, AnnDataError, checkLength, checkRange } from "../model.js";
 import { fsError } from "../fs-errors.js";
 import { type HeldLock, acquireLock } from "../../node/lock.js";
-import { checkColumn, checkColumnName, encodingOf, isStorableName, resolveColumn } from "../element-rules.js";
+import { checkColumn, checkColumnName, checkRowCount, encodingOf, isStorableName, resolveColumn } from "../element-rules.js";
 import { columnKindAt, readColumnAt, readUnsAt, writeColumnAt, writeUnsAt } from "./encodings.js";
 import { readArray } from "./arrays.js";
 import { type Json, type JsonObject, ZarrFiles, checkElementName, isJsonObject, isNotFound, isReservedName, keyJoin, parsePythonJson } from "./files.js";
@@ -94,8 +94,13 @@ export class ZarrStore implements AnnDataStore {
   }
 
   async readIndex(axis: Axis): Promise<string[]> {
+    return this.readIndexRange(axis, 0, this.frames[axis].length);
+  }
+
+  async readIndexRange(axis: Axis, start: number, end: number): Promise<string[]> {
     this.assertOpen();
-    const r = await readArray(this.files, keyJoin(axis, this.frames[axis].indexKey), this.what(axis, this.frames[axis].indexKey));
+    checkRange(this.name, axis, start, end, this.frames[axis].length);
+    const r = await readArray(this.files, keyJoin(axis, this.frames[axis].indexKey), this.what(axis, this.frames[axis].indexKey), 1, { start, end });
     if (r.type === "string") return r.data;
     // Integer indexes exist in old files; pandas shows them as their decimal text.
     return Array.from(r.data as ArrayLike<number | bigint>, String);
@@ -105,7 +110,7 @@ export class ZarrStore implements AnnDataStore {
     this.assertOpen();
     const key = keyJoin(axis, name);
     if (!isStorableName(name) || !(await this.files.nodeKind(key))) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no column ${axis}/${name}`);
-    return readColumnAt(this.files, key, this.what(axis, name));
+    return readColumnAt(this.files, key, this.what(axis, name), this.frames[axis].length);
   }
 
   async columnKind(axis: Axis, name: string): Promise<Column["kind"] | null> {
@@ -277,7 +282,7 @@ export class ZarrStore implements AnnDataStore {
         attrs["column-order"] = [...this.frames[axis].order, ...added[axis]];
         metadata.set(keyJoin(axis, ".zattrs"), attrs);
       }
-      const consolidate = this.consolidated ? () => this.consolidatedMetadata() : undefined;
+      const consolidate = this.consolidated ? () => this.consolidatedMetadata(nodes.map((n) => n.key), metadata) : undefined;
       await runTransaction(this.files, { what: `${this.name}: writing ${written}`, nodes, metadata, consolidate });
     } catch (err) {
       if (err instanceof AnnDataError || err instanceof TypeError || err instanceof RangeError) throw err;
@@ -309,9 +314,16 @@ export class ZarrStore implements AnnDataStore {
   /**
    * Stores written by newer anndata may carry consolidated metadata
    * (.zmetadata), which zarr.open_consolidated trusts instead of the files:
-   * rebuilt after each transaction, as zarr.consolidate_metadata would.
+   * updated once per transaction, from its current content, the nodes the
+   * transaction wrote and the metadata files it replaced, so its cost grows
+   * with what was written, not with the store. Without a readable current
+   * .zmetadata it is rebuilt from the whole tree, as zarr.consolidate_metadata
+   * would.
    */
-  private async consolidatedMetadata(): Promise<Json> {
+  private async consolidatedMetadata(written: string[], replaced: Map<string, Json>): Promise<Json> {
+    const read = await this.files.readJson(".zmetadata").catch(() => undefined);
+    const current = isJsonObject(read) ? read : {};
+    const before = isJsonObject(current["metadata"]) ? current["metadata"] : null;
     const metadata: JsonObject = {};
     const visit = async (key: string): Promise<void> => {
       for (const f of [".zarray", ".zattrs", ".zgroup"]) {
@@ -321,8 +333,14 @@ export class ZarrStore implements AnnDataStore {
       if ((await this.files.nodeKind(key)) !== "group") return;
       for (const child of await this.files.children(key)) await visit(keyJoin(key, child));
     };
-    await visit("");
-    return { metadata, zarr_consolidated_format: 1 };
+    if (!before) {
+      await visit("");
+      return { metadata, zarr_consolidated_format: 1 };
+    }
+    for (const [k, v] of Object.entries(before)) if (!written.some((w) => k.startsWith(`${w}/`))) metadata[k] = v;
+    for (const w of written) await visit(w);
+    for (const [k, v] of replaced) metadata[k] = v;
+    return { ...current, metadata };
   }
 }
 
@@ -361,14 +379,15 @@ async function readFrame(files: ZarrFiles, path: string, axis: Axis): Promise<Fr
   // The length comes from the index's .zarray: no data is read to open a store.
   const zarray = await files.readJsonObject(keyJoin(axis, indexKey, ".zarray"));
   const shape = zarray?.["shape"];
-  if (!Array.isArray(shape) || shape.length !== 1 || typeof shape[0] !== "number") {
-    throw new AnnDataError("NOT_ANNDATA", `${path}: ${axis}/${indexKey} is not a 1-d index array`);
-  }
-  return { indexKey, length: shape[0], order: await columnOrder(files, axis, attrs, indexKey) };
+  if (!Array.isArray(shape) || shape.length !== 1) throw new AnnDataError("NOT_ANNDATA", `${path}: ${axis}/${indexKey} is not a 1-d index array`);
+  checkRowCount(shape, `${path}: ${axis}/${indexKey}`);
+  return { indexKey, length: shape[0] as number, order: await columnOrder(files, axis, attrs, indexKey) };
 }
 
 async function indexKeyOf(files: ZarrFiles, axis: Axis, attrs: JsonObject): Promise<string | undefined> {
   const key = attrs["_index"];
+  // A name with "/" or ".." would be followed out of the data frame, or out of the store (Python zarr refuses it too).
+  if (typeof key === "string" && !isStorableName(key)) throw new AnnDataError("NOT_ANNDATA", `${files.root}: ${axis} names its index ${JSON.stringify(key)}, which is not a member of ${axis}`);
   if (typeof key === "string" && (await files.nodeKind(keyJoin(axis, key))) === "array") return key;
   // Stores from anndata < 0.7 have no _index attribute; their index is "_index" or "index".
   for (const k of ["_index", "index"]) if ((await files.nodeKind(keyJoin(axis, k))) === "array") return k;
