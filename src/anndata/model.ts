@@ -75,9 +75,9 @@ export interface AnnDataStore {
    * Names [start, end) of the index, for callers that walk millions of names
    * in batches (export) rather than hold them all as strings at once.
    */
-  readIndexRange?(axis: Axis, start: number, end: number): Promise<string[]>;
+  readIndexRange(axis: Axis, start: number, end: number): Promise<string[]>;
   /** The name of the data frame member holding the index (e.g. `_index`, or `barcode` when the index was named): never a column name. */
-  indexName?(axis: Axis): string;
+  indexName(axis: Axis): string;
   readColumn(axis: Axis, name: string): Promise<Column>;
   /**
    * A column's kind from its metadata alone (never its values); null when

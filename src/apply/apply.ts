@@ -170,7 +170,7 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
 
   const writes: PendingWrite[] = [];
   // The index is taken like any column, and never replaced: a field named like it gets a suffix.
-  const namer = (axis: Axis) => new ColumnNamer(store.columnNames(axis), o.columnConflict, store.indexName ? [store.indexName(axis)] : []);
+  const namer = (axis: Axis) => new ColumnNamer(store.columnNames(axis), o.columnConflict, [store.indexName(axis)]);
   const namers = { obs: namer("obs"), var: namer("var") };
   const meta = bundle.hasChunk("highlights/meta") ? await bundle.highlightsMeta() : null;
   const overlays = bundle.hasChunk("core/field-overlays") ? await bundle.fieldOverlays() : null;
