@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { AnnDataError, type AnnDataStore, type Column, MemoryAnnData } from "../src/index.js";
+import { AnnDataError, type AnnDataStore, type Column, MemoryAnnData, validateBundle } from "../src/index.js";
 import { CellucidSessionBundle, H5adStore, ZarrStore, createSessionWriter, writeSessionFile } from "../src/node/index.js";
 import { applySessionToFile } from "../src/apply/files.js";
 import { withTempDir } from "./helpers.js";
@@ -238,6 +238,12 @@ a = ad.AnnData(X=np.zeros((${n}, 1), dtype=np.float32), obs=pd.DataFrame(index=p
 a.write_h5ad(sys.argv[1]); a.write_zarr(sys.argv[2]); zarr.consolidate_metadata(sys.argv[2]); print(1)`, h5, zp);
     const hostile = join(dir, "hostile.cellucid-session");
     await bundleFor(hostile, n, 2, [["barcode", ["A", "B"]], ["twice", ["same", "same"]], ["fine", ["u", "v", "w"]]]);
+    const checked = await CellucidSessionBundle.open(hostile);
+    const report = await validateBundle(checked);
+    await checked.close();
+    assert.equal(report.valid, true);
+    assert.deepEqual(report.warnings.map((w) => w.code), ["DUPLICATE_CATEGORIES"]);
+    assert.match(report.warnings[0]!.message, /'twice' has repeated category names/);
     for (const target of [h5, zp]) {
       const bundle = await CellucidSessionBundle.open(hostile);
       const summary = await applySessionToFile(bundle, target, { inplace: true });
