@@ -8,6 +8,7 @@
  *   4. peak RSS while `validate` rejects a zip bomb (CLI child)
  *   5. `apply --inplace` / copy on 1M-cell .h5ad files (CLI child)
  *   6. the viewer page with 1M cells in headless Chromium
+ *   7. AnnData stores: apply of 1,000 groups, consolidated .zarr, export of 10M names (CLI child)
  *
  * Pass section numbers to run only those (`node --expose-gc dist/bench/run.js 2 4`).
  * Generated files live in one temp dir, removed at the end, on failure and on
@@ -27,8 +28,9 @@ import { validateSection } from "./validate.js";
 import { zipBombSection } from "./zip-bomb.js";
 import { applySection } from "./apply.js";
 import { viewerSection } from "./viewer.js";
+import { storesSection } from "./stores.js";
 
-const SECTIONS: Section[] = [decodeSection, inspectSection, validateSection, zipBombSection, applySection, viewerSection];
+const SECTIONS: Section[] = [decodeSection, inspectSection, validateSection, zipBombSection, applySection, viewerSection, storesSection];
 
 const root = mkdtempSync(join(tmpdir(), "cellucid-bench-"));
 let cleaned = false;
