@@ -10,7 +10,9 @@
  * recoverH5ad), from the journal `FILE-cellucid-journal`.
  */
 import { randomBytes } from "node:crypto";
-import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type NumericArray, type UnsValue, AnnDataError, checkLength, checkRange, isUnsDict } from "../model.js";
+import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type NumericArray, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange, isUnsDict } from "../model.js";
+import { type XLayout, type XSource, readXColumn, readXRows } from "../x/matrix.js";
+import { fileIdentity } from "../x/csr-index.js";
 import { ENCODING_TYPE as ENC, ENCODING_VERSION as VER, checkColumn, checkColumnName, checkColumnOrderSize, checkRowCount, encodingOf, isStorableName, resolveColumn, UNS_LEAF_ENCODINGS } from "../element-rules.js";
 import { type AttrValue, type H5DType, type H5Recovery, H5File, recoverH5 } from "./binding.js";
 
@@ -50,6 +52,7 @@ export class H5adStore implements AnnDataStore {
   private readonly indexKey: Record<Axis, string>;
   /** Inside transaction(): column-order is written once when it ends, not once per new column. */
   private orderChanged: Record<Axis, boolean> | null = null;
+  private readonly xSources = new Map<string, XSource>();
 
   private constructor(
     private readonly file: H5File,
@@ -364,6 +367,59 @@ export class H5adStore implements AnnDataStore {
         this.writeUns(`${path}/${k}`, child);
       }
     }
+  }
+
+  layerKeys(): string[] {
+    if (this.file.kind("/layers") !== "group") return [];
+    return this.file.list("/layers").filter((k) => isStorableName(k) && this.matrixLayout(`/layers/${k}`) !== null);
+  }
+
+  async readXColumn(varIndex: number, opts: XReadOptions = {}): Promise<Float32Array> {
+    return readXColumn(this.xSource(opts.layer), varIndex, opts);
+  }
+
+  async readXRows(start: number, end: number, opts: XReadOptions = {}): Promise<DenseMatrix> {
+    return readXRows(this.xSource(opts.layer), start, end, opts);
+  }
+
+  /** X or a layer as dense, csr_matrix or csc_matrix; null for anything else. */
+  private matrixLayout(path: string): XLayout | null {
+    const kind = this.file.kind(path);
+    if (kind === "dataset") {
+      const info = this.file.datasetInfo(path);
+      return info.shape.length === 2 && info.dtype !== "string" ? "dense" : null;
+    }
+    if (kind !== "group") return null;
+    const et = encodingOf(this.file.readAttrs(path), `${this.name}: ${path}`);
+    return et === "csr_matrix" ? "csr" : et === "csc_matrix" ? "csc" : null;
+  }
+
+  /** One source per element, so a CSR matrix's column index is built once per open store. */
+  private xSource(layer: string | undefined): XSource {
+    const path = layer === undefined ? "/X" : `/layers/${layer}`;
+    const known = this.xSources.get(path);
+    if (known) return known;
+    const what = `${this.name}: ${path}`;
+    const layout = layer === undefined || isStorableName(layer) ? this.matrixLayout(path) : null;
+    if (!layout) throw new AnnDataError("NO_SUCH_COLUMN", `${what}: no dense, csr_matrix or csc_matrix element there`);
+    let shape: number[];
+    if (layout === "dense") shape = this.file.datasetInfo(path).shape;
+    else {
+      const attr = this.file.readAttrs(path)["shape"];
+      shape = ArrayBuffer.isView(attr) || Array.isArray(attr) ? Array.from(attr as ArrayLike<number | bigint>, Number) : [];
+    }
+    if (shape.length !== 2 || shape[0] !== this.nObs || shape[1] !== this.nVars) throw new AnnDataError("BAD_LENGTH", `${what} has shape [${shape.join(", ")}], expected [${this.nObs}, ${this.nVars}]`);
+    const read = (p: string, start: number, end: number) => this.file.readDataset(p, { start, count: end - start }).data as NumericArray;
+    const src: XSource = {
+      what,
+      shape: [shape[0]!, shape[1]!],
+      layout,
+      denseRows: async (start, end) => read(path, start, end),
+      slice: async (member, start, end) => read(`${path}/${member}`, start, end),
+      identity: async () => `${await fileIdentity(this.name)}\0${path}`,
+    };
+    this.xSources.set(path, src);
+    return src;
   }
 
   obsmKeys(): string[] {

@@ -23,25 +23,35 @@ export type ArrayData =
 
 export type ArrayRead = ArrayData & { shape: number[]; dtype: string };
 
+/** Rows [start, end) along the first axis. */
+export interface RowRange {
+  start: number;
+  end: number;
+}
+
 /**
  * Reads a whole array of at most `maxDims` dimensions (1 for columns and uns,
  * 2 for obsm), row-major whatever its storage order. `what` names the element
  * in messages, e.g. "/path/to/store.zarr: obs/leiden/codes".
  */
-export async function readArray(files: ZarrFiles, key: string, what: string, maxDims = 1, range?: { start: number; end: number }): Promise<ArrayRead> {
+export async function readArray(files: ZarrFiles, key: string, what: string, maxDims = 1, range?: RowRange): Promise<ArrayRead> {
   try {
     const meta = await files.readJsonObject(keyJoin(key, ".zarray"));
-    checkShape(meta?.["shape"], what);
+    checkShape(meta?.["shape"], what, range);
     const loc = new zarr.Location(new NodeReader(files.reader, key, rawChunkBytes(meta)), "/");
     const arr = await zarr.open.v2(loc, { kind: "array" });
     let shape = [...arr.shape];
     if (shape.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is a ${shape.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
     const dtype: string = arr.dtype;
     let items: unknown;
-    if (range && shape.length === 1) {
-      // Only the chunks overlapping [start, end) are read and decoded.
-      shape = [range.end - range.start];
-      items = range.end === range.start ? [] : ((await zarr.get(arr, [zarr.slice(range.start, range.end)])) as { data: unknown }).data;
+    if (range && shape.length >= 1) {
+      // Only the chunks overlapping rows [start, end) are read and decoded.
+      shape = [range.end - range.start, ...shape.slice(1)];
+      if (shape.includes(0)) items = [];
+      else {
+        const got = (await zarr.get(arr, [zarr.slice(range.start, range.end), ...shape.slice(1).map(() => null)])) as { data: unknown; stride: number[] };
+        items = shape.length === 2 ? rowMajor(got.data, shape, got.stride) : got.data;
+      }
     } else if (shape.includes(0)) {
       // zarrita 0.7 fails on empty arrays ("Input contains an empty iterator"); there is nothing to read anyway.
       items = [];
@@ -59,16 +69,24 @@ export async function readArray(files: ZarrFiles, key: string, what: string, max
 }
 
 /**
- * Refuses (BAD_LENGTH) a claimed shape that no array of this store can have
- * (negative, fractional, 1e300, more elements than a typed array holds),
- * before zarrita allocates anything for it.
+ * Refuses (BAD_LENGTH) a claimed shape that no array can have (negative,
+ * fractional, 1e300) or one whose read would need more elements than a typed
+ * array holds, before zarrita allocates anything for it. `range` limits the
+ * read to rows [start, end), which must be within the shape.
  */
-function checkShape(shape: Json | undefined, what: string): void {
+function checkShape(shape: Json | undefined, what: string, range?: { start: number; end: number }): void {
   const dims = Array.isArray(shape) ? shape : [];
-  let elements = 1;
-  for (const d of dims) elements *= typeof d === "number" && Number.isInteger(d) && d >= 0 ? d : NaN;
-  if (!Array.isArray(shape) || !(elements <= MAX_ROWS)) {
-    throw new AnnDataError("BAD_LENGTH", `${what} claims shape ${JSON.stringify(shape ?? null)}; at most ${MAX_ROWS} elements of non-negative integer dimensions are read`);
+  const valid = Array.isArray(shape) && dims.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0);
+  let elements = NaN;
+  if (valid) {
+    const n = dims as number[];
+    if (range && n.length >= 1 && !(0 <= range.start && range.start <= range.end && range.end <= n[0]!)) {
+      throw new AnnDataError("BAD_LENGTH", `${what}: rows ${range.start}..${range.end} are outside 0..${n[0]}`);
+    }
+    elements = n.reduce((a, d, i) => a * (i === 0 && range ? range.end - range.start : d), 1);
+  }
+  if (!(elements <= MAX_ROWS)) {
+    throw new AnnDataError("BAD_LENGTH", `${what} claims shape ${JSON.stringify(shape ?? null)}; reading it would need ${valid ? elements : "an impossible number of"} elements (at most ${MAX_ROWS}, of non-negative integer dimensions)`);
   }
 }
 

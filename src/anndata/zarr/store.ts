@@ -11,7 +11,9 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsValue, AnnDataError, checkLength, checkRange } from "../model.js";
+import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange } from "../model.js";
+import { type XLayout, type XSource, readXColumn, readXRows } from "../x/matrix.js";
+import { directoryIdentity } from "../x/csr-index.js";
 import { fsError } from "../fs-errors.js";
 import { type HeldLock, acquireLock } from "../../node/lock.js";
 import { checkColumn, checkColumnName, checkRowCount, encodingOf, isStorableName, resolveColumn } from "../element-rules.js";
@@ -45,6 +47,7 @@ export class ZarrStore implements AnnDataStore {
   /** Transactions run one at a time: each rewrites the frame's attributes from the in-memory column order. */
   private writes: Promise<unknown> = Promise.resolve();
   private pending: Pending | null = null;
+  private readonly xSources = new Map<string, XSource>();
 
   private constructor(
     private readonly files: ZarrFiles,
@@ -202,6 +205,72 @@ export class ZarrStore implements AnnDataStore {
     // Embeddings are float32/float64 in practice; other numeric types are widened to float64, as the .h5ad store does.
     const data = r.data instanceof Float32Array || r.data instanceof Float64Array ? r.data : Float64Array.from(r.data as ArrayLike<number | bigint>, Number);
     return { shape: [rows, cols], data };
+  }
+
+  layerKeys(): string[] {
+    this.assertOpen();
+    let names: string[];
+    try {
+      names = readdirSync(this.files.path("layers"));
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw new AnnDataError("IO", `${this.name}: cannot list layers (${(err as Error).message})`);
+    }
+    return names.filter((k) => isStorableName(k) && !isReservedName(k) && this.matrixLayout(keyJoin("layers", k)) !== null).sort();
+  }
+
+  async readXColumn(varIndex: number, opts: XReadOptions = {}): Promise<Float32Array> {
+    return readXColumn(this.xSource(opts.layer), varIndex, opts);
+  }
+
+  async readXRows(start: number, end: number, opts: XReadOptions = {}): Promise<DenseMatrix> {
+    return readXRows(this.xSource(opts.layer), start, end, opts);
+  }
+
+  /** X or a layer as dense, csr_matrix or csc_matrix (from its metadata files, read synchronously as obsmShape does); null otherwise. */
+  private matrixLayout(key: string): { layout: XLayout; shape: Json | undefined } | null {
+    const json = (file: string): JsonObject | null => {
+      try {
+        const v = parsePythonJson(readFileSync(this.files.path(keyJoin(key, file)), "utf8"));
+        return isJsonObject(v) ? v : null;
+      } catch {
+        return null;
+      }
+    };
+    const zarray = json(".zarray");
+    if (zarray) return { layout: "dense", shape: zarray["shape"] };
+    const attrs = json(".zattrs");
+    if (!attrs || !json(".zgroup")) return null;
+    const type = encodingOf(attrs, this.what(key));
+    return type === "csr_matrix" ? { layout: "csr", shape: attrs["shape"] } : type === "csc_matrix" ? { layout: "csc", shape: attrs["shape"] } : null;
+  }
+
+  /** One source per element, so a CSR matrix's column index is built once per open store. */
+  private xSource(layer: string | undefined): XSource {
+    this.assertOpen();
+    const key = layer === undefined ? "X" : keyJoin("layers", layer);
+    const known = this.xSources.get(key);
+    if (known) return known;
+    const what = this.what(key);
+    const found = layer === undefined || isStorableName(layer) ? this.matrixLayout(key) : null;
+    if (!found) throw new AnnDataError("NO_SUCH_COLUMN", `${what}: no dense, csr_matrix or csc_matrix element there`);
+    const shape = found.shape;
+    if (!Array.isArray(shape) || shape.length !== 2 || shape[0] !== this.nObs || shape[1] !== this.nVars) throw new AnnDataError("BAD_LENGTH", `${what} has shape ${JSON.stringify(shape ?? null)}, expected [${this.nObs}, ${this.nVars}]`);
+    const numeric = async (k: string, start: number, end: number, dims: number) => {
+      const r = await readArray(this.files, k, this.what(k), dims, { start, end });
+      if (r.type === "string") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.what(k)} holds strings, not numbers`);
+      return r.data;
+    };
+    const src: XSource = {
+      what,
+      shape: [this.nObs, this.nVars],
+      layout: found.layout,
+      denseRows: (start, end) => numeric(key, start, end, 2),
+      slice: (member, start, end) => numeric(keyJoin(key, member), start, end, 1),
+      identity: () => directoryIdentity(this.files.path(key)),
+    };
+    this.xSources.set(key, src);
+    return src;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,221 @@
+/**
+ * A CSR matrix's per-gene column index: its entries transposed to column
+ * order (CSC) on disk, built once in one pass over X in bounded memory and
+ * then read a gene at a time with two positioned reads.
+ *
+ * The pass reads X a block of rows at a time and appends each entry (row,
+ * gene, value) to the temp file of its gene block (64 blocks); each block's
+ * file is then counting-sorted by gene, in memory bounded by that block, into
+ * `rows.u32` / `values.f32` at the block's offset. Rows stay ascending within
+ * a gene because the pass visits rows in order.
+ *
+ * With `cacheDir` the index is kept there under a name derived from the
+ * matrix's identity (file size, mtime, inode and a hash of its header), so a
+ * changed file gets a new index; without it, it lives in a temp folder
+ * removed at exit.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, open, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { registerTemp } from "../../node/cleanup.js";
+import { AnnDataError, type XReadOptions } from "../model.js";
+import { READ_BLOCK, type XSource } from "./matrix.js";
+
+const BUCKETS = 64;
+/** Entries buffered per bucket before they are appended to its file: 64 × 64K × 12 bytes = 48 MB at most. */
+const BUCKET_BUFFER = 64 * 1024;
+const ENTRY_BYTES = 12;
+
+export interface ColumnIndex {
+  column(gene: number): Promise<{ rowIds: Uint32Array; values: Float32Array }>;
+}
+
+const built = new WeakMap<XSource, Promise<ColumnIndex>>();
+
+/** The index of `src`, from the cache when it is there, else built (once per source, however many callers ask). */
+export function csrColumnIndex(src: XSource, opts: XReadOptions): Promise<ColumnIndex> {
+  let index = built.get(src);
+  if (!index) {
+    index = openOrBuild(src, opts);
+    built.set(src, index);
+    // A failed or aborted build is not remembered: the next call tries again.
+    index.catch(() => built.delete(src));
+  }
+  return index;
+}
+
+async function openOrBuild(src: XSource, opts: XReadOptions): Promise<ColumnIndex> {
+  const key = createHash("sha256").update(await src.identity()).digest("hex").slice(0, 32);
+  let root: string;
+  if (opts.cacheDir) {
+    await mkdir(opts.cacheDir, { recursive: true });
+    root = opts.cacheDir;
+  } else {
+    root = await mkdtemp(join(tmpdir(), "cellucid-x-"));
+    registerTemp(root);
+  }
+  const dir = join(root, `cellucid-x-${key}`);
+  const colptr = await readColptr(dir, src.shape[1]);
+  if (colptr) return new FileIndex(dir, colptr);
+  const tmp = join(root, `.cellucid-x-${key}-${randomBytes(4).toString("hex")}`);
+  registerTemp(tmp);
+  try {
+    await build(src, tmp, opts);
+    // Another process may have finished the same index meanwhile: either copy is the same.
+    await rename(tmp, dir).catch(async () => rm(tmp, { recursive: true, force: true }));
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const done = await readColptr(dir, src.shape[1]);
+  if (!done) throw new AnnDataError("IO", `${src.what}: the column index written to ${dir} cannot be read back`);
+  return new FileIndex(dir, done);
+}
+
+async function readColptr(dir: string, genes: number): Promise<Float64Array | null> {
+  try {
+    const bytes = await readFile(join(dir, "colptr.f64"));
+    if (bytes.length !== (genes + 1) * 8) return null;
+    return new Float64Array(bytes.buffer, bytes.byteOffset, genes + 1).slice();
+  } catch {
+    return null;
+  }
+}
+
+class FileIndex implements ColumnIndex {
+  constructor(private readonly dir: string, private readonly colptr: Float64Array) {}
+
+  async column(gene: number): Promise<{ rowIds: Uint32Array; values: Float32Array }> {
+    const lo = this.colptr[gene]!;
+    const n = this.colptr[gene + 1]! - lo;
+    return { rowIds: new Uint32Array(await readAt(join(this.dir, "rows.u32"), lo * 4, n * 4)), values: new Float32Array(await readAt(join(this.dir, "values.f32"), lo * 4, n * 4)) };
+  }
+}
+
+async function readAt(path: string, position: number, length: number): Promise<ArrayBuffer> {
+  const out = new ArrayBuffer(length);
+  const fh = await open(path, "r");
+  try {
+    const { bytesRead } = await fh.read(new Uint8Array(out), 0, length, position);
+    if (bytesRead !== length) throw new AnnDataError("IO", `${path}: the column index is truncated`);
+  } finally {
+    await fh.close();
+  }
+  return out;
+}
+
+async function build(src: XSource, dir: string, opts: XReadOptions): Promise<void> {
+  const [rows, genes] = src.shape;
+  await mkdir(dir);
+  const perBucket = Math.max(1, Math.ceil(genes / BUCKETS));
+  const bucketFiles = await Promise.all(Array.from({ length: BUCKETS }, (_, b) => open(join(dir, `bucket-${b}`), "w")));
+  const counts = new Float64Array(genes);
+  try {
+    const buffers = Array.from({ length: BUCKETS }, () => Buffer.allocUnsafe(BUCKET_BUFFER * ENTRY_BYTES));
+    const filled = new Int32Array(BUCKETS);
+    const flush = async (b: number) => {
+      if (filled[b]) await bucketFiles[b]!.write(buffers[b]!, 0, filled[b]! * ENTRY_BYTES);
+      filled[b] = 0;
+    };
+    const indptr = await src.slice("indptr", 0, rows + 1);
+    const nnz = Number(indptr[rows]);
+    for (let r0 = 0; r0 < rows; ) {
+      opts.signal?.throwIfAborted();
+      // Rows whose entries fit one read block (at least one row).
+      let r1 = r0 + 1;
+      while (r1 < rows && Number(indptr[r1 + 1]) - Number(indptr[r0]) <= READ_BLOCK) r1++;
+      const lo = Number(indptr[r0]);
+      const hi = Number(indptr[r1]);
+      const indices = await src.slice("indices", lo, hi);
+      const data = await src.slice("data", lo, hi);
+      for (let r = r0; r < r1; r++) {
+        for (let k = Number(indptr[r]) - lo, end = Number(indptr[r + 1]) - lo; k < end; k++) {
+          const g = Number(indices[k]);
+          if (!(g >= 0 && g < genes)) throw new AnnDataError("BAD_LENGTH", `${src.what}: indices holds gene ${g} outside 0..${genes}`);
+          counts[g]!++;
+          const b = Math.floor(g / perBucket);
+          const buf = buffers[b]!;
+          const at = filled[b]! * ENTRY_BYTES;
+          buf.writeUInt32LE(r, at);
+          buf.writeUInt32LE(g, at + 4);
+          buf.writeFloatLE(Number(data[k]), at + 8);
+          if (++filled[b]! === BUCKET_BUFFER) await flush(b);
+        }
+      }
+      opts.onProgress?.(hi, nnz);
+      r0 = r1;
+    }
+    for (let b = 0; b < BUCKETS; b++) await flush(b);
+  } finally {
+    await Promise.all(bucketFiles.map((f) => f.close()));
+  }
+  const colptr = new Float64Array(genes + 1);
+  for (let g = 0; g < genes; g++) colptr[g + 1] = colptr[g]! + counts[g]!;
+  const rowsOut = await open(join(dir, "rows.u32"), "w");
+  const valuesOut = await open(join(dir, "values.f32"), "w");
+  try {
+    for (let b = 0; b < BUCKETS; b++) {
+      const g0 = Math.min(genes, b * perBucket);
+      const g1 = Math.min(genes, g0 + perBucket);
+      const base = colptr[g0]!;
+      const n = colptr[g1]! - base;
+      const entries = await readFile(join(dir, `bucket-${b}`));
+      await rm(join(dir, `bucket-${b}`));
+      if (n === 0) continue;
+      const rowIds = new Uint32Array(n);
+      const values = new Float32Array(n);
+      const next = colptr.slice(g0, g1);
+      for (let at = 0; at < entries.length; at += ENTRY_BYTES) {
+        const pos = next[entries.readUInt32LE(at + 4) - g0]!++ - base;
+        rowIds[pos] = entries.readUInt32LE(at);
+        values[pos] = entries.readFloatLE(at + 8);
+      }
+      await rowsOut.write(new Uint8Array(rowIds.buffer), 0, n * 4, base * 4);
+      await valuesOut.write(new Uint8Array(values.buffer), 0, n * 4, base * 4);
+    }
+    await rowsOut.sync();
+    await valuesOut.sync();
+  } finally {
+    await rowsOut.close();
+    await valuesOut.close();
+  }
+  // Written last: an index folder without it is incomplete and never used.
+  await writeFile(join(dir, "colptr.f64"), new Uint8Array(colptr.buffer));
+}
+
+/**
+ * What identifies a file's content for the cache: its size, mtime and inode,
+ * and a hash of its first 64 KiB (the header, which a rewrite changes even
+ * when the size and the mtime's resolution do not tell).
+ */
+export async function fileIdentity(path: string): Promise<string> {
+  const fh = await open(path, "r");
+  try {
+    const s = await fh.stat({ bigint: true });
+    const head = new Uint8Array(64 * 1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return `${path}\0${s.size}\0${s.mtimeNs}\0${s.ino}\0${createHash("sha256").update(head.subarray(0, bytesRead)).digest("hex")}`;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The same for a Zarr element: every file under its folder, by name, size, mtime and inode, and its metadata files' bytes. */
+export async function directoryIdentity(dir: string): Promise<string> {
+  const hash = createHash("sha256");
+  const visit = async (path: string): Promise<void> => {
+    for (const e of (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(path, e.name);
+      if (e.isDirectory()) {
+        await visit(p);
+        continue;
+      }
+      const s = await stat(p, { bigint: true });
+      hash.update(`${p}\0${s.size}\0${s.mtimeNs}\0${s.ino}\n`);
+      if (e.name.startsWith(".z")) hash.update(await readFile(p));
+    }
+  };
+  await visit(dir);
+  return `${dir}\0${hash.digest("hex")}`;
+}
