@@ -10,10 +10,13 @@
  *    updated once per apply.
  *  - `export --obs-names` of a 10M-cell .h5ad to TSV and JSON: the names are
  *    read a batch at a time.
+ *  - X access: the CSR column index of a 1M × 2,000 .h5ad, built once (time
+ *    against reading X once, peak RSS), then the first gene from the cache.
  */
 import { statSync } from "node:fs";
 import { copyFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createSessionWriter, writeSessionFile } from "../src/node/index.js";
 import { PYTHON, generateH5ad, pythonAnndataVersion } from "./apply-data.js";
 import { type ChildResult, type ChildRunner, runCommand } from "./child.js";
@@ -24,6 +27,7 @@ import { type Report, int, mb, ms, num } from "./report.js";
 const N_OBS = 1_000_000;
 const N_EXPORT = 10_000_000;
 const TIMEOUT_MS = 600_000;
+const X_CHILD = fileURLToPath(new URL("./x-child.js", import.meta.url));
 
 /** `groups` highlight groups of `cells` random cells each, for `nObs` cells; returns the bundle's path. */
 async function groupsBundle(path: string, nObs: number, groups: number, cells: number): Promise<string> {
@@ -141,8 +145,31 @@ async function exportSection(report: Report, dir: string, children: ChildRunner)
   }
 }
 
+/** The CSR column index on the 1M × 2,000 file of section 5, against reading X once. */
+export async function xIndexSection(report: Report, dir: string, children: ChildRunner): Promise<void> {
+  const h5ad = join(dir, "1m-x-2k.h5ad");
+  const made = await generateH5ad(dir, h5ad, { nObs: N_OBS, nVars: 2_000, perRow: 40 }, true);
+  report.info("dataset 1M × 2,000 (sparse CSR, Python anndata)", `${mb(made.bytes, 0)}, ${int(made.nnz)} nnz`);
+  await runCommand("sync", []);
+  const read = await children.run([X_CHILD, "read", h5ad], { timeoutMs: TIMEOUT_MS });
+  checked(read, "reading X");
+  const build = await children.run([X_CHILD, "index", h5ad, join(dir, "x-cache")], { timeoutMs: TIMEOUT_MS });
+  checked(build, "building the column index");
+  const again = await children.run([X_CHILD, "index", h5ad, join(dir, "x-cache")], { timeoutMs: TIMEOUT_MS });
+  checked(again, "reading genes from the cached index");
+  const r = JSON.parse(read.stdout) as { readMs: number };
+  const b = JSON.parse(build.stdout) as { buildMs: number; geneMs: number };
+  const c = JSON.parse(again.stdout) as { buildMs: number; geneMs: number };
+  const ratio = b.buildMs / r.readMs;
+  report.check("CSR column index build / reading X once", `${num(ratio, 2)} (${ms(b.buildMs, 0)} / ${ms(r.readMs, 0)})`, "≤ 3", ratio <= 3);
+  report.check("  peak RSS of the build", mb(build.peakRssBytes), "≤ 300 MB", build.peakRssBytes <= 300e6);
+  const first = Math.max(b.geneMs, c.buildMs);
+  report.check("first gene after the index (next open, from the cache)", ms(first, 1), "≤ 300 ms", first <= 300);
+  await rm(h5ad, { force: true });
+}
+
 export const storesSection: Section = {
-  title: "7. AnnData stores: apply 1,000 groups, consolidated .zarr, export of 10M names (CLI child processes)",
+  title: "7. AnnData stores: apply 1,000 groups, consolidated .zarr, export of 10M names, CSR column index (child processes)",
   async run({ report, dir, children }) {
     report.section(this.title, `one run each; peak RSS: ${children.method}`);
     const version = pythonAnndataVersion();
@@ -157,5 +184,6 @@ export const storesSection: Section = {
     await applySection(report, dir, children, h5ad);
     await rm(h5ad, { force: true });
     await exportSection(report, dir, children);
+    await xIndexSection(report, dir, children);
   },
 };

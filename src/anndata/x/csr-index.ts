@@ -4,7 +4,8 @@
  * then read a gene at a time with two positioned reads.
  *
  * The pass reads X a block of rows at a time and appends each entry (row,
- * gene, value) to the temp file of its gene block (64 blocks); each block's
+ * gene, value) to the temp file of its gene block (64 blocks), a block's
+ * entries grouped by gene block in one buffer (48 MB); each gene block's
  * file is then counting-sorted by gene, in memory bounded by that block, into
  * `rows.u32` / `values.f32` at the block's offset. Rows stay ascending within
  * a gene because the pass visits rows in order.
@@ -23,8 +24,6 @@ import { AnnDataError, type XReadOptions } from "../model.js";
 import { READ_BLOCK, type XSource } from "./matrix.js";
 
 const BUCKETS = 64;
-/** Entries buffered per bucket before they are appended to its file: 64 × 64K × 12 bytes = 48 MB at most. */
-const BUCKET_BUFFER = 64 * 1024;
 const ENTRY_BYTES = 12;
 
 export interface ColumnIndex {
@@ -93,6 +92,68 @@ class FileIndex implements ColumnIndex {
   }
 }
 
+interface RowBlock {
+  indptr: Float64Array;
+  r0: number;
+  r1: number;
+  /** indptr[r0]: where `indices` and `data` start. */
+  lo: number;
+  indices: ArrayLike<number>;
+  data: ArrayLike<number>;
+}
+
+/**
+ * Counts each gene's entries and writes the block's entries into `out`
+ * grouped by bucket (bucket b at entries bucketStart[b]..bucketStart[b+1]),
+ * rows ascending within each. Synchronous, so the hot loop is plain code.
+ * Returns a gene outside 0..genes, or null.
+ */
+function scatterBlock(block: RowBlock, bucketOf: Uint8Array, counts: Int32Array, out: Uint32Array, bucketStart: Float64Array): number | null {
+  const { indptr, r0, r1, lo, indices, data } = block;
+  const n = indptr[r1]! - lo;
+  const genes = bucketOf.length;
+  const next = new Int32Array(BUCKETS);
+  for (let k = 0; k < n; k++) {
+    const g = indices[k]!;
+    if (!(g >= 0 && g < genes)) return g;
+    counts[g]!++;
+    next[bucketOf[g]!]!++;
+  }
+  bucketStart[0] = 0;
+  for (let b = 0; b < BUCKETS; b++) {
+    bucketStart[b + 1] = bucketStart[b]! + next[b]!;
+    next[b] = bucketStart[b]!;
+  }
+  const floats = new Float32Array(out.buffer, out.byteOffset, out.length);
+  for (let r = r0; r < r1; r++) {
+    for (let k = indptr[r]! - lo, end = indptr[r + 1]! - lo; k < end; k++) {
+      const g = indices[k]!;
+      const at = 3 * next[bucketOf[g]!]!++;
+      out[at] = r;
+      out[at + 1] = g;
+      floats[at + 2] = data[k]!;
+    }
+  }
+  return null;
+}
+
+/** Counting sort of one gene block's entries (row, gene, value bits) by gene into rowIds / values. */
+function sortBucket(entries: Uint32Array, entryFloats: Float32Array, colptr: Float64Array, g0: number, g1: number, rowIds: Uint32Array, values: Float32Array): void {
+  const base = colptr[g0]!;
+  const next = new Int32Array(g1 - g0);
+  for (let g = g0; g < g1; g++) next[g - g0] = colptr[g]! - base;
+  for (let at = 0; at < entries.length; at += 3) {
+    const pos = next[entries[at + 1]! - g0]!++;
+    rowIds[pos] = entries[at]!;
+    values[pos] = entryFloats[at + 2]!;
+  }
+}
+
+/** Sparse members as plain numbers: 64-bit integer arrays (int64 indices) are converted a block at a time. */
+function asNumbers(a: ArrayLike<number | bigint>): ArrayLike<number> {
+  return a instanceof BigInt64Array || a instanceof BigUint64Array ? Float64Array.from(a, Number) : (a as ArrayLike<number>);
+}
+
 async function readAt(path: string, position: number, length: number): Promise<ArrayBuffer> {
   const out = new ArrayBuffer(length);
   const fh = await open(path, "r");
@@ -110,43 +171,33 @@ async function build(src: XSource, dir: string, opts: XReadOptions): Promise<voi
   await mkdir(dir);
   const perBucket = Math.max(1, Math.ceil(genes / BUCKETS));
   const bucketFiles = await Promise.all(Array.from({ length: BUCKETS }, (_, b) => open(join(dir, `bucket-${b}`), "w")));
-  const counts = new Float64Array(genes);
+  const counts = new Int32Array(genes);
+  const bucketOf = Uint8Array.from({ length: genes }, (_, g) => Math.floor(g / perBucket));
   try {
-    const buffers = Array.from({ length: BUCKETS }, () => Buffer.allocUnsafe(BUCKET_BUFFER * ENTRY_BYTES));
-    const filled = new Int32Array(BUCKETS);
-    const flush = async (b: number) => {
-      if (filled[b]) await bucketFiles[b]!.write(buffers[b]!, 0, filled[b]! * ENTRY_BYTES);
-      filled[b] = 0;
-    };
-    const indptr = await src.slice("indptr", 0, rows + 1);
-    const nnz = Number(indptr[rows]);
+    const indptr = Float64Array.from(await src.slice("indptr", 0, rows + 1) as ArrayLike<number>, Number);
+    const nnz = indptr[rows]!;
+    // One block's entries as three 32-bit words (row, gene, value bits), grouped by bucket.
+    const words = new Uint32Array(3 * Math.min(nnz, READ_BLOCK) + 3);
+    const bucketStart = new Float64Array(BUCKETS + 1);
     for (let r0 = 0; r0 < rows; ) {
       opts.signal?.throwIfAborted();
-      // Rows whose entries fit one read block (at least one row).
+      // Rows whose entries fit one read block (at least one row; a longer row gets a bigger buffer).
       let r1 = r0 + 1;
-      while (r1 < rows && Number(indptr[r1 + 1]) - Number(indptr[r0]) <= READ_BLOCK) r1++;
-      const lo = Number(indptr[r0]);
-      const hi = Number(indptr[r1]);
-      const indices = await src.slice("indices", lo, hi);
-      const data = await src.slice("data", lo, hi);
-      for (let r = r0; r < r1; r++) {
-        for (let k = Number(indptr[r]) - lo, end = Number(indptr[r + 1]) - lo; k < end; k++) {
-          const g = Number(indices[k]);
-          if (!(g >= 0 && g < genes)) throw new AnnDataError("BAD_LENGTH", `${src.what}: indices holds gene ${g} outside 0..${genes}`);
-          counts[g]!++;
-          const b = Math.floor(g / perBucket);
-          const buf = buffers[b]!;
-          const at = filled[b]! * ENTRY_BYTES;
-          buf.writeUInt32LE(r, at);
-          buf.writeUInt32LE(g, at + 4);
-          buf.writeFloatLE(Number(data[k]), at + 8);
-          if (++filled[b]! === BUCKET_BUFFER) await flush(b);
-        }
+      while (r1 < rows && indptr[r1 + 1]! - indptr[r0]! <= READ_BLOCK) r1++;
+      const lo = indptr[r0]!;
+      const hi = indptr[r1]!;
+      const block = { indptr, r0, r1, lo, indices: asNumbers(await src.slice("indices", lo, hi)), data: asNumbers(await src.slice("data", lo, hi)) };
+      const out = hi - lo <= READ_BLOCK ? words : new Uint32Array(3 * (hi - lo));
+      const bad = scatterBlock(block, bucketOf, counts, out, bucketStart);
+      if (bad !== null) throw new AnnDataError("BAD_LENGTH", `${src.what}: indices holds gene ${bad} outside 0..${genes}`);
+      for (let b = 0; b < BUCKETS; b++) {
+        const from = bucketStart[b]! * ENTRY_BYTES;
+        const to = bucketStart[b + 1]! * ENTRY_BYTES;
+        if (to > from) await bucketFiles[b]!.write(new Uint8Array(out.buffer, from, to - from));
       }
       opts.onProgress?.(hi, nnz);
       r0 = r1;
     }
-    for (let b = 0; b < BUCKETS; b++) await flush(b);
   } finally {
     await Promise.all(bucketFiles.map((f) => f.close()));
   }
@@ -160,17 +211,16 @@ async function build(src: XSource, dir: string, opts: XReadOptions): Promise<voi
       const g1 = Math.min(genes, g0 + perBucket);
       const base = colptr[g0]!;
       const n = colptr[g1]! - base;
-      const entries = await readFile(join(dir, `bucket-${b}`));
+      const bytes = await readFile(join(dir, `bucket-${b}`));
       await rm(join(dir, `bucket-${b}`));
       if (n === 0) continue;
+      // readFile's buffer may sit at any offset of a pool: copy to an aligned one for the 32-bit views.
+      const entries = new Uint32Array(bytes.length / 4);
+      new Uint8Array(entries.buffer).set(bytes);
+      const entryFloats = new Float32Array(entries.buffer);
       const rowIds = new Uint32Array(n);
       const values = new Float32Array(n);
-      const next = colptr.slice(g0, g1);
-      for (let at = 0; at < entries.length; at += ENTRY_BYTES) {
-        const pos = next[entries.readUInt32LE(at + 4) - g0]!++ - base;
-        rowIds[pos] = entries.readUInt32LE(at);
-        values[pos] = entries.readFloatLE(at + 8);
-      }
+      sortBucket(entries, entryFloats, colptr, g0, g1, rowIds, values);
       await rowsOut.write(new Uint8Array(rowIds.buffer), 0, n * 4, base * 4);
       await valuesOut.write(new Uint8Array(values.buffer), 0, n * 4, base * 4);
     }
