@@ -170,15 +170,18 @@ export class ZarrStore implements AnnDataStore {
    * reads their `.zarray` files synchronously, on request (never at open).
    */
   obsmKeys(): string[] {
+    return this.membersOf("obsm").filter((k) => this.obsmShape(k) !== null);
+  }
+
+  /** Names in a top-level group (obsm, layers), synchronously; none when it is absent. */
+  private membersOf(group: string): string[] {
     this.assertOpen();
-    let names: string[];
     try {
-      names = readdirSync(this.files.path("obsm"));
+      return readdirSync(this.files.path(group)).sort();
     } catch (err) {
       if (isNotFound(err)) return [];
-      throw new AnnDataError("IO", `${this.name}: cannot list obsm (${(err as Error).message})`);
+      throw new AnnDataError("IO", `${this.name}: cannot list ${group} (${(err as Error).message})`);
     }
-    return names.filter((k) => this.obsmShape(k) !== null).sort();
   }
 
   obsmShape(key: string): [number, number] | null {
@@ -208,15 +211,7 @@ export class ZarrStore implements AnnDataStore {
   }
 
   layerKeys(): string[] {
-    this.assertOpen();
-    let names: string[];
-    try {
-      names = readdirSync(this.files.path("layers"));
-    } catch (err) {
-      if (isNotFound(err)) return [];
-      throw new AnnDataError("IO", `${this.name}: cannot list layers (${(err as Error).message})`);
-    }
-    return names.filter((k) => isStorableName(k) && !isReservedName(k) && this.matrixLayout(keyJoin("layers", k)) !== null).sort();
+    return this.membersOf("layers").filter((k) => isStorableName(k) && this.matrixLayout(keyJoin("layers", k)) !== null);
   }
 
   async readXColumn(varIndex: number, opts: XReadOptions = {}): Promise<Float32Array> {
