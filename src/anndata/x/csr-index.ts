@@ -5,7 +5,7 @@
  *
  * The pass reads X a block of rows at a time and appends each entry (row,
  * gene, value) to the temp file of its gene block (64 blocks), a block's
- * entries grouped by gene block in one buffer (48 MB); each gene block's
+ * entries grouped by gene block in one buffer (12 MB); each gene block's
  * file is then counting-sorted by gene, in memory bounded by that block, into
  * `rows.u32` / `values.f32` at the block's offset. Rows stay ascending within
  * a gene because the pass visits rows in order.
@@ -21,10 +21,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerTemp } from "../../node/cleanup.js";
 import { AnnDataError, type XReadOptions } from "../model.js";
-import { READ_BLOCK, type XSource } from "./matrix.js";
+import type { XSource } from "./matrix.js";
 
 const BUCKETS = 64;
 const ENTRY_BYTES = 12;
+/** Entries read per block of rows: small enough that blocks waiting for the garbage collector stay a few MB each. */
+const INDEX_BLOCK = 1024 * 1024;
 
 export interface ColumnIndex {
   column(gene: number): Promise<{ rowIds: Uint32Array; values: Float32Array }>;
@@ -177,17 +179,17 @@ async function build(src: XSource, dir: string, opts: XReadOptions): Promise<voi
     const indptr = Float64Array.from(await src.slice("indptr", 0, rows + 1) as ArrayLike<number>, Number);
     const nnz = indptr[rows]!;
     // One block's entries as three 32-bit words (row, gene, value bits), grouped by bucket.
-    const words = new Uint32Array(3 * Math.min(nnz, READ_BLOCK) + 3);
+    const words = new Uint32Array(3 * Math.min(nnz, INDEX_BLOCK) + 3);
     const bucketStart = new Float64Array(BUCKETS + 1);
     for (let r0 = 0; r0 < rows; ) {
       opts.signal?.throwIfAborted();
       // Rows whose entries fit one read block (at least one row; a longer row gets a bigger buffer).
       let r1 = r0 + 1;
-      while (r1 < rows && indptr[r1 + 1]! - indptr[r0]! <= READ_BLOCK) r1++;
+      while (r1 < rows && indptr[r1 + 1]! - indptr[r0]! <= INDEX_BLOCK) r1++;
       const lo = indptr[r0]!;
       const hi = indptr[r1]!;
       const block = { indptr, r0, r1, lo, indices: asNumbers(await src.slice("indices", lo, hi)), data: asNumbers(await src.slice("data", lo, hi)) };
-      const out = hi - lo <= READ_BLOCK ? words : new Uint32Array(3 * (hi - lo));
+      const out = hi - lo <= INDEX_BLOCK ? words : new Uint32Array(3 * (hi - lo));
       const bad = scatterBlock(block, bucketOf, counts, out, bucketStart);
       if (bad !== null) throw new AnnDataError("BAD_LENGTH", `${src.what}: indices holds gene ${bad} outside 0..${genes}`);
       for (let b = 0; b < BUCKETS; b++) {
