@@ -9,6 +9,7 @@
  *   5. `apply --inplace` / copy on 1M-cell .h5ad files (CLI child)
  *   6. the viewer page with 1M cells in headless Chromium
  *   7. peak RSS of validate / apply on hostile bundles (CLI children)
+ *   8. AnnData stores: apply of 1,000 groups, consolidated .zarr, export of 10M names (CLI child)
  *
  * Pass section numbers to run only those (`node --expose-gc dist/bench/run.js 2 4`).
  * Generated files live in one temp dir, removed at the end, on failure and on
@@ -29,8 +30,9 @@ import { zipBombSection } from "./zip-bomb.js";
 import { applySection } from "./apply.js";
 import { viewerSection } from "./viewer.js";
 import { hostileSection } from "./hostile.js";
+import { storesSection } from "./stores.js";
 
-const SECTIONS: Section[] = [decodeSection, inspectSection, validateSection, zipBombSection, applySection, viewerSection, hostileSection];
+const SECTIONS: Section[] = [decodeSection, inspectSection, validateSection, zipBombSection, applySection, viewerSection, hostileSection, storesSection];
 
 const root = mkdtempSync(join(tmpdir(), "cellucid-bench-"));
 let cleaned = false;

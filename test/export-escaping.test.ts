@@ -118,11 +118,15 @@ test("library: exportText's formulaEscape option and row names; escapeCell/unesc
     try {
       const rowNames = LABELS.map((l, i) => (i === 1 ? "=cell-1" : `cell-${i}`));
       const t = await buildExportTable(bundle, { rowNames });
-      const text = (opts: Parameters<typeof exportText>[2]) => [...exportText(t, "tsv", opts)].join("");
-      const escaped = text({ batchRows: 3 }).split("\n");
+      const text = async (opts: Parameters<typeof exportText>[2]) => {
+        let out = "";
+        for await (const piece of exportText(t, "tsv", opts)) out += piece;
+        return out;
+      };
+      const escaped = (await text({ batchRows: 3 })).split("\n");
       assert.equal(escaped[0], "obs_name\tcellucid_highlight__g\tlabel");
       assert.ok(escaped[2]!.startsWith("'=cell-1\tfalse\t'+1+2"));
-      const verbatim = text({ formulaEscape: false }).split("\n");
+      const verbatim = (await text({ formulaEscape: false })).split("\n");
       assert.ok(verbatim[2]!.startsWith("=cell-1\tfalse\t+1+2"));
     } finally {
       await bundle.close();

@@ -1,5 +1,9 @@
 /** An AnnData held in memory: for notebooks, browsers and tests. Same interface as the file stores. */
-import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type UnsDict, type UnsValue, type XReadOptions, AnnDataError, checkLength, isUnsDict } from "./model.js";
+import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsDict, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange, isUnsDict } from "./model.js";
+import { checkColumn, checkColumnName, resolveColumn } from "./element-rules.js";
+
+/** What anndata names an unnamed index when it writes a data frame. */
+const INDEX_NAME = "_index";
 
 export interface DataFrameInit {
   index: string[];
@@ -62,6 +66,13 @@ export class MemoryAnnData implements AnnDataStore {
   async readIndex(axis: Axis): Promise<string[]> {
     return [...this.frames[axis].index];
   }
+  async readIndexRange(axis: Axis, start: number, end: number): Promise<string[]> {
+    checkRange(this.name, axis, start, end, this.frames[axis].index.length);
+    return this.frames[axis].index.slice(start, end);
+  }
+  indexName(): string {
+    return INDEX_NAME;
+  }
   async readColumn(axis: Axis, name: string): Promise<Column> {
     const c = this.frames[axis].columns.get(name);
     if (!c) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no column ${axis}/${name}`);
@@ -71,8 +82,11 @@ export class MemoryAnnData implements AnnDataStore {
   column(axis: Axis, name: string): Column | undefined {
     return this.frames[axis].columns.get(name);
   }
-  async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
+  async setColumn(axis: Axis, name: string, lazy: Column | LazyColumn): Promise<void> {
+    checkColumnName(this.name, axis, name, INDEX_NAME);
+    const column = await resolveColumn(lazy);
     checkLength(this, axis, name, column);
+    checkColumn(column, `${this.name}: ${axis}/${name}`);
     this.frames[axis].columns.set(name, column);
   }
   async readUns(path: string[] = []): Promise<UnsValue | undefined> {

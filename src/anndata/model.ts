@@ -33,6 +33,13 @@ export type Column =
 
 export type ColumnKind = Column["kind"];
 
+/**
+ * A column produced when the store is ready to write it: apply hands these to
+ * setColumn so that only the column being written is in memory, whatever the
+ * number of columns in the transaction.
+ */
+export type LazyColumn = () => Promise<Column>;
+
 /** uns values: what anndata stores as dict / string / numeric-scalar / array / string-array. */
 export type UnsValue =
   | string
@@ -67,6 +74,13 @@ export interface AnnDataStore {
   columnNames(axis: Axis): string[];
   /** The obs / var names (the data frame's `_index`). */
   readIndex(axis: Axis): Promise<string[]>;
+  /**
+   * Names [start, end) of the index, for callers that walk millions of names
+   * in batches (export) rather than hold them all as strings at once.
+   */
+  readIndexRange(axis: Axis, start: number, end: number): Promise<string[]>;
+  /** The name of the data frame member holding the index (e.g. `_index`, or `barcode` when the index was named): never a column name. */
+  indexName(axis: Axis): string;
   readColumn(axis: Axis, name: string): Promise<Column>;
   /**
    * A column's kind from its metadata alone (never its values); null when
@@ -76,9 +90,11 @@ export interface AnnDataStore {
   columnKind?(axis: Axis, name: string): Promise<Column["kind"] | null>;
   /**
    * Adds a column at the end of `column-order`, or replaces an existing one in
-   * place (keeping its position). Its length must be nObs / nVars.
+   * place (keeping its position). Its length must be nObs / nVars. A lazy
+   * column is produced (and checked) when the store writes it: inside a
+   * transaction, one at a time.
    */
-  setColumn(axis: Axis, name: string, column: Column): Promise<void>;
+  setColumn(axis: Axis, name: string, column: Column | LazyColumn): Promise<void>;
   /** The whole uns tree, or one subtree by path. */
   readUns(path?: string[]): Promise<UnsValue | undefined>;
   /** Writes `value` at `path` (creating dicts on the way), replacing what was there. */
@@ -129,6 +145,13 @@ export function checkLength(store: AnnDataStore, axis: Axis, name: string, colum
   const expected = axis === "obs" ? store.nObs : store.nVars;
   const got = columnLength(column);
   if (got !== expected) throw new AnnDataError("BAD_LENGTH", `${store.name}: column ${axis}/${name} has ${got} rows, expected ${expected}`);
+}
+
+/** Refuses (BAD_LENGTH) an index range that is not within 0..length. */
+export function checkRange(store: string, axis: Axis, start: number, end: number, length: number): void {
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= length)) {
+    throw new AnnDataError("BAD_LENGTH", `${store}: ${axis} names ${start}..${end} are outside 0..${length}`);
+  }
 }
 
 /** The smallest signed integer array that holds codes 0..n−1 and −1, as anndata/pandas choose it. */

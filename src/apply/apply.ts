@@ -1,14 +1,17 @@
 /**
  * Applying a bundle to an AnnData (SPEC §6). Works on any AnnDataStore. All
- * reading, decoding and naming happens first; only then is anything written,
+ * reading, checking and naming happens first; only then is anything written,
  * so a corrupt chunk or a conflict under "error" leaves the data untouched.
+ * The plan keeps what to write, not the columns: commit decodes each column
+ * again as the store writes it, so memory does not grow with their number.
  */
 import { CellucidSessionError } from "../format/errors.js";
 import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { mismatchReasons } from "../bundle/mismatch.js";
 import { userDefinedCodesId } from "../chunks/ids.js";
 import type { UserDefinedField } from "../chunks/user-defined.js";
-import { type AnnDataStore, type Axis, type Column, type UnsDict, codesArrayFor } from "../anndata/model.js";
+import { type AnnDataStore, type Axis, type Column, type LazyColumn, type UnsDict, codesArrayFor } from "../anndata/model.js";
+import { firstRepeated } from "../anndata/element-rules.js";
 import { CODES_RAW_U16, CODES_RAW_U8, missingMarker } from "../codecs/codes.js";
 import type { CellOrderCheck } from "../chunks/cell-order.js";
 import { checkCellOrder } from "./cell-order-check.js";
@@ -104,10 +107,11 @@ export const APPLY_DEFAULTS = {
   columnConflict: "suffix" as ColumnConflictPolicy,
 };
 
+/** A planned column: what to write, not its values (produced again when written, one at a time). */
 interface PendingWrite {
   axis: Axis;
   column: string;
-  data: Column;
+  produce: LazyColumn;
 }
 
 export async function applySessionToStore(bundle: CellucidSessionBundle, store: AnnDataStore, options: ApplyOptions = {}): Promise<ApplySummary> {
@@ -157,31 +161,37 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
   }
 
   const writes: PendingWrite[] = [];
-  const namers = { obs: new ColumnNamer(store.columnNames("obs"), o.columnConflict), var: new ColumnNamer(store.columnNames("var"), o.columnConflict) };
+  // The index is taken like any column, and never replaced: a field named like it gets a suffix.
+  const namer = (axis: Axis) => new ColumnNamer(store.columnNames(axis), o.columnConflict, [store.indexName(axis)]);
+  const namers = { obs: namer("obs"), var: namer("var") };
   const meta = bundle.hasChunk("highlights/meta") ? await bundle.highlightsMeta() : null;
   const overlays = bundle.hasChunk("core/field-overlays") ? await bundle.fieldOverlays() : null;
 
   if (!summary.skippedDueToMismatch) {
     for (const h of planHighlightColumns(meta, namers.obs, o)) {
-      const cells = await bundle.readHighlightCells(h.groupId, { nObs: basis.nObs });
-      const values = new Uint8Array(basis.nObs);
-      for (let i = 0; i < cells.length; i++) values[cells[i]!] = 1;
-      if (!match) {
-        writes.push({ axis: "obs", column: h.column, data: { kind: "bool", values } });
-        summary.highlights.push({ ...h, cells: cells.length });
-        continue;
-      }
-      const data = onTarget({ kind: "bool", values }, match.obs);
-      writes.push({ axis: "obs", column: h.column, data });
-      summary.highlights.push({ ...h, cells: countTrue(data), notInData: cells.length - countTrue(data) });
+      // Decoded here to check the chunk and count its cells, then dropped: commit decodes it again when it writes the column.
+      const produce = async (): Promise<{ column: Column; cells: number }> => {
+        const cells = await bundle.readHighlightCells(h.groupId, { nObs: basis.nObs });
+        const values = new Uint8Array(basis.nObs);
+        for (let i = 0; i < cells.length; i++) values[cells[i]!] = 1;
+        const column: Column = { kind: "bool", values };
+        return { column: match ? onTarget(column, match.obs) : column, cells: cells.length };
+      };
+      const planned = await produce();
+      writes.push({ axis: "obs", column: h.column, produce: async () => (await produce()).column });
+      if (!match) summary.highlights.push({ ...h, cells: planned.cells });
+      else summary.highlights.push({ ...h, cells: countTrue(planned.column), notInData: planned.cells - countTrue(planned.column) });
     }
     for (const field of candidateFields(overlays, o)) {
       const planned = await planField(bundle, basis, field, namers, o.userDefinedPrefix);
       if (planned.write && match) {
         const m = match[planned.write.axis];
-        planned.info.notInData = labelledOutside(planned.write.data, m);
-        planned.write.data = onTarget(planned.write.data, m);
-        planned.info.missing = missingCount(planned.write.data);
+        const fromBundle = planned.write.produce;
+        const onData = async () => onTarget(await fromBundle(), m);
+        const reference = await fromBundle();
+        planned.info.notInData = labelledOutside(reference, m);
+        planned.info.missing = missingCount(onTarget(reference, m));
+        planned.write.produce = onData;
       }
       if (planned.write) writes.push(planned.write);
       if (planned.info.status === "skipped") warn(`user-defined field '${planned.info.key}' skipped: ${planned.info.reason}`);
@@ -194,7 +204,8 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
     summary,
     async commit(target) {
       const writeAll = async () => {
-        for (const w of writes) await target.setColumn(w.axis, w.column, w.data);
+        // Lazy: each column exists in memory only while the store writes it.
+        for (const w of writes) await target.setColumn(w.axis, w.column, w.produce);
         if (o.storeUns) await target.setUns(["cellucid", "session"], bookkeeping(bundle, o, meta, overlays, summary));
       };
       // Columns and their bookkeeping go in together: never columns without uns["cellucid"].
@@ -274,10 +285,17 @@ async function planField(
     info.reason = "its codes chunk is missing";
     return { write: null, info };
   }
+  const repeated = firstRepeated(categories);
+  if (repeated !== null) {
+    // anndata cannot read a categorical with repeated categories back: the field is refused, the others still apply.
+    info.reason = `its category ${JSON.stringify(repeated)} appears more than once (categories must be unique)`;
+    return { write: null, info };
+  }
   const n = axis === "obs" ? store.nObs : store.nVars;
+  const decode = async () => (await bundle.readUserDefinedCodes(field, { expectedLength: n })).codes;
   let codes: Uint8Array | Uint16Array;
   try {
-    codes = (await bundle.readUserDefinedCodes(field, { expectedLength: n })).codes;
+    codes = await decode();
   } catch (err) {
     if (!(err instanceof CellucidSessionError) || err.code !== "CODES_LENGTH") throw err;
     info.reason = axis === "var" && (await isCellLength(bundle, field, store.nObs))
@@ -288,9 +306,17 @@ async function planField(
   const column = namers[axis].claim(fieldColumnBase(field, prefix));
   info.column = column;
   info.status = "added";
-  if (categories.length === 0) return { write: { axis, column, data: { kind: "numeric", values: codes } }, info };
+  if (categories.length === 0) return { write: { axis, column, produce: async () => ({ kind: "numeric", values: await decode() }) }, info };
+  const counted = categoricalFromCodes(codes, categories);
+  info.codesOutOfRange = counted.outside;
+  info.missing = counted.missing;
+  return { write: { axis, column, produce: async () => categoricalFromCodes(await decode(), categories).column }, info };
+}
+
+/** The web app's codes as an anndata categorical: its missing marker, and codes past the categories, become missing (−1). */
+function categoricalFromCodes(codes: Uint8Array | Uint16Array, categories: string[]): { column: Column; outside: number; missing: number } {
+  const n = codes.length;
   const out = codesArrayFor(categories.length, n);
-  // The web app's missing marker is missing whatever the category count; other codes past the categories too, with a warning.
   const marker = missingMarker(codes instanceof Uint8Array ? CODES_RAW_U8 : CODES_RAW_U16);
   let outside = 0;
   let missing = 0;
@@ -303,9 +329,7 @@ async function planField(
       if (c !== marker) outside++;
     }
   }
-  info.codesOutOfRange = outside;
-  info.missing = missing;
-  return { write: { axis, column, data: { kind: "categorical", codes: out, categories: [...categories], ordered: false } }, info };
+  return { column: { kind: "categorical", codes: out, categories: [...categories], ordered: false }, outside, missing };
 }
 
 async function isCellLength(bundle: CellucidSessionBundle, field: UserDefinedField, nObs: number): Promise<boolean> {

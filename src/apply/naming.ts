@@ -25,14 +25,17 @@ export function safeKey(s: string): string {
 /** Picks the final name of a new column and records it as taken. */
 export class ColumnNamer {
   private readonly taken: Set<string>;
-  constructor(existing: Iterable<string>, private readonly policy: ColumnConflictPolicy) {
-    this.taken = new Set(existing);
+  private readonly reserved: Set<string>;
+  /** `reserved`: names taken that even "overwrite" must not replace, such as the data frame's index. */
+  constructor(existing: Iterable<string>, private readonly policy: ColumnConflictPolicy, reserved: Iterable<string> = []) {
+    this.reserved = new Set(reserved);
+    this.taken = new Set([...existing, ...this.reserved]);
   }
   claim(name: string): string {
     let final = name;
     if (this.taken.has(name)) {
       if (this.policy === "error") throw new CellucidSessionError("COLUMN_EXISTS", `Column already exists: ${name}`);
-      if (this.policy === "suffix") {
+      if (this.policy === "suffix" || this.reserved.has(name)) {
         let n = 2;
         while (this.taken.has(`${name}__${n}`)) n++;
         final = `${name}__${n}`;

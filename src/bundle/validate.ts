@@ -132,6 +132,11 @@ export async function validateBundle(bundle: CellucidSessionBundle, opts: Valida
   for (const f of fields.values())
     if (f.kind === "category" && !f.isPurged && !bundle.hasChunk(USER_DEFINED_CODES_PREFIX + f.id))
       warn("MISSING_CODES", FIELD_OVERLAYS_ID, `user-defined field '${f.key ?? f.id}' has no codes chunk; applying skips it`);
+  for (const f of fields.values()) {
+    // anndata cannot read a categorical whose categories repeat, so apply refuses such a field.
+    const cats = f.categories ?? [];
+    if (new Set(cats).size !== cats.length) warn("DUPLICATE_CATEGORIES", FIELD_OVERLAYS_ID, `user-defined field '${f.key ?? f.id}' has repeated category names; applying skips it`);
+  }
 
   if (opts.target === "webapp") {
     const webapp = await webappIssues(bundle);

@@ -23,15 +23,31 @@ export interface ExportTable {
   rows: number;
   columns: ExportColumn[];
   /** Row labels (obs or var names); positions when absent. */
-  rowNames: ArrayLike<string> | null;
+  rowNames: RowNames | null;
   warnings: string[];
+}
+
+/**
+ * Row names in memory, or read a range at a time (e.g. from an AnnData
+ * store's readIndexRange), so that millions of names are never all strings
+ * at once.
+ */
+export type RowNames = ArrayLike<string> | RowNameReader;
+
+export interface RowNameReader {
+  readonly length: number;
+  read(start: number, end: number): Promise<ArrayLike<string>>;
+}
+
+function isReader(names: RowNames): names is RowNameReader {
+  return typeof (names as Partial<RowNameReader>).read === "function";
 }
 
 export interface ExportOptions extends ColumnPlanOptions {
   axis?: "obs" | "var";
   /** Row count when the fingerprint does not give it. */
   rows?: number | null;
-  rowNames?: ArrayLike<string> | null;
+  rowNames?: RowNames | null;
 }
 
 export async function buildExportTable(bundle: CellucidSessionBundle, opts: ExportOptions = {}): Promise<ExportTable> {
@@ -125,11 +141,12 @@ export interface ExportTextOptions {
 }
 
 /**
- * The table as text, in batches of `batchRows` rows. JSON is an array of row
- * objects. The numbers and true/false written here are never escaped; every
- * text (column names, row names, category labels) goes through escapeCell.
+ * The table as text, in batches of `batchRows` rows (row names are read a
+ * batch at a time). JSON is an array of row objects. The numbers and
+ * true/false written here are never escaped; every text (column names, row
+ * names, category labels) goes through escapeCell.
  */
-export function* exportText(t: ExportTable, format: ExportFormat, opts: ExportTextOptions = {}): Generator<string> {
+export async function* exportText(t: ExportTable, format: ExportFormat, opts: ExportTextOptions = {}): AsyncGenerator<string> {
   const batchRows = opts.batchRows ?? 8192;
   const escape = (s: string) => (format === "json" ? s : escapeCell(s, format, opts.formulaEscape ?? true));
   const first = t.rowNames ? (t.axis === "obs" ? "obs_name" : "var_name") : "index";
@@ -143,8 +160,11 @@ export function* exportText(t: ExportTable, format: ExportFormat, opts: ExportTe
   for (let start = 0; start < t.rows; start += batchRows) {
     const end = Math.min(t.rows, start + batchRows);
     const lines: string[] = [];
+    // Row names of this batch, indexed from `start`.
+    const batchNames = t.rowNames === null ? null : isReader(t.rowNames) ? await t.rowNames.read(start, end) : t.rowNames;
+    const offset = t.rowNames !== null && isReader(t.rowNames) ? start : 0;
     for (let r = start; r < end; r++) {
-      const id = t.rowNames ? t.rowNames[r]! : String(r);
+      const id = batchNames ? batchNames[r - offset]! : String(r);
       if (format === "json") {
         const parts = [`${keys[0]}:${t.rowNames ? JSON.stringify(id) : id}`];
         t.columns.forEach((c, ci) => {

@@ -62,6 +62,8 @@ export type SessionErrorCode =
 
 export type AnnDataErrorCode =
   | "NOT_ANNDATA" | "UNSUPPORTED_ENCODING" | "NO_SUCH_COLUMN" | "BAD_LENGTH"
+  /** A value anndata cannot read back (e.g. repeated categories, codes outside the categories): refused before anything is written. */
+  | "BAD_VALUE"
   /** A column name the store cannot hold (e.g. "../x/a" in a .zarr, from a prefix): refused before anything is written. */
   | "BAD_NAME"
   /** Input/output problems the user fixes outside the data. */
@@ -106,7 +108,7 @@ export const EXIT_STATUS: Readonly<Record<CellucidErrorCode, 1 | 2>> = {
   DATASET_MISMATCH: 1, COLUMN_EXISTS: 1, NOT_APP_LOADABLE: 1, REFERENCE_NAMES: 1,
   JSON_TOO_DEEP: 1, JSON_TOO_LARGE: 1, TOO_MANY_CATEGORIES: 1, CATEGORIES_TOO_LARGE: 1,
   ABORTED: 2,
-  NOT_ANNDATA: 1, UNSUPPORTED_ENCODING: 1, NO_SUCH_COLUMN: 1, BAD_LENGTH: 1, BAD_NAME: 1,
+  NOT_ANNDATA: 1, UNSUPPORTED_ENCODING: 1, NO_SUCH_COLUMN: 1, BAD_LENGTH: 1, BAD_VALUE: 1, BAD_NAME: 1,
   READ_ONLY: 2, IO: 2, LOCKED: 2, NO_SPACE: 2, PERMISSION_DENIED: 2, INTERRUPTED: 2,
   TIMEOUT: 2, NOT_CONNECTED: 2, CLOSED: 2, NO_INTERACTED_PAGE: 2, UNKNOWN_PAGE: 2, UPLOAD_ABORTED: 2, UPLOAD_TOO_LARGE: 1, INVALID_UPLOAD: 1,
   USAGE: 2,

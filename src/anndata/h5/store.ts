@@ -10,7 +10,10 @@
  * recoverH5ad), from the journal `FILE-cellucid-journal`.
  */
 import { randomBytes } from "node:crypto";
-import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type NumericArray, type UnsValue, AnnDataError, checkLength, isUnsDict } from "../model.js";
+import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type NumericArray, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange, isUnsDict } from "../model.js";
+import { type XLayout, type XSource, readXColumn, readXRows } from "../x/matrix.js";
+import { fileIdentity } from "../x/csr-index.js";
+import { ENCODING_TYPE as ENC, ENCODING_VERSION as VER, checkColumn, checkColumnName, checkColumnOrderSize, checkRowCount, encodingOf, isStorableName, resolveColumn, UNS_LEAF_ENCODINGS } from "../element-rules.js";
 import { type AttrValue, type H5DType, type H5Recovery, H5File, recoverH5 } from "./binding.js";
 
 export type { H5Recovery } from "./binding.js";
@@ -25,9 +28,6 @@ export type { H5Recovery } from "./binding.js";
 export function recoverH5ad(path: string): H5Recovery | null {
   return recoverH5(path);
 }
-
-const ENC = "encoding-type";
-const VER = "encoding-version";
 
 const NUMERIC_DTYPE = new Map<string, H5DType>([
   ["Int8Array", "int8"], ["Int16Array", "int16"], ["Int32Array", "int32"], ["BigInt64Array", "int64"],
@@ -50,6 +50,9 @@ export class H5adStore implements AnnDataStore {
   readonly nVars: number;
   private readonly order: Record<Axis, string[]>;
   private readonly indexKey: Record<Axis, string>;
+  /** Inside transaction(): column-order is written once when it ends, not once per new column. */
+  private orderChanged: Record<Axis, boolean> | null = null;
+  private readonly xSources = new Map<string, XSource>();
 
   private constructor(
     private readonly file: H5File,
@@ -95,7 +98,10 @@ export class H5adStore implements AnnDataStore {
 
   private indexKeyOf(axis: Axis): string {
     const key = attrString(this.file.readAttrs(`/${axis}`)["_index"]);
-    if (key) return key;
+    if (key !== null) {
+      if (!isStorableName(key) || this.file.kind(`/${axis}/${key}`) !== "dataset") throw new AnnDataError("NOT_ANNDATA", `${this.name}: /${axis} names its index ${JSON.stringify(key)}, which is not a dataset of /${axis}`);
+      return key;
+    }
     // Files from anndata < 0.7 have no _index attribute; their index is "index" or "_index".
     for (const k of ["_index", "index"]) if (this.file.kind(`/${axis}/${k}`) === "dataset") return k;
     throw new AnnDataError("NOT_ANNDATA", `${this.name}: /${axis} has no index`);
@@ -103,7 +109,8 @@ export class H5adStore implements AnnDataStore {
 
   private lengthOf(path: string): number {
     const shape = this.file.datasetInfo(path).shape;
-    return shape[0] ?? 0;
+    checkRowCount(shape, `${this.name}: ${path}`);
+    return shape[0]!;
   }
 
   private readColumnOrder(axis: Axis): string[] {
@@ -121,8 +128,17 @@ export class H5adStore implements AnnDataStore {
     return [...this.order[axis]];
   }
 
+  indexName(axis: Axis): string {
+    return this.indexKey[axis];
+  }
+
   async readIndex(axis: Axis): Promise<string[]> {
-    const r = this.file.readDataset(`/${axis}/${this.indexKey[axis]}`);
+    return this.readIndexRange(axis, 0, axis === "obs" ? this.nObs : this.nVars);
+  }
+
+  async readIndexRange(axis: Axis, start: number, end: number): Promise<string[]> {
+    checkRange(this.name, axis, start, end, axis === "obs" ? this.nObs : this.nVars);
+    const r = this.file.readDataset(`/${axis}/${this.indexKey[axis]}`, { start, count: end - start });
     if (r.dtype !== "string") return Array.from(r.data as ArrayLike<number | bigint>, String);
     return r.data;
   }
@@ -130,33 +146,41 @@ export class H5adStore implements AnnDataStore {
   async readColumn(axis: Axis, name: string): Promise<Column> {
     const path = `/${axis}/${name}`;
     const kind = this.file.kind(path);
-    if (!kind) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no column ${axis}/${name}`);
-    return this.readColumnAt(path, kind);
+    if (!kind || !isStorableName(name)) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no column ${axis}/${name}`);
+    return this.readColumnAt(path, kind, axis === "obs" ? this.nObs : this.nVars);
   }
 
   async columnKind(axis: Axis, name: string): Promise<Column["kind"] | null> {
     const path = `/${axis}/${name}`;
-    const kind = name.includes("/") ? undefined : this.file.kind(path);
+    const kind = isStorableName(name) ? this.file.kind(path) : undefined;
     if (!kind) return null;
+    const et = encodingOf(this.file.readAttrs(path), `${this.name}: ${path}`);
     if (kind === "dataset") {
+      if (et !== undefined && et !== "array" && et !== "string-array") return null;
       const dtype = this.file.datasetInfo(path).dtype;
       return dtype === "string" ? "string" : dtype === "bool" ? "bool" : "numeric";
     }
-    const et = attrString(this.file.readAttrs(path)[ENC]);
     return et === "categorical" || et === "nullable-integer" || et === "nullable-boolean" ? et : null;
   }
 
-  private readColumnAt(path: string, kind: "group" | "dataset"): Column {
+  private readColumnAt(path: string, kind: "group" | "dataset", rows: number): Column {
     const attrs = this.file.readAttrs(path);
-    const et = attrString(attrs[ENC]);
+    const et = encodingOf(attrs, `${this.name}: ${path}`);
+    // A member claiming another length than the index is refused before anything is allocated for it.
+    const dataset = (p: string) => {
+      const shape = this.file.datasetInfo(p).shape;
+      if (shape.length !== 1 || shape[0] !== rows) throw new AnnDataError("BAD_LENGTH", `${this.name}: ${p} has shape [${shape.join(", ")}], expected [${rows}]`);
+      return this.file.readDataset(p);
+    };
     if (kind === "dataset") {
-      const r = this.file.readDataset(path);
+      if (et !== undefined && et !== "array" && et !== "string-array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et}, not a column encoding`);
+      const r = dataset(path);
       if (r.dtype === "string") return { kind: "string", values: r.data };
       if (r.dtype === "bool") return { kind: "bool", values: r.data };
       return { kind: "numeric", values: r.data };
     }
     if (et === "categorical") {
-      const codes = this.file.readDataset(`${path}/codes`);
+      const codes = dataset(`${path}/codes`);
       const cats = this.file.readDataset(`${path}/categories`);
       if (codes.dtype !== "int8" && codes.dtype !== "int16" && codes.dtype !== "int32" && codes.dtype !== "int64")
         throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path}/codes has dtype ${codes.dtype}`);
@@ -164,8 +188,8 @@ export class H5adStore implements AnnDataStore {
       return { kind: "categorical", codes: codes.data, categories, ordered: attrs["ordered"] === true };
     }
     if (et === "nullable-integer" || et === "nullable-boolean") {
-      const values = this.file.readDataset(`${path}/values`);
-      const mask = this.file.readDataset(`${path}/mask`);
+      const values = dataset(`${path}/values`);
+      const mask = dataset(`${path}/mask`);
       const m = mask.data instanceof Uint8Array ? mask.data : Uint8Array.from(mask.data as ArrayLike<number>);
       if (et === "nullable-boolean") return { kind: "nullable-boolean", values: values.data as Uint8Array, mask: m };
       if (values.dtype === "string" || values.dtype === "bool") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path}/values has dtype ${values.dtype}`);
@@ -178,15 +202,41 @@ export class H5adStore implements AnnDataStore {
     if (!this.writable) throw new AnnDataError("READ_ONLY", `${this.name} was opened read-only`);
   }
 
-  async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
+  async setColumn(axis: Axis, name: string, lazy: Column | LazyColumn): Promise<void> {
     this.assertWritable();
-    if (name.includes("/")) throw new AnnDataError("BAD_LENGTH", `${this.name}: column names cannot contain '/': ${name}`);
+    checkColumnName(this.name, axis, name, this.indexKey[axis]);
+    const isNew = !this.order[axis].includes(name);
+    // Refused before the column is written: column-order must stay an attribute h5py can read.
+    if (isNew) checkColumnOrderSize(this.name, axis, [...this.order[axis], name]);
+    const column = await resolveColumn(lazy);
     checkLength(this, axis, name, column);
+    checkColumn(column, `${this.name}: ${axis}/${name}`);
     this.replaceAt(`/${axis}`, name, (tmp) => this.writeColumn(tmp, column));
-    if (!this.order[axis].includes(name)) {
-      this.order[axis].push(name);
-      this.file.writeAttr(`/${axis}`, "column-order", this.order[axis], "string");
+    if (!isNew) return;
+    this.order[axis].push(name);
+    if (this.orderChanged) this.orderChanged[axis] = true;
+    else this.writeColumnOrder(axis);
+  }
+
+  /**
+   * Runs `fn`, writing `column-order` once when it returns rather than after
+   * each new column: rewriting a growing attribute per column leaves every
+   * old copy's strings in the file (quadratic growth with the column count).
+   */
+  async transaction(fn: () => Promise<void>): Promise<void> {
+    this.assertWritable();
+    if (this.orderChanged) return fn();
+    this.orderChanged = { obs: false, var: false };
+    try {
+      await fn();
+      for (const axis of ["obs", "var"] as const) if (this.orderChanged[axis]) this.writeColumnOrder(axis);
+    } finally {
+      this.orderChanged = null;
     }
+  }
+
+  private writeColumnOrder(axis: Axis): void {
+    this.file.writeAttr(`/${axis}`, "column-order", this.order[axis], "string");
   }
 
   /** Writes under a temporary name, then swaps it in: a failed write never leaves a half-written element under `name`. */
@@ -248,7 +298,7 @@ export class H5adStore implements AnnDataStore {
 
   private readUnsAt(path: string, kind: "group" | "dataset"): UnsValue {
     const attrs = this.file.readAttrs(path);
-    const et = attrString(attrs[ENC]);
+    const et = encodingOf(attrs, `${this.name}: ${path}`);
     if (kind === "group") {
       if (et && et !== "dict") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et}; only dict, string, numeric-scalar, array and string-array are read in uns`);
       const out: { [k: string]: UnsValue } = {};
@@ -258,6 +308,7 @@ export class H5adStore implements AnnDataStore {
       }
       return out;
     }
+    if (et !== undefined && !UNS_LEAF_ENCODINGS.includes(et)) throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et}; only dict, string, numeric-scalar, array and string-array are read in uns`);
     const r = this.file.readDataset(path);
     const scalar = r.shape.length === 0;
     if (r.dtype === "string") return scalar ? r.data[0]! : r.data;
@@ -312,10 +363,63 @@ export class H5adStore implements AnnDataStore {
       this.file.createGroup(path);
       this.encode(path, "dict", "0.1.0");
       for (const [k, child] of Object.entries(v)) {
-        if (k.includes("/")) throw new TypeError(`uns keys cannot contain '/': ${k}`);
+        if (!isStorableName(k)) throw new AnnDataError("BAD_NAME", `${this.name}: uns key ${JSON.stringify(k)} at ${path} cannot be stored (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names)`);
         this.writeUns(`${path}/${k}`, child);
       }
     }
+  }
+
+  layerKeys(): string[] {
+    if (this.file.kind("/layers") !== "group") return [];
+    return this.file.list("/layers").filter((k) => isStorableName(k) && this.matrixLayout(`/layers/${k}`) !== null);
+  }
+
+  async readXColumn(varIndex: number, opts: XReadOptions = {}): Promise<Float32Array> {
+    return readXColumn(this.xSource(opts.layer), varIndex, opts);
+  }
+
+  async readXRows(start: number, end: number, opts: XReadOptions = {}): Promise<DenseMatrix> {
+    return readXRows(this.xSource(opts.layer), start, end, opts);
+  }
+
+  /** X or a layer as dense, csr_matrix or csc_matrix; null for anything else. */
+  private matrixLayout(path: string): XLayout | null {
+    const kind = this.file.kind(path);
+    if (kind === "dataset") {
+      const info = this.file.datasetInfo(path);
+      return info.shape.length === 2 && info.dtype !== "string" ? "dense" : null;
+    }
+    if (kind !== "group") return null;
+    const et = encodingOf(this.file.readAttrs(path), `${this.name}: ${path}`);
+    return et === "csr_matrix" ? "csr" : et === "csc_matrix" ? "csc" : null;
+  }
+
+  /** One source per element, so a CSR matrix's column index is built once per open store. */
+  private xSource(layer: string | undefined): XSource {
+    const path = layer === undefined ? "/X" : `/layers/${layer}`;
+    const known = this.xSources.get(path);
+    if (known) return known;
+    const what = `${this.name}: ${path}`;
+    const layout = layer === undefined || isStorableName(layer) ? this.matrixLayout(path) : null;
+    if (!layout) throw new AnnDataError("NO_SUCH_COLUMN", `${what}: no dense, csr_matrix or csc_matrix element there`);
+    let shape: number[];
+    if (layout === "dense") shape = this.file.datasetInfo(path).shape;
+    else {
+      const attr = this.file.readAttrs(path)["shape"];
+      shape = ArrayBuffer.isView(attr) || Array.isArray(attr) ? Array.from(attr as ArrayLike<number | bigint>, Number) : [];
+    }
+    if (shape.length !== 2 || shape[0] !== this.nObs || shape[1] !== this.nVars) throw new AnnDataError("BAD_LENGTH", `${what} has shape [${shape.join(", ")}], expected [${this.nObs}, ${this.nVars}]`);
+    const read = (p: string, start: number, end: number) => this.file.readDataset(p, { start, count: end - start }).data as NumericArray;
+    const src: XSource = {
+      what,
+      shape: [shape[0]!, shape[1]!],
+      layout,
+      denseRows: async (start, end) => read(path, start, end),
+      slice: async (member, start, end) => read(`${path}/${member}`, start, end),
+      identity: async () => `${await fileIdentity(this.name)}\0${path}`,
+    };
+    this.xSources.set(path, src);
+    return src;
   }
 
   obsmKeys(): string[] {

@@ -10,6 +10,7 @@ import Blosc from "numcodecs/blosc";
 import { AnnDataError, type NumericArray } from "../model.js";
 import { type Json, type JsonObject, NodeReader, PyFloat, type ZarrFiles, keyJoin } from "./files.js";
 import { installCheckedBlosc } from "./codecs.js";
+import { MAX_ROWS } from "../element-rules.js";
 
 installCheckedBlosc();
 
@@ -22,20 +23,36 @@ export type ArrayData =
 
 export type ArrayRead = ArrayData & { shape: number[]; dtype: string };
 
+/** Rows [start, end) along the first axis. */
+export interface RowRange {
+  start: number;
+  end: number;
+}
+
 /**
  * Reads a whole array of at most `maxDims` dimensions (1 for columns and uns,
  * 2 for obsm), row-major whatever its storage order. `what` names the element
  * in messages, e.g. "/path/to/store.zarr: obs/leiden/codes".
  */
-export async function readArray(files: ZarrFiles, key: string, what: string, maxDims = 1): Promise<ArrayRead> {
+export async function readArray(files: ZarrFiles, key: string, what: string, maxDims = 1, range?: RowRange): Promise<ArrayRead> {
   try {
-    const loc = new zarr.Location(new NodeReader(files.reader, key, rawChunkBytes(await files.readJsonObject(keyJoin(key, ".zarray")))), "/");
+    const meta = await files.readJsonObject(keyJoin(key, ".zarray"));
+    checkShape(meta?.["shape"], what, range);
+    const loc = new zarr.Location(new NodeReader(files.reader, key, rawChunkBytes(meta)), "/");
     const arr = await zarr.open.v2(loc, { kind: "array" });
-    const shape = [...arr.shape];
+    let shape = [...arr.shape];
     if (shape.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is a ${shape.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
     const dtype: string = arr.dtype;
     let items: unknown;
-    if (shape.includes(0)) {
+    if (range && shape.length >= 1) {
+      // Only the chunks overlapping rows [start, end) are read and decoded.
+      shape = [range.end - range.start, ...shape.slice(1)];
+      if (shape.includes(0)) items = [];
+      else {
+        const got = (await zarr.get(arr, [zarr.slice(range.start, range.end), ...shape.slice(1).map(() => null)])) as { data: unknown; stride: number[] };
+        items = shape.length === 2 ? rowMajor(got.data, shape, got.stride) : got.data;
+      }
+    } else if (shape.includes(0)) {
       // zarrita 0.7 fails on empty arrays ("Input contains an empty iterator"); there is nothing to read anyway.
       items = [];
     } else if (shape.length === 0) {
@@ -48,6 +65,28 @@ export async function readArray(files: ZarrFiles, key: string, what: string, max
     return { ...toArrayData(items, dtype, what), shape, dtype };
   } catch (err) {
     throw asAnnDataError(err, what);
+  }
+}
+
+/**
+ * Refuses (BAD_LENGTH) a claimed shape that no array can have (negative,
+ * fractional, 1e300) or one whose read would need more elements than a typed
+ * array holds, before zarrita allocates anything for it. `range` limits the
+ * read to rows [start, end), which must be within the shape.
+ */
+function checkShape(shape: Json | undefined, what: string, range?: { start: number; end: number }): void {
+  const dims = Array.isArray(shape) ? shape : [];
+  const valid = Array.isArray(shape) && dims.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0);
+  let elements = NaN;
+  if (valid) {
+    const n = dims as number[];
+    if (range && n.length >= 1 && !(0 <= range.start && range.start <= range.end && range.end <= n[0]!)) {
+      throw new AnnDataError("BAD_LENGTH", `${what}: rows ${range.start}..${range.end} are outside 0..${n[0]}`);
+    }
+    elements = n.reduce((a, d, i) => a * (i === 0 && range ? range.end - range.start : d), 1);
+  }
+  if (!(elements <= MAX_ROWS)) {
+    throw new AnnDataError("BAD_LENGTH", `${what} claims shape ${JSON.stringify(shape ?? null)}; reading it would need ${valid ? elements : "an impossible number of"} elements (at most ${MAX_ROWS}, of non-negative integer dimensions)`);
   }
 }
 

@@ -5,40 +5,12 @@
  * `anndata.read_zarr` reads our columns back with the same dtypes.
  */
 import { AnnDataError, type CategoricalCodes as CodesArray, type Column, type NumericArray, type UnsValue, codesArrayFor, isUnsDict } from "../model.js";
+import { ENCODING_TYPE, ENCODING_VERSION, ENCODING_VERSIONS, UNS_LEAF_ENCODINGS, encodingOf } from "../element-rules.js";
 import { type ArrayData, type ArrayRead, isNumericArray, readArray, writeArray } from "./arrays.js";
 import { type JsonObject, type ZarrFiles, checkElementName, keyJoin } from "./files.js";
 
-const ENC = "encoding-type";
-const VER = "encoding-version";
-
-/** The encoding versions this code reads and writes; others may lay out members differently. */
-const VERSIONS: Record<string, string> = {
-  array: "0.2.0",
-  "string-array": "0.2.0",
-  categorical: "0.2.0",
-  "nullable-integer": "0.1.0",
-  "nullable-boolean": "0.1.0",
-  dict: "0.1.0",
-  string: "0.2.0",
-  "numeric-scalar": "0.2.0",
-  dataframe: "0.2.0",
-};
-
 function encodingAttrs(type: string, extra: JsonObject = {}): JsonObject {
-  return { [ENC]: type, [VER]: VERSIONS[type]!, ...extra };
-}
-
-/** The node's encoding-type, checking that its version is one we understand (absent = legacy, accepted). */
-export function encodingOf(attrs: JsonObject, what: string): string | undefined {
-  const type = attrs[ENC];
-  if (type === undefined) return undefined;
-  if (typeof type !== "string") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has a non-string encoding-type`);
-  const version = attrs[VER];
-  const known = VERSIONS[type];
-  if (known !== undefined && version !== undefined && version !== known) {
-    throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding ${type} ${String(version)}; only ${known} is supported`);
-  }
-  return type;
+  return { [ENCODING_TYPE]: type, [ENCODING_VERSION]: ENCODING_VERSIONS[type]!, ...extra };
 }
 
 async function attrsOf(files: ZarrFiles, key: string): Promise<JsonObject> {
@@ -62,7 +34,7 @@ export async function columnKindAt(files: ZarrFiles, key: string, what: string):
 }
 
 /** Reads the column stored at `key`, which must exist (the caller checks). */
-export async function readColumnAt(files: ZarrFiles, key: string, what: string): Promise<Column> {
+export async function readColumnAt(files: ZarrFiles, key: string, what: string, rows: number): Promise<Column> {
   const kind = await files.nodeKind(key);
   const attrs = await attrsOf(files, key);
   const type = encodingOf(attrs, what);
@@ -73,20 +45,20 @@ export async function readColumnAt(files: ZarrFiles, key: string, what: string):
     if (type !== undefined && type !== "array" && type !== "string-array") {
       throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding-type ${type}, not a column encoding`);
     }
-    const r = await readVector(files, key, what);
+    const r = await readVector(files, key, what, rows);
     if (r.type === "string") return { kind: "string", values: r.data };
     if (r.type === "bool") return { kind: "bool", values: r.data };
     return { kind: "numeric", values: r.data };
   }
   if (type === "categorical") {
-    const codes = await readVector(files, keyJoin(key, "codes"), `${what}/codes`);
+    const codes = await readVector(files, keyJoin(key, "codes"), `${what}/codes`, rows);
     if (codes.type !== "numeric" || !isCodes(codes.data)) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what}/codes has dtype ${codes.dtype}, not a signed integer`);
-    const cats = await readVector(files, keyJoin(key, "categories"), `${what}/categories`);
+    const cats = await readVector(files, keyJoin(key, "categories"), `${what}/categories`, null);
     return { kind: "categorical", codes: codes.data, categories: categoriesAsStrings(cats), ordered: attrs["ordered"] === true };
   }
   if (type === "nullable-integer" || type === "nullable-boolean") {
-    const values = await readVector(files, keyJoin(key, "values"), `${what}/values`);
-    const maskRead = await readVector(files, keyJoin(key, "mask"), `${what}/mask`);
+    const values = await readVector(files, keyJoin(key, "values"), `${what}/values`, rows);
+    const maskRead = await readVector(files, keyJoin(key, "mask"), `${what}/mask`, rows);
     if (maskRead.type === "string") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what}/mask holds strings`);
     const mask = maskRead.type === "bool" ? maskRead.data : Uint8Array.from(maskRead.data as ArrayLike<number | bigint>, (m) => (m ? 1 : 0));
     if (type === "nullable-boolean") {
@@ -99,8 +71,13 @@ export async function readColumnAt(files: ZarrFiles, key: string, what: string):
   throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding-type ${type ?? "(none)"}, not a column encoding`);
 }
 
-async function readVector(files: ZarrFiles, key: string, what: string): Promise<ArrayRead> {
+/** A 1-d member; with `rows`, its claimed length must be that (checked before anything is read). */
+async function readVector(files: ZarrFiles, key: string, what: string, rows: number | null): Promise<ArrayRead> {
   if ((await files.nodeKind(key)) !== "array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is missing or not an array`);
+  const shape = (await files.readJsonObject(keyJoin(key, ".zarray")))?.["shape"];
+  if (rows !== null && !(Array.isArray(shape) && shape.length === 1 && shape[0] === rows)) {
+    throw new AnnDataError("BAD_LENGTH", `${what} claims shape ${JSON.stringify(shape ?? null)}, expected [${rows}]`);
+  }
   const r = await readArray(files, key, what);
   if (r.shape.length !== 1) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is ${r.shape.length}-d, a column must be 1-d`);
   return r;
@@ -115,20 +92,6 @@ function categoriesAsStrings(r: ArrayRead): string[] {
   if (r.type === "string") return r.data;
   if (r.type === "bool") return Array.from(r.data, (b) => (b ? "True" : "False"));
   return Array.from(r.data as ArrayLike<number | bigint>, String);
-}
-
-/** Checks what would make a broken element: a mask of the wrong length; codes outside −1..n−1 or repeated categories, which pandas refuses. */
-export function checkColumn(c: Column, what: string): void {
-  if ((c.kind === "nullable-integer" || c.kind === "nullable-boolean") && c.mask.length !== c.values.length) {
-    throw new RangeError(`${what}: mask has ${c.mask.length} entries for ${c.values.length} values`);
-  }
-  if (c.kind !== "categorical") return;
-  const n = c.categories.length;
-  if (new Set(c.categories).size !== n) throw new RangeError(`${what}: categories must be unique`);
-  for (let i = 0; i < c.codes.length; i++) {
-    const code = Number(c.codes[i]);
-    if (code < -1 || code >= n) throw new RangeError(`${what}: code ${code} at row ${i} is outside -1..${n - 1}`);
-  }
 }
 
 /** Writes `c` as a new node at `key` (which must not exist). */
@@ -185,7 +148,7 @@ export async function readUnsAt(files: ZarrFiles, key: string, what: string): Pr
     for (const name of await files.children(key)) out[name] = await readUnsAt(files, keyJoin(key, name), `${what}/${name}`);
     return out;
   }
-  if (type !== undefined && !["string", "numeric-scalar", "array", "string-array"].includes(type)) {
+  if (type !== undefined && !UNS_LEAF_ENCODINGS.includes(type)) {
     throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding-type ${type}; only dict, string, numeric-scalar, array and string-array are read in uns`);
   }
   const r = await readArray(files, key, what);

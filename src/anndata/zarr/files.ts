@@ -8,6 +8,8 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promis
 import { dirname, join } from "node:path";
 import type { AbsolutePath, AsyncReadable } from "zarrita";
 import { beforeMutation } from "../../platform/node/faults.js";
+import { AnnDataError } from "../model.js";
+import { isStorableName } from "../element-rules.js";
 
 export type Json = null | boolean | number | string | PyFloat | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -70,9 +72,7 @@ export function keyJoin(...parts: string[]): string {
  * ".cellucid-" are our own journal, staging and lock files.
  */
 export function checkElementName(name: string, what: string): void {
-  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\\") || name.includes("\0") || name.startsWith(".z") || isReservedName(name)) {
-    throw new TypeError(`${what} cannot be stored in Zarr under the name ${JSON.stringify(name)}`);
-  }
+  if (!isStorableName(name)) throw new AnnDataError("BAD_NAME", `${what} cannot be stored in Zarr under the name ${JSON.stringify(name)}`);
 }
 
 export class ZarrFiles {

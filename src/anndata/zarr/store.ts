@@ -11,10 +11,13 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type UnsValue, AnnDataError, checkLength } from "../model.js";
+import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange } from "../model.js";
+import { type XLayout, type XSource, readXColumn, readXRows } from "../x/matrix.js";
+import { directoryIdentity } from "../x/csr-index.js";
 import { fsError } from "../fs-errors.js";
 import { type HeldLock, acquireLock } from "../../platform/node/lock.js";
-import { checkColumn, columnKindAt, encodingOf, readColumnAt, readUnsAt, writeColumnAt, writeUnsAt } from "./encodings.js";
+import { checkColumn, checkColumnName, checkRowCount, encodingOf, isStorableName, resolveColumn } from "../element-rules.js";
+import { columnKindAt, readColumnAt, readUnsAt, writeColumnAt, writeUnsAt } from "./encodings.js";
 import { readArray } from "./arrays.js";
 import { type Json, type JsonObject, ZarrFiles, checkElementName, isJsonObject, isNotFound, isReservedName, keyJoin, parsePythonJson } from "./files.js";
 import { LOCK_FILE, type NodeWrite, runTransaction } from "./transaction.js";
@@ -30,7 +33,7 @@ interface Frame {
 /** Writes recorded during a transaction, published together when it ends. */
 interface Pending {
   /** By "axis/name": writing a column twice keeps the last. */
-  columns: Map<string, { axis: Axis; name: string; column: Column }>;
+  columns: Map<string, { axis: Axis; name: string; column: Column | LazyColumn }>;
   uns: { path: string[]; value: UnsValue }[];
 }
 
@@ -44,6 +47,7 @@ export class ZarrStore implements AnnDataStore {
   /** Transactions run one at a time: each rewrites the frame's attributes from the in-memory column order. */
   private writes: Promise<unknown> = Promise.resolve();
   private pending: Pending | null = null;
+  private readonly xSources = new Map<string, XSource>();
 
   private constructor(
     private readonly files: ZarrFiles,
@@ -88,9 +92,18 @@ export class ZarrStore implements AnnDataStore {
     return [...this.frames[axis].order];
   }
 
+  indexName(axis: Axis): string {
+    return this.frames[axis].indexKey;
+  }
+
   async readIndex(axis: Axis): Promise<string[]> {
+    return this.readIndexRange(axis, 0, this.frames[axis].length);
+  }
+
+  async readIndexRange(axis: Axis, start: number, end: number): Promise<string[]> {
     this.assertOpen();
-    const r = await readArray(this.files, keyJoin(axis, this.frames[axis].indexKey), this.what(axis, this.frames[axis].indexKey));
+    checkRange(this.name, axis, start, end, this.frames[axis].length);
+    const r = await readArray(this.files, keyJoin(axis, this.frames[axis].indexKey), this.what(axis, this.frames[axis].indexKey), 1, { start, end });
     if (r.type === "string") return r.data;
     // Integer indexes exist in old files; pandas shows them as their decimal text.
     return Array.from(r.data as ArrayLike<number | bigint>, String);
@@ -100,7 +113,7 @@ export class ZarrStore implements AnnDataStore {
     this.assertOpen();
     const key = keyJoin(axis, name);
     if (!isStorableName(name) || !(await this.files.nodeKind(key))) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no column ${axis}/${name}`);
-    return readColumnAt(this.files, key, this.what(axis, name));
+    return readColumnAt(this.files, key, this.what(axis, name), this.frames[axis].length);
   }
 
   async columnKind(axis: Axis, name: string): Promise<Column["kind"] | null> {
@@ -111,10 +124,9 @@ export class ZarrStore implements AnnDataStore {
   async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
     this.assertWritable();
     // Column names come from bundles and prefixes: one that would leave obs/ or var/ is the user's input, not a bug.
-    if (!isStorableName(name)) throw new AnnDataError("BAD_NAME", `${this.name}: a column cannot be stored in Zarr under the name ${axis}/${name} (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names); choose another prefix`);
-    if (name === this.frames[axis].indexKey) throw new AnnDataError("BAD_NAME", `${this.name}: ${axis}/${name} is the index, not a column`);
-    checkLength(this, axis, name, column);
-    checkColumn(column, this.what(axis, name));
+    checkColumnName(this.name, axis, name, this.frames[axis].indexKey);
+    // A lazy column is checked when it is staged: a failure then still leaves the store untouched.
+    if (typeof column !== "function") this.checkColumn(axis, name, column);
     await this.record((p) => p.columns.set(keyJoin(axis, name), { axis, name, column }));
   }
 
@@ -158,15 +170,18 @@ export class ZarrStore implements AnnDataStore {
    * reads their `.zarray` files synchronously, on request (never at open).
    */
   obsmKeys(): string[] {
+    return this.membersOf("obsm").filter((k) => this.obsmShape(k) !== null);
+  }
+
+  /** Names in a top-level group (obsm, layers), synchronously; none when it is absent. */
+  private membersOf(group: string): string[] {
     this.assertOpen();
-    let names: string[];
     try {
-      names = readdirSync(this.files.path("obsm"));
+      return readdirSync(this.files.path(group)).sort();
     } catch (err) {
       if (isNotFound(err)) return [];
-      throw new AnnDataError("IO", `${this.name}: cannot list obsm (${(err as Error).message})`);
+      throw new AnnDataError("IO", `${this.name}: cannot list ${group} (${(err as Error).message})`);
     }
-    return names.filter((k) => this.obsmShape(k) !== null).sort();
   }
 
   obsmShape(key: string): [number, number] | null {
@@ -195,6 +210,64 @@ export class ZarrStore implements AnnDataStore {
     return { shape: [rows, cols], data };
   }
 
+  layerKeys(): string[] {
+    return this.membersOf("layers").filter((k) => isStorableName(k) && this.matrixLayout(keyJoin("layers", k)) !== null);
+  }
+
+  async readXColumn(varIndex: number, opts: XReadOptions = {}): Promise<Float32Array> {
+    return readXColumn(this.xSource(opts.layer), varIndex, opts);
+  }
+
+  async readXRows(start: number, end: number, opts: XReadOptions = {}): Promise<DenseMatrix> {
+    return readXRows(this.xSource(opts.layer), start, end, opts);
+  }
+
+  /** X or a layer as dense, csr_matrix or csc_matrix (from its metadata files, read synchronously as obsmShape does); null otherwise. */
+  private matrixLayout(key: string): { layout: XLayout; shape: Json | undefined } | null {
+    const json = (file: string): JsonObject | null => {
+      try {
+        const v = parsePythonJson(readFileSync(this.files.path(keyJoin(key, file)), "utf8"));
+        return isJsonObject(v) ? v : null;
+      } catch {
+        return null;
+      }
+    };
+    const zarray = json(".zarray");
+    if (zarray) return { layout: "dense", shape: zarray["shape"] };
+    const attrs = json(".zattrs");
+    if (!attrs || !json(".zgroup")) return null;
+    const type = encodingOf(attrs, this.what(key));
+    return type === "csr_matrix" ? { layout: "csr", shape: attrs["shape"] } : type === "csc_matrix" ? { layout: "csc", shape: attrs["shape"] } : null;
+  }
+
+  /** One source per element, so a CSR matrix's column index is built once per open store. */
+  private xSource(layer: string | undefined): XSource {
+    this.assertOpen();
+    const key = layer === undefined ? "X" : keyJoin("layers", layer);
+    const known = this.xSources.get(key);
+    if (known) return known;
+    const what = this.what(key);
+    const found = layer === undefined || isStorableName(layer) ? this.matrixLayout(key) : null;
+    if (!found) throw new AnnDataError("NO_SUCH_COLUMN", `${what}: no dense, csr_matrix or csc_matrix element there`);
+    const shape = found.shape;
+    if (!Array.isArray(shape) || shape.length !== 2 || shape[0] !== this.nObs || shape[1] !== this.nVars) throw new AnnDataError("BAD_LENGTH", `${what} has shape ${JSON.stringify(shape ?? null)}, expected [${this.nObs}, ${this.nVars}]`);
+    const numeric = async (k: string, start: number, end: number, dims: number) => {
+      const r = await readArray(this.files, k, this.what(k), dims, { start, end });
+      if (r.type === "string") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.what(k)} holds strings, not numbers`);
+      return r.data;
+    };
+    const src: XSource = {
+      what,
+      shape: [this.nObs, this.nVars],
+      layout: found.layout,
+      denseRows: (start, end) => numeric(key, start, end, 2),
+      slice: (member, start, end) => numeric(keyJoin(key, member), start, end, 1),
+      identity: () => directoryIdentity(this.files.path(key)),
+    };
+    this.xSources.set(key, src);
+    return src;
+  }
+
   async close(): Promise<void> {
     // Every transaction is complete on disk when its call returns: only queued ones need waiting for.
     this.closed = true;
@@ -203,6 +276,11 @@ export class ZarrStore implements AnnDataStore {
   }
 
   // ------------------------------------------------------------ internals
+
+  private checkColumn(axis: Axis, name: string, column: Column): void {
+    checkLength(this, axis, name, column);
+    checkColumn(column, this.what(axis, name));
+  }
 
   private what(...parts: string[]): string {
     return `${this.name}: ${parts.join("/")}`;
@@ -235,7 +313,14 @@ export class ZarrStore implements AnnDataStore {
     const nodes: NodeWrite[] = [];
     const added: Record<Axis, string[]> = { obs: [], var: [] };
     for (const { axis, name, column } of p.columns.values()) {
-      nodes.push({ key: keyJoin(axis, name), write: (files, key) => writeColumnAt(files, key, column) });
+      nodes.push({
+        key: keyJoin(axis, name),
+        write: async (files, key) => {
+          const c = await resolveColumn(column);
+          if (typeof column === "function") this.checkColumn(axis, name, c);
+          await writeColumnAt(files, key, c);
+        },
+      });
       if (!this.frames[axis].order.includes(name)) added[axis].push(name);
     }
     const written = describeWrites([...p.columns.keys()], [...new Set(p.uns.map((u) => keyJoin("uns", ...u.path)))]);
@@ -261,7 +346,7 @@ export class ZarrStore implements AnnDataStore {
         attrs["column-order"] = [...this.frames[axis].order, ...added[axis]];
         metadata.set(keyJoin(axis, ".zattrs"), attrs);
       }
-      const consolidate = this.consolidated ? () => this.consolidatedMetadata() : undefined;
+      const consolidate = this.consolidated ? () => this.consolidatedMetadata(nodes.map((n) => n.key), metadata) : undefined;
       await runTransaction(this.files, { what: `${this.name}: writing ${written}`, nodes, metadata, consolidate });
     } catch (err) {
       if (err instanceof AnnDataError || err instanceof TypeError || err instanceof RangeError) throw err;
@@ -293,9 +378,16 @@ export class ZarrStore implements AnnDataStore {
   /**
    * Stores written by newer anndata may carry consolidated metadata
    * (.zmetadata), which zarr.open_consolidated trusts instead of the files:
-   * rebuilt after each transaction, as zarr.consolidate_metadata would.
+   * updated once per transaction, from its current content, the nodes the
+   * transaction wrote and the metadata files it replaced, so its cost grows
+   * with what was written, not with the store. Without a readable current
+   * .zmetadata it is rebuilt from the whole tree, as zarr.consolidate_metadata
+   * would.
    */
-  private async consolidatedMetadata(): Promise<Json> {
+  private async consolidatedMetadata(written: string[], replaced: Map<string, Json>): Promise<Json> {
+    const read = await this.files.readJson(".zmetadata").catch(() => undefined);
+    const current = isJsonObject(read) ? read : {};
+    const before = isJsonObject(current["metadata"]) ? current["metadata"] : null;
     const metadata: JsonObject = {};
     const visit = async (key: string): Promise<void> => {
       for (const f of [".zarray", ".zattrs", ".zgroup"]) {
@@ -305,8 +397,14 @@ export class ZarrStore implements AnnDataStore {
       if ((await this.files.nodeKind(key)) !== "group") return;
       for (const child of await this.files.children(key)) await visit(keyJoin(key, child));
     };
-    await visit("");
-    return { metadata, zarr_consolidated_format: 1 };
+    if (!before) {
+      await visit("");
+      return { metadata, zarr_consolidated_format: 1 };
+    }
+    for (const [k, v] of Object.entries(before)) if (!written.some((w) => k.startsWith(`${w}/`))) metadata[k] = v;
+    for (const w of written) await visit(w);
+    for (const [k, v] of replaced) metadata[k] = v;
+    return { ...current, metadata };
   }
 }
 
@@ -314,15 +412,6 @@ export class ZarrStore implements AnnDataStore {
 function describeWrites(columns: string[], uns: string[]): string {
   const parts = columns.length > 3 ? [`${columns.length} columns`, ...uns] : [...columns, ...uns];
   return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts.join("");
-}
-
-function isStorableName(name: string): boolean {
-  try {
-    checkElementName(name, "");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function checkRoot(files: ZarrFiles, path: string): Promise<void> {
@@ -354,14 +443,15 @@ async function readFrame(files: ZarrFiles, path: string, axis: Axis): Promise<Fr
   // The length comes from the index's .zarray: no data is read to open a store.
   const zarray = await files.readJsonObject(keyJoin(axis, indexKey, ".zarray"));
   const shape = zarray?.["shape"];
-  if (!Array.isArray(shape) || shape.length !== 1 || typeof shape[0] !== "number") {
-    throw new AnnDataError("NOT_ANNDATA", `${path}: ${axis}/${indexKey} is not a 1-d index array`);
-  }
-  return { indexKey, length: shape[0], order: await columnOrder(files, axis, attrs, indexKey) };
+  if (!Array.isArray(shape) || shape.length !== 1) throw new AnnDataError("NOT_ANNDATA", `${path}: ${axis}/${indexKey} is not a 1-d index array`);
+  checkRowCount(shape, `${path}: ${axis}/${indexKey}`);
+  return { indexKey, length: shape[0] as number, order: await columnOrder(files, axis, attrs, indexKey) };
 }
 
 async function indexKeyOf(files: ZarrFiles, axis: Axis, attrs: JsonObject): Promise<string | undefined> {
   const key = attrs["_index"];
+  // A name with "/" or ".." would be followed out of the data frame, or out of the store (Python zarr refuses it too).
+  if (typeof key === "string" && !isStorableName(key)) throw new AnnDataError("NOT_ANNDATA", `${files.root}: ${axis} names its index ${JSON.stringify(key)}, which is not a member of ${axis}`);
   if (typeof key === "string" && (await files.nodeKind(keyJoin(axis, key))) === "array") return key;
   // Stores from anndata < 0.7 have no _index attribute; their index is "_index" or "index".
   for (const k of ["_index", "index"]) if ((await files.nodeKind(keyJoin(axis, k))) === "array") return k;

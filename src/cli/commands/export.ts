@@ -2,9 +2,10 @@
 import { open } from "node:fs/promises";
 import { extname } from "node:path";
 import { once } from "node:events";
-import { type ExportFormat, buildExportTable, exportText } from "../../export/table.js";
+import { type ExportFormat, type RowNames, buildExportTable, exportText } from "../../export/table.js";
 import { CellucidSessionBundle } from "../../apply/session-bundle.js";
 import { openAnnData } from "../../anndata/open.js";
+import type { AnnDataStore } from "../../anndata/model.js";
 import { mismatchReasons } from "../../bundle/mismatch.js";
 import { CellucidSessionError } from "../../format/errors.js";
 import { writeAtomically } from "../../platform/node/atomic.js";
@@ -65,14 +66,15 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   const quiet = values["quiet"] === true;
 
   const bundle = await CellucidSessionBundle.open(positionals[0]!);
+  let dataset: AnnDataStore | null = null;
   try {
     const axis = values["var"] ? "var" : "obs";
-    const names = values["obs-names"] ? await datasetNames(bundle, values["obs-names"] as string, axis) : null;
+    dataset = values["obs-names"] ? await openDataset(bundle, values["obs-names"] as string) : null;
     const t = await buildExportTable(bundle, {
       axis,
-      rowNames: names?.index ?? null,
-      existingObsColumns: names?.obsColumns,
-      existingVarColumns: names?.varColumns,
+      rowNames: dataset ? rowNamesOf(dataset, axis) : null,
+      existingObsColumns: dataset?.columnNames("obs"),
+      existingVarColumns: dataset?.columnNames("var"),
       includeDeletedUserDefinedFields: values["include-deleted"] === true,
       highlightsPrefix: values["highlights-prefix"] as string | undefined,
       userDefinedPrefix: values["user-defined-prefix"] as string | undefined,
@@ -88,7 +90,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
         const fh = await open(tmp, "w");
         try {
           let first = true;
-          for (const text of batches) {
+          for await (const text of batches) {
             await fh.write(text);
             if (!first) tick();
             first = false;
@@ -100,7 +102,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
       progress.finish();
       if (!quiet) io.err.write(`wrote ${output}: ${count(t.rows)} rows × ${t.columns.length + 1} columns (${format})\n`);
     } else {
-      for (const text of batches) {
+      for await (const text of batches) {
         if (!io.out.write(text)) await once(io.out, "drain");
         tick();
       }
@@ -108,18 +110,21 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
     }
     return 0;
   } finally {
+    await dataset?.close();
     await bundle.close();
   }
 }
 
-/** Row names and existing columns of the dataset; refuses a dataset the bundle was not made from. */
-async function datasetNames(bundle: CellucidSessionBundle, path: string, axis: "obs" | "var") {
+/** The dataset whose names key the rows; refuses one the bundle was not made from. */
+async function openDataset(bundle: CellucidSessionBundle, path: string): Promise<AnnDataStore> {
   const store = await openAnnData(path, { mode: "r" });
-  try {
-    const reasons = mismatchReasons(bundle, store, null);
-    if (reasons.length) throw new CellucidSessionError("DATASET_MISMATCH", `Dataset fingerprint mismatch: ${reasons.join("; ")}`, { source: bundle.sourceName });
-    return { index: await store.readIndex(axis), obsColumns: store.columnNames("obs"), varColumns: store.columnNames("var") };
-  } finally {
-    await store.close();
-  }
+  const reasons = mismatchReasons(bundle, store, null);
+  if (!reasons.length) return store;
+  await store.close();
+  throw new CellucidSessionError("DATASET_MISMATCH", `Dataset fingerprint mismatch: ${reasons.join("; ")}`, { source: bundle.sourceName });
+}
+
+/** The names read a batch at a time, so millions of them are never all in memory as strings. */
+function rowNamesOf(store: AnnDataStore, axis: "obs" | "var"): RowNames {
+  return { length: axis === "obs" ? store.nObs : store.nVars, read: (start, end) => store.readIndexRange(axis, start, end) };
 }
