@@ -145,3 +145,14 @@ test("export: csv/json formats, --var, --include-deleted, prefixes, -o writes at
     assert.deepEqual(rows[1], { index: 1, marker_genes: null });
   });
 });
+
+test("--json output in batches is exactly JSON.stringify(value, null, 2), whatever the nesting and the batch size", async () => {
+  const { jsonBatches } = await import("../src/cli/output.js");
+  const values: unknown[] = [
+    { chunks: Array.from({ length: 700 }, (_, i) => ({ id: `c${i}`, n: i, ok: i % 2 === 0, none: null, skip: undefined })), empty: [], obj: {} },
+    [1, "two", null, undefined, () => 1, [], {}, [[1, [2, [3]]]], { a: { b: { c: [1, { d: 2 }] } } }],
+    { pages: [{ id: "p", groups: [{ id: "g", cells: 3 }, { id: "h", tags: ["x", "y"] }] }], date: new Date(0) },
+    "plain", 42, null, [],
+  ];
+  for (const v of values) for (const batch of [1, 7, 64 * 1024]) assert.equal([...jsonBatches(v, batch)].join(""), JSON.stringify(v, null, 2) + "\n");
+});
