@@ -28,7 +28,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: lazy(() => import("./commands/validate.js"), (m) => m.validateCommand), summary: "decode every chunk under every guard; exit 1 if invalid" },
   apply: { run: lazy(() => import("./commands/apply.js"), (m) => m.applyCommand), summary: "add highlights and labels as columns to a .h5ad or .zarr AnnData" },
   export: { run: lazy(() => import("./commands/export.js"), (m) => m.exportCommand), summary: "highlights and labels as a TSV/CSV/JSON table, one row per cell" },
-  recover: { run: lazy(() => import("./commands/recover.js"), (m) => m.recoverCommand), summary: "roll back an apply that a crash interrupted (.zarr)" },
+  recover: { run: lazy(() => import("./commands/recover.js"), (m) => m.recoverCommand), summary: "roll back an apply that a crash interrupted (.h5ad or .zarr)" },
   serve: { run: lazy(() => import("./commands/serve.js"), (m) => m.serveCommand), summary: "show an AnnData in the viewer page on a local server" },
 };
 
