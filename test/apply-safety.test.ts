@@ -182,6 +182,40 @@ test("-o/--force never deletes a folder that is not a store of the same kind; it
   });
 });
 
+test("-o --force killed between its two renames: the old output is set aside under a fixed name and put back by recover, or by the next apply", async () => {
+  await withTempDir(async (dir) => {
+    const { plain, bundle } = await tinyFixtures(dir);
+    const out = join(dir, "out.zarr");
+    const aside = join(dir, ".out.zarr.cellucid-replaced");
+    cpSync(plain, out, { recursive: true });
+    const before = manifest(out, true);
+    const counted = await spawnCli(["apply", bundle, plain, "-o", out, "--force"], { CELLUCID_TEST_COUNT_WRITES: "1" }).done;
+    assert.equal(counted.code, 0, counted.stderr);
+    const total = Number(/cellucid-writes (\d+)/.exec(counted.stderr)?.[1]);
+    const result = manifest(out, true);
+    rmSync(out, { recursive: true });
+    cpSync(plain, out, { recursive: true });
+    // The last write is the rename of the new output into place: dying right before it leaves the old one aside.
+    const killed = await spawnCli(["apply", bundle, plain, "-o", out, "--force"], { CELLUCID_TEST_CRASH_AT_WRITE: String(total) }).done;
+    assert.equal(killed.signal, "SIGKILL");
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(manifest(aside, true), before);
+    const r = await spawnCli(["recover", out]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /put back the previous output that an interrupted apply -o --force had set aside/);
+    assert.deepEqual(manifest(out, true), before);
+    assert.equal(existsSync(aside), false);
+
+    // Killed again; this time the next apply puts the old output back first, then replaces it as asked.
+    await spawnCli(["apply", bundle, plain, "-o", out, "--force"], { CELLUCID_TEST_CRASH_AT_WRITE: String(total) }).done;
+    assert.equal(existsSync(out), false);
+    const again = await spawnCli(["apply", bundle, plain, "-o", out, "--force"]).done;
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(manifest(out, true), result);
+    assert.equal(existsSync(aside), false);
+  });
+});
+
 test("a prefix that would write outside obs/ is refused before anything is written (exit 1), in place and with -o", async () => {
   await withTempDir(async (dir) => {
     const { plain, consolidated, bundle } = await tinyFixtures(dir);

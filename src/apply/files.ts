@@ -14,7 +14,7 @@
  */
 import { constants } from "node:fs";
 import { copyFile, cp, lstat, mkdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, resolve, sep } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { type AnnDataStore, AnnDataError } from "../anndata/model.js";
 import { EXIT_STATUS } from "../format/errors.js";
@@ -22,6 +22,7 @@ import { type AnnDataFormat, detectAnnDataFormat, openAnnData } from "../anndata
 import { formatBytes, fsError, treeSize } from "../anndata/fs-errors.js";
 import { tempPathFor } from "../platform/node/atomic.js";
 import { deferSignals, registerTemp, releaseTemp } from "../platform/node/cleanup.js";
+import { beforeMutation } from "../platform/node/faults.js";
 import { type HeldLock, acquireLock } from "../platform/node/lock.js";
 import { type ApplyOptions, type ApplySummary, planApply } from "./apply.js";
 
@@ -74,6 +75,7 @@ async function applyToCopy(bundle: CellucidSessionBundle, input: string, format:
   const out = resolve(dest);
   if (out === src) throw new AnnDataError("IO", `output ${dest} is the input; use inplace to modify it`);
   if (out.startsWith(src + sep)) throw new AnnDataError("IO", `output ${dest} is inside the input ${input}`);
+  await recoverReplacedOutput(dest);
   const existing = await existingOutput(dest, format, opts.force === true);
   // Opening rolls back an apply to the input that a crash interrupted, before the input is locked for the copy.
   await (await openStore(input, "r", wait)).close();
@@ -149,8 +151,10 @@ async function copyStore(input: string, tmp: string, format: AnnDataFormat): Pro
 /**
  * Puts the finished temp output at `dest`. A file replaces a file in one
  * rename. A folder cannot replace a folder atomically: the old one is renamed
- * aside, the new one renamed in (on failure the old one goes back), and only
- * then is the old one deleted.
+ * aside under a fixed name, the new one renamed in (on failure the old one
+ * goes back), and only then is the old one deleted. A crash between the two
+ * renames leaves the old output at its fixed name, where the next apply to
+ * `dest` or `recover dest` puts it back (recoverReplacedOutput).
  */
 async function moveIntoPlace(tmp: string, dest: string, existing: Existing): Promise<void> {
   if (existing === "none") return rename(tmp, dest);
@@ -158,22 +162,44 @@ async function moveIntoPlace(tmp: string, dest: string, existing: Existing): Pro
   const lock: HeldLock = await acquireLock(dest);
   try {
     if (existing === "file" && (await stat(tmp)).isFile()) return await rename(tmp, dest);
-    const aside = tempPathFor(dest);
+    const aside = replacedAsidePath(dest);
+    // A leftover from an earlier replacement that completed: the output it replaced is not wanted.
+    await rm(aside, { recursive: true, force: true });
+    beforeMutation("rename", dest);
     await rename(dest, aside);
-    registerTemp(aside);
     try {
+      beforeMutation("rename", tmp);
       await rename(tmp, dest);
     } catch (err) {
       await rename(aside, dest);
-      releaseTemp(aside);
       throw err;
     }
     // The new output is in place: failing to delete the old one must not report the apply as failed.
     await rm(aside, { recursive: true, force: true }).catch(() => undefined);
-    releaseTemp(aside);
   } finally {
     await lock.release();
   }
+}
+
+/** Where `apply -o OUT --force` keeps the OUT folder it replaces until the new one is in place. */
+export function replacedAsidePath(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}.cellucid-replaced`);
+}
+
+/**
+ * Finishes a folder replacement that a crash interrupted: with no `dest`, the
+ * old output set aside goes back ("restored"); with both, the replacement was
+ * complete and the old one is removed ("removed"); null when there was none.
+ */
+export async function recoverReplacedOutput(dest: string): Promise<"restored" | "removed" | null> {
+  const aside = replacedAsidePath(dest);
+  if (!(await lstat(aside).then(() => true, () => false))) return null;
+  if (await lstat(dest).then(() => true, () => false)) {
+    await rm(aside, { recursive: true, force: true });
+    return "removed";
+  }
+  await rename(aside, dest);
+  return "restored";
 }
 
 function planWithReference(bundle: CellucidSessionBundle, store: AnnDataStore, opts: ApplyFileOptions, wait: Deadline) {

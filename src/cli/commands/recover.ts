@@ -5,6 +5,7 @@ import { recoverH5ad } from "../../anndata/h5/store.js";
 import { detectAnnDataFormat } from "../../anndata/open.js";
 import { recoverZarr } from "../../anndata/zarr/recovery.js";
 import type { RecoveryReport } from "../../anndata/zarr/transaction.js";
+import { recoverReplacedOutput } from "../../apply/files.js";
 import { parse } from "../args.js";
 import type { Io } from "../output.js";
 
@@ -16,7 +17,9 @@ rolled back from its journal, so the data is exactly as it was before. For
 a .h5ad file that journal is FILE-cellucid-journal beside it (the original
 bytes of every overwritten range and the original length); for a .zarr store
 it is inside the store, and leftovers (staging folder, stale lock file) are
-removed too.
+removed too. An \`apply -o FILE --force\` interrupted while it swapped the old
+FILE for the new one is finished: the old FILE goes back if the new one is
+not in place.
 Every command does this by itself when it opens a store; recover does only
 this and says what it did ("nothing to recover" otherwise).
 
@@ -32,6 +35,9 @@ export async function recoverCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {}, ["file"]);
   if (values["help"]) return io.out.write(recoverHelp + "\n"), 0;
   const path = positionals[0]!;
+  // An `apply -o PATH --force` that a crash cut between its two renames: the old output goes back first.
+  const replaced = await recoverReplacedOutput(path);
+  if (replaced === "restored") io.err.write(`${path}: put back the previous output that an interrupted apply -o --force had set aside\n`);
   const st = await stat(path).catch(() => {
     throw new AnnDataError("IO", `${path}: no such file or directory`);
   });
