@@ -4,6 +4,7 @@
  * state in step. DOM panels only talk to it and to ViewerState.
  */
 import type { ViewerApi, ViewerConfig } from "./api.js";
+import { type ValueRange, colorValues, valueRange } from "./continuous.js";
 import { overlayHalos } from "./overlays.js";
 import { categoryRgba32, hexToRgba32, MISSING, UNCOLOURED } from "./palette.js";
 import { type Projection, depthAxis, project } from "./projection.js";
@@ -34,6 +35,14 @@ export class App implements ControlsHost {
   ys = new Float32Array(0);
   colorBy = "";
   colors = new Uint32Array(0);
+  /** The current colouring when it is continuous (a numeric obs column, "num:key", or a gene, "gene:index[:layer]"). */
+  continuous: { label: string; values: Float32Array; range: ValueRange } | null = null;
+  /** Percentiles the continuous scale is clipped at. */
+  clip: [number, number] = [1, 99];
+  /** Loaded continuous columns; genes beyond the last few are dropped (each is 4 bytes per cell). */
+  private readonly valueCache = new Map<string, Float32Array>();
+  /** var names, loaded on first use of the gene search. */
+  varNames: string[] | null = null;
   /** Legend entries hidden per colouring ("obs:key" / "field:id"): category indices, -1 for missing. */
   readonly hidden = new Map<string, Set<number>>();
   /** Cells inside the lasso being drawn, before release. */
@@ -116,14 +125,57 @@ export class App implements ControlsHost {
   }
 
   async setColorBy(value: string): Promise<void> {
+    const nObs = this.config.dataset.nObs;
     if (value.startsWith("obs:") && !this.obsCodes.has(value)) {
       const key = value.slice(4);
       setStatus(`Loading ${key}…`);
-      this.obsCodes.set(value, await this.api.fetchObsCodes(key, this.config.dataset.nObs));
+      this.obsCodes.set(value, await this.api.fetchObsCodes(key, nObs));
       setStatus("");
     }
+    let values: Float32Array | null = null;
+    if (value.startsWith("num:") || value.startsWith("gene:")) {
+      values = this.valueCache.get(value) ?? null;
+      if (!values) {
+        const label = await this.colorLabel(value);
+        setStatus(`Loading ${label}…`);
+        if (value.startsWith("num:")) values = await this.api.fetchObsValues(value.slice(4), nObs);
+        else {
+          const { index, layer } = parseGeneKey(value);
+          values = await this.api.fetchGene(index, layer, label, nObs);
+        }
+        this.valueCache.set(value, values);
+        const genes = [...this.valueCache.keys()].filter((k) => k.startsWith("gene:"));
+        for (const old of genes.slice(0, Math.max(0, genes.length - 3))) this.valueCache.delete(old);
+        setStatus("");
+      }
+    }
     this.colorBy = value;
+    this.continuous = values && { label: await this.colorLabel(value), values, range: valueRange(values, this.clip[0], this.clip[1]) };
     this.recolor();
+  }
+
+  /** Clips the continuous scale at other percentiles. */
+  setClip(low: number, high: number): void {
+    this.clip = [low, high];
+    if (this.continuous) this.continuous.range = valueRange(this.continuous.values, low, high);
+    this.recolor();
+  }
+
+  async loadVarNames(): Promise<string[]> {
+    this.varNames ??= await this.api.fetchVarNames();
+    return this.varNames;
+  }
+
+  colorByGene(index: number, layer: string | null): Promise<void> {
+    return this.setColorBy(geneKey(index, layer));
+  }
+
+  /** What a colouring is called in the legend and messages. */
+  async colorLabel(value: string): Promise<string> {
+    if (!value.startsWith("gene:")) return value.replace(/^(obs|num):/, "");
+    const { index, layer } = parseGeneKey(value);
+    const name = (await this.loadVarNames())[index] ?? `gene #${index}`;
+    return layer === null ? name : `${name} (${layer})`;
   }
 
   /**
@@ -184,7 +236,8 @@ export class App implements ControlsHost {
         const c = cc.codes[i]!;
         colors[i] = c >= 0 && c < k ? lut[c]! : missing;
       }
-    } else colors.fill(hexToRgba32(UNCOLOURED));
+    } else if (this.continuous) colorValues(this.continuous.values, this.continuous.range, hexToRgba32(MISSING), colors);
+    else colors.fill(hexToRgba32(UNCOLOURED));
     this.colors = colors;
     this.controls?.renderColorOptions();
     this.controls?.renderLegend();
@@ -300,8 +353,10 @@ export class App implements ControlsHost {
     if (v.axes[0] < this.dims && v.axes[1] < this.dims) this.axes = [v.axes[0], v.axes[1]];
     this.rotation = this.dims >= 3 ? { ...v.rotation } : { yaw: 0, pitch: 0 };
     this.reproject();
-    const colors = [...this.config.dataset.obsCategoricals.map((c) => `obs:${c.key}`), ...this.state.fields.map((f) => `field:${f.id}`)];
-    if (v.colorBy !== null && colors.includes(v.colorBy)) await this.setColorBy(v.colorBy);
+    const colors = [...this.config.dataset.obsCategoricals.map((c) => `obs:${c.key}`), ...this.config.dataset.obsNumeric.map((c) => `num:${c.key}`), ...this.state.fields.map((f) => `field:${f.id}`)];
+    const gene = v.colorBy?.startsWith("gene:") && this.config.dataset.x.readable ? parseGeneKey(v.colorBy) : null;
+    const geneOk = gene !== null && gene.index < this.config.dataset.nVars && (gene.layer === null || this.config.dataset.x.layers.includes(gene.layer));
+    if (v.colorBy !== null && (colors.includes(v.colorBy) || geneOk)) await this.setColorBy(v.colorBy);
     this.view.cx = v.camera.cx;
     this.view.cy = v.camera.cy;
     this.view.scale = v.camera.scale;
@@ -312,6 +367,17 @@ export class App implements ControlsHost {
   snapshot(): ViewSnapshot {
     return { embedding: this.embeddingKey, axes: [...this.axes], rotation: { ...this.rotation }, colorBy: this.colorBy || null, camera: { cx: this.view.cx, cy: this.view.cy, scale: this.view.scale } };
   }
+}
+
+/** "gene:12" → X column 12; "gene:12:counts" → column 12 of layer "counts". */
+export function geneKey(index: number, layer: string | null): string {
+  return layer === null ? `gene:${index}` : `gene:${index}:${layer}`;
+}
+
+function parseGeneKey(value: string): { index: number; layer: string | null } {
+  const rest = value.slice(5);
+  const colon = rest.indexOf(":");
+  return colon < 0 ? { index: Number(rest), layer: null } : { index: Number(rest.slice(0, colon)), layer: rest.slice(colon + 1) };
 }
 
 function samePolygon(a: Float64Array, b: Float64Array): boolean {

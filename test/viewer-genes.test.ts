@@ -1,0 +1,161 @@
+/**
+ * Colouring by genes and continuous obs columns, in real Chromium with real
+ * keyboard and mouse against the real server: the gene search (prefix before
+ * substring), a gene's colours on screen at known low and high cells, a
+ * layer, the clip, missing values in grey, numeric obs columns, and a store
+ * that cannot read X answering 501 with a message the page shows.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { MemoryAnnData, startViewer, type AnnDataStore, type Viewer } from "../src/node/index.js";
+import { request } from "./server-client.js";
+import { decodePng, launchChromium, openViewerPage } from "./viewer-browser.js";
+
+const SIDE = 30;
+const N = SIDE * SIDE;
+const GENES = ["CD3D", "CD3E", ...Array.from({ length: 3000 }, (_, i) => `GENE${String(i).padStart(4, "0")}`), "XCD3"];
+const CD3E = 1;
+
+/** Cells on a 30×30 grid; CD3E rises left to right (its "counts" layer right to left); obs "score" rises bottom to top, missing in column 0. */
+function gridStore(): MemoryAnnData {
+  const umap = new Float32Array(N * 2);
+  const X = new Float32Array(N * GENES.length);
+  const counts = new Float32Array(N * GENES.length);
+  const score = new Float64Array(N);
+  const nGenes = new Int32Array(N);
+  for (let i = 0; i < N; i++) {
+    const col = i % SIDE, row = Math.floor(i / SIDE);
+    umap[2 * i] = col;
+    umap[2 * i + 1] = row;
+    X[i * GENES.length + CD3E] = col;
+    counts[i * GENES.length + CD3E] = SIDE - 1 - col;
+    score[i] = col === 0 ? NaN : row / 10;
+    nGenes[i] = 100 + row;
+  }
+  return new MemoryAnnData({
+    obs: { index: Array.from({ length: N }, (_, i) => `cell${i}`), columns: { score: { kind: "numeric", values: score }, n_genes: { kind: "numeric", values: nGenes } } },
+    var: { index: GENES },
+    X: { shape: [N, GENES.length], data: X },
+    layers: { counts: { shape: [N, GENES.length], data: counts } },
+    obsm: { X_umap: { shape: [N, 2], data: umap } },
+  });
+}
+
+/** The viewer's drawn colour of the cell at grid (col, row), as "#rrggbb". */
+async function cellColor(page: Page, col: number, row: number): Promise<string> {
+  const [x, y] = await page.evaluate(([c, r]) => window.cellucidViewer!.dataToScreen(c!, r!), [col, row]);
+  const png = decodePng(await page.screenshot({ clip: { x: Math.floor(x), y: Math.floor(y), width: 1, height: 1 } }));
+  return "#" + Array.from(png.pixels.subarray(0, 3), (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
+async function searchAndPick(page: Page, query: string): Promise<string[]> {
+  await page.click('[data-testid="gene-search"]');
+  await page.keyboard.type(query);
+  await page.waitForSelector('[data-testid="gene-result"]');
+  return page.locator('[data-testid="gene-result"]').allTextContents();
+}
+
+const colorByIs = (page: Page, value: string) => page.waitForFunction((v) => window.cellucidViewer!.view.colorBy === v, value);
+
+describe("colour by genes and continuous values", { timeout: 180_000 }, () => {
+  let browser: Browser;
+  let viewer: Viewer;
+  let page: Page;
+  const errors: string[] = [];
+
+  before(async () => {
+    browser = await launchChromium();
+    viewer = await startViewer(gridStore(), { autosaveDir: false });
+    page = await openViewerPage(browser, viewer.url, errors);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await viewer?.close();
+    assert.deepEqual(errors, []);
+  });
+
+  test("the gene search lists prefix matches before substring ones; Enter colours by the first; low cells dark, high cells light", async () => {
+    assert.deepEqual(await searchAndPick(page, "cd3"), ["CD3D", "CD3E", "XCD3"]);
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await colorByIs(page, `gene:${CD3E}`);
+    assert.equal(await page.inputValue('[data-testid="gene-search"]'), "CD3E");
+    assert.equal(await page.textContent('[data-testid="scale-title"]'), "CD3E");
+    assert.match((await page.textContent('[data-testid="scale-range"]'))!, /min 0 · max 29/);
+    // Clipped at 1–99 %: the left column is at the scale's dark end, the right one at its light end.
+    assert.equal(await cellColor(page, 0, 5), "#440154");
+    assert.equal(await cellColor(page, SIDE - 1, 5), "#fde725");
+    const mid = await cellColor(page, 15, 5);
+    assert.notEqual(mid, "#440154");
+    assert.notEqual(mid, "#fde725");
+    await page.locator('[data-testid="gene-layer"]').selectOption({ label: "layer counts" });
+    await colorByIs(page, `gene:${CD3E}:counts`);
+    assert.equal(await cellColor(page, 0, 5), "#fde725");
+    assert.equal(await cellColor(page, SIDE - 1, 5), "#440154");
+    assert.equal(await page.textContent('[data-testid="scale-title"]'), "CD3E (counts)");
+  });
+
+  test("substring search finds a gene in the middle of 3,000; no match says so", async () => {
+    await page.fill('[data-testid="gene-search"]', "");
+    assert.deepEqual(await searchAndPick(page, "E2999"), ["GENE2999"]);
+    await page.fill('[data-testid="gene-search"]', "");
+    await page.keyboard.type("nope");
+    await page.waitForSelector('#gene-results li.empty');
+    assert.equal(await page.textContent("#gene-results"), "No gene matches");
+  });
+
+  test("a numeric obs column colours continuously, missing values grey; the clip changes the scale", async () => {
+    await page.locator('[data-testid="color-select"]').selectOption("num:score");
+    await colorByIs(page, "num:score");
+    assert.match((await page.textContent('[data-testid="scale-range"]'))!, /min 0 · max 2\.9 · 30 cells without a value/);
+    assert.equal(await cellColor(page, 0, 10), "#d0d0d0");
+    assert.equal(await cellColor(page, 5, 0), "#440154");
+    assert.equal(await cellColor(page, 5, SIDE - 1), "#fde725");
+    // Clipped at 5–95 %, the second row is at the dark end too; with no clip it is not.
+    await page.locator('[data-testid="scale-clip"]').selectOption("5,95");
+    await page.waitForFunction(() => document.querySelector('[data-testid="scale-lo"]')!.textContent === "≤ 0.1");
+    assert.equal(await cellColor(page, 5, 1), "#440154");
+    await page.locator('[data-testid="scale-clip"]').selectOption("0,100");
+    await page.waitForFunction(() => document.querySelector('[data-testid="scale-lo"]')!.textContent === "≤ 0");
+    assert.notEqual(await cellColor(page, 5, 1), "#440154");
+    await page.locator('[data-testid="color-select"]').selectOption("num:n_genes");
+    await colorByIs(page, "num:n_genes");
+    assert.match((await page.textContent('[data-testid="scale-range"]'))!, /^min 100 · max 129$/);
+  });
+
+  test("the numeric endpoints answer Float32 behind the token; a bad gene index is a 404", async () => {
+    const values = await request(viewer, `/_cellucid/x/${CD3E}?layer=counts`);
+    assert.equal(values.status, 200);
+    const f = new Float32Array(values.body.buffer.slice(values.body.byteOffset, values.body.byteOffset + values.body.length));
+    assert.deepEqual([f[0], f[SIDE - 1]], [SIDE - 1, 0]);
+    assert.equal((await request(viewer, `/_cellucid/x/${CD3E}`, { token: null })).status, 401);
+    assert.equal((await request(viewer, `/_cellucid/obs_values/score`, { token: null })).status, 401);
+    assert.equal((await request(viewer, `/_cellucid/x/${GENES.length}`)).status, 404);
+    assert.equal((await request(viewer, `/_cellucid/x/0?layer=nope`)).status, 404);
+    assert.equal((await request(viewer, `/_cellucid/obs_values/nope`)).status, 404);
+  });
+});
+
+describe("a store that cannot read X", { timeout: 60_000 }, () => {
+  test("answers 501 X_NOT_READABLE and the page says genes cannot colour cells", async () => {
+    const base = gridStore();
+    // The same data, seen through a store without readXColumn (as a store for an encoding not read yet would be).
+    const store: AnnDataStore = Object.create(base, { readXColumn: { value: undefined } }) as AnnDataStore;
+    const browser = await launchChromium();
+    const viewer = await startViewer(store, { autosaveDir: false });
+    try {
+      const reply = await request(viewer, "/_cellucid/x/0");
+      assert.equal(reply.status, 501);
+      assert.equal(JSON.parse(reply.body.toString()).code, "X_NOT_READABLE");
+      const page = await openViewerPage(browser, viewer.url);
+      assert.equal(await page.isDisabled('[data-testid="gene-search"]'), true);
+      assert.match((await page.textContent('[data-testid="gene-hint"]'))!, /cannot read its expression matrix/);
+    } finally {
+      await browser.close();
+      await viewer.close();
+    }
+  });
+});
