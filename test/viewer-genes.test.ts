@@ -126,6 +126,43 @@ describe("colour by genes and continuous values", { timeout: 180_000 }, () => {
     assert.match((await page.textContent('[data-testid="scale-range"]'))!, /^min 100 · max 129$/);
   });
 
+  test("hover names the cell under the pointer, its value and its groups; a click pins it, a click on empty space unpins", async () => {
+    const at = (col: number, row: number) => page.evaluate(([c, r]) => window.cellucidViewer!.dataToScreen(c!, r!), [col, row]);
+    // A rectangle around columns 2–6 of rows 2–6 makes a group.
+    await page.click('[data-testid="tool-rect"]');
+    const [x0, y0] = await at(1.5, 6.5);
+    const [x1, y1] = await at(6.5, 1.5);
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    await page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2);
+    await page.mouse.move(x1, y1);
+    await page.mouse.up();
+    await page.evaluate(() => window.cellucidViewer!.settled());
+    const group = await page.evaluate(() => window.cellucidViewer!.pages[0]!.groups[0]!);
+    assert.equal(group.count, 25);
+    const card = page.locator('[data-testid="hover-card"]');
+    const [hx, hy] = await at(4, 3);
+    await page.mouse.move(hx + 1, hy + 1);
+    await page.waitForFunction(() => document.querySelector('[data-testid="hover-name"]')?.textContent === "cell94");
+    assert.equal(await card.locator('[data-testid="hover-value"]').textContent(), "n_genes: 103");
+    assert.equal(await card.locator('[data-testid="hover-groups"]').textContent(), `Groups: ${group.label}`);
+    const [ox, oy] = await at(20, 20);
+    await page.mouse.move(ox, oy);
+    await page.waitForFunction(() => document.querySelector('[data-testid="hover-name"]')?.textContent === "cell620");
+    assert.equal(await card.locator('[data-testid="hover-groups"]').textContent(), "In no group");
+    await page.mouse.click(ox, oy);
+    const [fx, fy] = await at(25, 25);
+    await page.mouse.move(fx, fy);
+    await page.waitForTimeout(100);
+    assert.equal(await card.locator('[data-testid="hover-name"]').textContent(), "cell620", "pinned: moving on does not change the card");
+    assert.ok(await card.evaluate((e) => e.classList.contains("pinned")));
+    // Empty space (between the grid's cells) unpins and hides the card.
+    const [ex, ey] = await at(25.5, 25.5);
+    await page.mouse.click(ex, ey);
+    await page.waitForSelector('[data-testid="hover-card"]', { state: "hidden" });
+    await page.click('[data-testid="tool-pan"]');
+  });
+
   test("the numeric endpoints answer Float32 behind the token; a bad gene index is a 404", async () => {
     const values = await request(viewer, `/_cellucid/x/${CD3E}?layer=counts`);
     assert.equal(values.status, 200);
@@ -136,6 +173,11 @@ describe("colour by genes and continuous values", { timeout: 180_000 }, () => {
     assert.equal((await request(viewer, `/_cellucid/x/${GENES.length}`)).status, 404);
     assert.equal((await request(viewer, `/_cellucid/x/0?layer=nope`)).status, 404);
     assert.equal((await request(viewer, `/_cellucid/obs_values/nope`)).status, 404);
+    const names = await request(viewer, "/_cellucid/obs_names?cells=5,0");
+    assert.deepEqual(JSON.parse(names.body.toString()), { names: ["cell5", "cell0"] });
+    assert.equal((await request(viewer, "/_cellucid/obs_names?cells=5", { token: null })).status, 401);
+    assert.equal((await request(viewer, "/_cellucid/obs_names?cells=x")).status, 400);
+    assert.equal((await request(viewer, `/_cellucid/obs_names?cells=${N}`)).status, 404);
   });
 });
 

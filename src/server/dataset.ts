@@ -90,8 +90,13 @@ function littleEndianBytes(a: Float32Array | Int32Array): Buffer {
   return buf;
 }
 
+/** Cells one obs-name request may ask for (hover asks for one at a time). */
+export const MAX_OBS_NAMES = 1000;
+
 export class DatasetEndpoints {
   private info: Promise<DatasetInfo> | null = null;
+  /** The obs names, read on the first hover and kept: one read of the index instead of one per hovered cell. */
+  private obsIndex: Promise<string[]> | null = null;
 
   constructor(
     readonly store: AnnDataStore,
@@ -183,5 +188,17 @@ export class DatasetEndpoints {
     const values = await s.readXColumn(varIndex, opts);
     if (values.length !== s.nObs) throw new HttpError(500, "DATA_READ_ERROR", "Could not read the gene's values");
     return littleEndianBytes(values);
+  }
+
+  /** The obs names of `cells` (indices checked against nObs). */
+  async obsNames(cells: number[]): Promise<string[]> {
+    if (cells.length > MAX_OBS_NAMES) throw new HttpError(400, "BAD_REQUEST", `At most ${MAX_OBS_NAMES} cells per request`);
+    for (const i of cells) if (!Number.isInteger(i) || i < 0 || i >= this.store.nObs) throw new HttpError(404, "NOT_FOUND", `No cell at index ${i}`);
+    if (!this.obsIndex) {
+      this.obsIndex = this.store.readIndex("obs");
+      this.obsIndex.catch(() => (this.obsIndex = null));
+    }
+    const index = await this.obsIndex;
+    return cells.map((i) => index[i]!);
   }
 }

@@ -86,6 +86,7 @@ export const ROUTES: readonly Route[] = [
   { path: "/_cellucid/obs/", prefix: true, methods: GET, handler: obs },
   { path: "/_cellucid/obs_values/", prefix: true, methods: GET, handler: obsValues },
   { path: "/_cellucid/var_names", methods: GET, handler: varNames },
+  { path: "/_cellucid/obs_names", methods: GET, handler: obsNames },
   { path: "/_cellucid/x/", prefix: true, methods: GET, handler: xColumn },
   { path: "/_cellucid/session", methods: GET, handler: session },
   { path: "/_cellucid/messages", methods: ["GET"], queryToken: true, handler: messages },
@@ -213,6 +214,13 @@ async function obsValues(v: ViewerState, req: IncomingMessage, res: ServerRespon
 
 async function varNames(v: ViewerState, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   sendJson(res, 200, { names: await v.dataset.varNames() });
+}
+
+/** `?cells=3,17`: those cells' obs names, in that order. */
+async function obsNames(v: ViewerState, _req: IncomingMessage, res: ServerResponse, _rest: string, q: URLSearchParams): Promise<void> {
+  const list = q.get("cells") ?? "";
+  if (!/^\d{1,10}(,\d{1,10})*$/.test(list)) return sendError(res, 400, "BAD_REQUEST", "cells must be a comma-separated list of cell indices");
+  sendJson(res, 200, { names: await v.dataset.obsNames(list.split(",").map(Number)) });
 }
 
 /**

@@ -156,6 +156,11 @@ export class ViewerApi {
     return ((await res.json()) as { names: string[] }).names;
   }
 
+  async fetchObsNames(cells: number[]): Promise<string[]> {
+    const res = await checked(await call(this.token, `/_cellucid/obs_names?cells=${cells.join(",")}`), "loading cell names");
+    return ((await res.json()) as { names: string[] }).names;
+  }
+
   private async floats(path: string, what: string, nObs: number): Promise<Float32Array> {
     const buf = await (await checked(await call(this.token, path), what)).arrayBuffer();
     if (buf.byteLength !== nObs * 4) throw new Error(`${what}: got ${buf.byteLength} bytes, expected ${nObs} float32 values`);

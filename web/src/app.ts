@@ -4,9 +4,10 @@
  * state in step. DOM panels only talk to it and to ViewerState.
  */
 import type { ViewerApi, ViewerConfig } from "./api.js";
-import { type ValueRange, colorValues, valueRange } from "./continuous.js";
+import { type ValueRange, colorValues, formatValue, valueRange } from "./continuous.js";
 import { overlayHalos } from "./overlays.js";
-import { categoryRgba32, hexToRgba32, MISSING, UNCOLOURED } from "./palette.js";
+import { PointGrid } from "./point-grid.js";
+import { categoryRgba32, hexToRgba32, MISSING, SELECTED, UNCOLOURED } from "./palette.js";
 import { type Projection, depthAxis, project } from "./projection.js";
 import { PointRenderer } from "./render.js";
 import { SelectorPool } from "./selector.js";
@@ -14,10 +15,14 @@ import type { ViewSnapshot } from "./session-io.js";
 import { type ViewerState, combineCells, missingMarker } from "./state.js";
 import { CanvasInput, type SelectMode, type Tool } from "./ui/canvas-input.js";
 import type { Controls, ControlsHost } from "./ui/controls.js";
+import { HoverCard, type HoverHost } from "./ui/hover-card.js";
 import { byId, formatCount, setStatus } from "./ui/dom.js";
 import { View, boundsOf } from "./view.js";
 
-export class App implements ControlsHost {
+/** How far (CSS pixels) from a cell the pointer may be and still be over it. */
+const HOVER_RADIUS = 6;
+
+export class App implements ControlsHost, HoverHost {
   readonly view = new View();
   readonly renderer = new PointRenderer(byId<HTMLCanvasElement>("points"));
   readonly selector = new SelectorPool();
@@ -25,6 +30,13 @@ export class App implements ControlsHost {
   private lastPreview: { polygon: Float64Array; cells: Promise<Uint32Array> } | null = null;
   readonly input: CanvasInput;
   controls: Controls | null = null;
+  readonly hover: HoverCard;
+  /** Nearest-cell index of the current projection, built on the first hover. */
+  private grid: PointGrid | null = null;
+  /** The cell a click pinned (ringed on the plot), or −1. */
+  pinned = -1;
+  /** Sorted copies of group cell lists, for membership tests on hover. */
+  private readonly sortedCells = new WeakMap<Uint32Array, Uint32Array>();
 
   embeddingKey: string | null = null;
   embeddingData: Float32Array | null = null;
@@ -63,9 +75,13 @@ export class App implements ControlsHost {
       redraw: () => this.requestDraw(),
       onPolygon: (poly, type, t0, mode) => this.select(poly, type, t0, mode),
       onPreview: (poly) => this.previewPolygon(poly),
+      onHover: (at) => this.hover.hover(at),
+      onClick: (x, y) => this.hover.click(x, y),
     });
+    this.hover = new HoverCard(this);
     state.onChange((c) => {
       if (c === "selection" || c === "highlights") this.requestDraw();
+      if (c === "highlights" || c === "fields") this.hover.refresh();
       if (c === "fields" && this.colorBy.startsWith("field:")) {
         // A deleted field cannot colour anything any more.
         if (!state.fields.some((f) => `field:${f.id}` === this.colorBy)) this.colorBy = "";
@@ -116,6 +132,44 @@ export class App implements ControlsHost {
     this.ys = ys;
     this.selector.setPoints(xs, ys);
     this.lastPreview = null;
+    this.grid = null;
+  }
+
+  cellAt(x: number, y: number): number {
+    if (this.xs.length === 0) return -1;
+    this.grid ??= new PointGrid(this.xs, this.ys);
+    const [dx, dy] = this.view.toData(x, y);
+    const colors = this.colors;
+    return this.grid.nearest(dx, dy, HOVER_RADIUS / this.view.scale, (i) => colors[i] !== 0);
+  }
+
+  describeValue(cell: number): string | null {
+    if (this.continuous) return `${this.continuous.label}: ${formatValue(this.continuous.values[cell]!)}`;
+    const cc = this.categoryCodes();
+    if (!cc) return null;
+    const c = cc.codes[cell]!;
+    const label = this.colorBy.startsWith("field:") ? (this.state.fields.find((f) => `field:${f.id}` === this.colorBy)?.key ?? "") : this.colorBy.slice(4);
+    return `${label}: ${c >= 0 && c < cc.categories.length ? cc.categories[c] : "(missing)"}`;
+  }
+
+  groupsOf(cell: number): string[] {
+    const out: string[] = [];
+    for (const page of this.state.pages)
+      for (const g of page.groups) {
+        let sorted = this.sortedCells.get(g.cells);
+        if (!sorted) this.sortedCells.set(g.cells, (sorted = g.cells.slice().sort()));
+        if (includesSorted(sorted, cell)) out.push(this.state.pages.length > 1 ? `${g.label} (${page.name})` : g.label);
+      }
+    return out;
+  }
+
+  fetchObsNames(cells: number[]): Promise<string[]> {
+    return this.api.fetchObsNames(cells);
+  }
+
+  setPinned(cell: number): void {
+    this.pinned = cell;
+    this.requestDraw();
   }
 
   fit(): void {
@@ -241,6 +295,7 @@ export class App implements ControlsHost {
     this.colors = colors;
     this.controls?.renderColorOptions();
     this.controls?.renderLegend();
+    this.hover.refresh();
     this.requestDraw();
   }
 
@@ -260,7 +315,9 @@ export class App implements ControlsHost {
   drawNow(): void {
     this.view.resize(this.renderer.canvas.clientWidth, this.renderer.canvas.clientHeight);
     const hasPoints = this.xs.length > 0 && this.colors.length === this.xs.length;
-    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, halos: overlayHalos(this.state, this.preview) } : null);
+    const halos = overlayHalos(this.state, this.preview);
+    if (this.pinned >= 0 && this.pinned < this.xs.length) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
+    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, halos } : null);
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
     byId("hud").textContent = `${formatCount(this.xs.length)} cells · ${this.renderer.lastFrameMs.toFixed(1)} ms/frame`;
   }
@@ -378,6 +435,16 @@ function parseGeneKey(value: string): { index: number; layer: string | null } {
   const rest = value.slice(5);
   const colon = rest.indexOf(":");
   return colon < 0 ? { index: Number(rest), layer: null } : { index: Number(rest.slice(0, colon)), layer: rest.slice(colon + 1) };
+}
+
+function includesSorted(a: Uint32Array, v: number): boolean {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < a.length && a[lo] === v;
 }
 
 function samePolygon(a: Float64Array, b: Float64Array): boolean {
