@@ -8,7 +8,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { MemoryAnnData, startViewer, type AnnDataStore, type Viewer } from "../src/node/index.js";
+import { MemoryAnnData, applySessionToStore, startViewer, validateBundle, type AnnDataStore, type Viewer } from "../src/node/index.js";
 import { request } from "./server-client.js";
 import { decodePng, launchChromium, openViewerPage } from "./viewer-browser.js";
 
@@ -161,6 +161,59 @@ describe("colour by genes and continuous values", { timeout: 180_000 }, () => {
     await page.mouse.click(ex, ey);
     await page.waitForSelector('[data-testid="hover-card"]', { state: "hidden" });
     await page.click('[data-testid="tool-pan"]');
+  });
+
+  test("a brush on the legend makes a `range` group bound to the gene; apply turns it into the column value in [a, b]", async () => {
+    await page.fill('[data-testid="gene-search"]', "");
+    await searchAndPick(page, "CD3E");
+    await page.keyboard.press("Enter");
+    await colorByIs(page, `gene:${CD3E}:counts`);
+    await page.locator('[data-testid="gene-layer"]').selectOption({ label: "X" });
+    await colorByIs(page, `gene:${CD3E}`);
+    const bar = (await page.locator('[data-testid="scale-bar"]').boundingBox())!;
+    const y = bar.y + bar.height / 2;
+    await page.mouse.move(bar.x + bar.width * 0.3, y);
+    await page.mouse.down();
+    await page.mouse.move(bar.x + bar.width * 0.5, y);
+    await page.mouse.move(bar.x + bar.width * 0.7, y);
+    await page.mouse.up();
+    await page.waitForFunction(() => window.cellucidViewer!.pages[0]!.groups.length === 2);
+    const a = Number(await page.inputValue('[data-testid="range-min"]'));
+    const b = Number(await page.inputValue('[data-testid="range-max"]'));
+    assert.ok(a > 7 && a < 10 && b > 19 && b < 22, `brushed [${a}, ${b}]`);
+    const expected = Array.from({ length: N }, (_, i) => i % SIDE >= a && i % SIDE <= b);
+    const group = await page.evaluate(() => window.cellucidViewer!.pages[0]!.groups[1]!);
+    assert.equal(group.type, "range");
+    assert.equal(group.count, expected.filter(Boolean).length);
+    // The same by typing the bounds, on a numeric obs column: cells without a value are never in a range.
+    await page.locator('[data-testid="color-select"]').selectOption("num:score");
+    await colorByIs(page, "num:score");
+    await page.fill('[data-testid="range-min"]', "0");
+    await page.fill('[data-testid="range-max"]', "0.5");
+    await page.press('[data-testid="range-max"]', "Enter");
+    await page.waitForFunction(() => window.cellucidViewer!.pages[0]!.groups.length === 3);
+    assert.equal(await page.evaluate(() => window.cellucidViewer!.pages[0]!.groups[2]!.count), 6 * (SIDE - 1));
+
+    const tabId = await page.evaluate(() => window.cellucidViewer!.tabId);
+    const captured = await viewer.getSessionBundle({ page: tabId, timeoutMs: 20_000 });
+    try {
+      assert.deepEqual((await validateBundle(captured, { target: "webapp" })).errors, []);
+      const groups = (await captured.highlightPages())[0]!.groups;
+      const { id: _id, label: _label, cellCount: _count, ...gene } = groups[1]!.meta;
+      assert.deepEqual(gene, { type: "range", enabled: true, fieldKey: "CD3E", fieldIndex: CD3E, fieldSource: "var", rangeMin: a, rangeMax: b });
+      const { id: _i2, label: _l2, cellCount: _c2, ...score } = groups[2]!.meta;
+      assert.deepEqual(score, { type: "range", enabled: true, fieldKey: "score", fieldIndex: 0, fieldSource: "obs", rangeMin: 0, rangeMax: 0.5 });
+      const target = gridStore();
+      const summary = await applySessionToStore(captured, target);
+      const applied = summary.highlights.find((h) => h.groupId === groups[1]!.id)!;
+      const column = await target.readColumn("obs", applied.column);
+      assert.equal(column.kind, "bool");
+      assert.deepEqual(Array.from(column.kind === "bool" ? column.values : [], Boolean), expected);
+      const scoreColumn = await target.readColumn("obs", summary.highlights.find((h) => h.groupId === groups[2]!.id)!.column);
+      assert.deepEqual(Array.from(scoreColumn.kind === "bool" ? scoreColumn.values : [], Boolean), Array.from({ length: N }, (_, i) => i % SIDE !== 0 && Math.floor(i / SIDE) / 10 <= 0.5));
+    } finally {
+      await captured.close();
+    }
   });
 
   test("the numeric endpoints answer Float32 behind the token; a bad gene index is a 404", async () => {

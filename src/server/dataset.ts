@@ -25,8 +25,8 @@ export interface DatasetInfo {
   fingerprint: DatasetFingerprintInfo;
   embeddings: { key: string; dims: number }[];
   obsCategoricals: { key: string; categories: string[] }[];
-  /** Float and integer obs columns, coloured with a continuous scale. */
-  obsNumeric: { key: string }[];
+  /** Float and integer obs columns, coloured with a continuous scale; `index` is the column's place in the obs columns (the app's fieldIndex). */
+  obsNumeric: { key: string; index: number }[];
   /** Whether genes can colour cells (the store reads columns of X), and from which layers besides X. */
   x: { readable: boolean; layers: string[] };
 }
@@ -124,10 +124,10 @@ export class DatasetEndpoints {
     }
     const obsCategoricals: DatasetInfo["obsCategoricals"] = [];
     const obsNumeric: DatasetInfo["obsNumeric"] = [];
-    for (const key of s.columnNames("obs")) {
+    for (const [index, key] of s.columnNames("obs").entries()) {
       // Only columns that can colour cells are read (a store that knows kinds from metadata skips the rest).
       const kind = s.columnKind ? await s.columnKind("obs", key).catch(() => null) : (await s.readColumn("obs", key).catch(() => null))?.kind;
-      if (kind === "numeric" || kind === "nullable-integer") obsNumeric.push({ key });
+      if (kind === "numeric" || kind === "nullable-integer") obsNumeric.push({ key, index });
       if (kind !== "categorical" && kind !== "bool" && kind !== "nullable-boolean") continue;
       const col = await s.readColumn("obs", key).catch(() => null);
       const view = col && categoricalView(col);

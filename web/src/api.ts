@@ -61,8 +61,8 @@ export interface ViewerConfig {
     fingerprint: DatasetFingerprint;
     embeddings: EmbeddingInfo[];
     obsCategoricals: ObsCategoricalInfo[];
-    /** Numeric obs columns (continuous colouring). */
-    obsNumeric: { key: string }[];
+    /** Numeric obs columns (continuous colouring), with their place among the obs columns. */
+    obsNumeric: { key: string; index: number }[];
     /** Whether genes can colour cells, and the layers besides X. */
     x: { readable: boolean; layers: string[] };
     hasSession: boolean;

@@ -4,7 +4,7 @@
  * state in step. DOM panels only talk to it and to ViewerState.
  */
 import type { ViewerApi, ViewerConfig } from "./api.js";
-import { type ValueRange, colorValues, formatValue, valueRange } from "./continuous.js";
+import { type ValueRange, colorValues, drawOrder, formatValue, valueRange } from "./continuous.js";
 import { overlayHalos } from "./overlays.js";
 import { PointGrid } from "./point-grid.js";
 import { categoryRgba32, hexToRgba32, MISSING, SELECTED, UNCOLOURED } from "./palette.js";
@@ -49,6 +49,8 @@ export class App implements ControlsHost, HoverHost {
   colors = new Uint32Array(0);
   /** The current colouring when it is continuous (a numeric obs column, "num:key", or a gene, "gene:index[:layer]"). */
   continuous: { label: string; values: Float32Array; range: ValueRange } | null = null;
+  /** Draw order of a continuous colouring (high values on top), made with its colours. */
+  private order: Uint32Array | null = null;
   /** Percentiles the continuous scale is clipped at. */
   clip: [number, number] = [1, 99];
   /** Loaded continuous columns; genes beyond the last few are dropped (each is 4 bytes per cell). */
@@ -208,6 +210,35 @@ export class App implements ControlsHost, HoverHost {
     this.recolor();
   }
 
+  /**
+   * Makes a group of the cells whose current continuous value lies in [a, b]
+   * (type `range`, bound to its field as the web app binds it: an obs column,
+   * or a gene as a var field). Null when no cell is in the range.
+   */
+  async selectRange(a: number, b: number): Promise<Uint32Array | null> {
+    const c = this.continuous;
+    if (!c) return null;
+    const [lo, hi] = a <= b ? [a, b] : [b, a];
+    const out: number[] = [];
+    for (let i = 0; i < c.values.length; i++) {
+      const v = c.values[i]!;
+      if (v >= lo && v <= hi) out.push(i);
+    }
+    const range = `${formatValue(lo)} – ${formatValue(hi)}`;
+    if (out.length === 0) {
+      setStatus(`No cell has ${c.label} in ${range}: no group made`, "info");
+      return null;
+    }
+    const cells = Uint32Array.from(out);
+    const binding = this.colorBy.startsWith("gene:")
+      ? { fieldKey: (await this.loadVarNames())[parseGeneKey(this.colorBy).index], fieldIndex: parseGeneKey(this.colorBy).index, fieldSource: "var" }
+      : { fieldKey: this.colorBy.slice(4), fieldIndex: this.config.dataset.obsNumeric.find((n) => `num:${n.key}` === this.colorBy)?.index ?? -1, fieldSource: "obs" };
+    this.state.setSelection(cells);
+    this.state.addGroup(cells, "range", `${c.label} ${range}`, { ...binding, rangeMin: lo, rangeMax: hi });
+    setStatus(`${formatCount(cells.length)} cells with ${c.label} in ${range} made a group in page '${this.state.activePage?.name ?? ""}'`, "ok");
+    return cells;
+  }
+
   /** Clips the continuous scale at other percentiles. */
   setClip(low: number, high: number): void {
     this.clip = [low, high];
@@ -292,6 +323,7 @@ export class App implements ControlsHost, HoverHost {
       }
     } else if (this.continuous) colorValues(this.continuous.values, this.continuous.range, hexToRgba32(MISSING), colors);
     else colors.fill(hexToRgba32(UNCOLOURED));
+    this.order = this.continuous ? drawOrder(this.continuous.values, this.continuous.range) : null;
     this.colors = colors;
     this.controls?.renderColorOptions();
     this.controls?.renderLegend();
@@ -317,7 +349,7 @@ export class App implements ControlsHost, HoverHost {
     const hasPoints = this.xs.length > 0 && this.colors.length === this.xs.length;
     const halos = overlayHalos(this.state, this.preview);
     if (this.pinned >= 0 && this.pinned < this.xs.length) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
-    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, halos } : null);
+    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, order: this.order, halos } : null);
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
     byId("hud").textContent = `${formatCount(this.xs.length)} cells · ${this.renderer.lastFrameMs.toFixed(1)} ms/frame`;
   }

@@ -91,6 +91,31 @@ export function colorValues(values: Float32Array, range: ValueRange, missing: nu
   }
 }
 
+/**
+ * The order to draw cells in so high values land on top (a marker gene's few
+ * expressing cells would otherwise hide under the many at zero): cells
+ * without a value first, then by scale step, by a counting sort (linear,
+ * where sorting 10M values would take seconds).
+ */
+export function drawOrder(values: Float32Array, range: ValueRange): Uint32Array {
+  const span = range.hi - range.lo;
+  const k = span > 0 ? 256 / span : 0;
+  const bin = new Uint16Array(values.length);
+  const start = new Uint32Array(258);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const t = (v - range.lo) * k;
+    // Bin 0: no value; 1..256: scale steps.
+    const b = v !== v || v === Infinity || v === -Infinity ? 0 : 1 + (t <= 0 ? 0 : t >= 255 ? 255 : t | 0);
+    bin[i] = b;
+    start[b + 1]!++;
+  }
+  for (let b = 0; b < 257; b++) start[b + 1]! += start[b]!;
+  const order = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) order[start[bin[i]!]!++] = i;
+  return order;
+}
+
 /** Short human form of a scale value (legend, hover). */
 export function formatValue(v: number): string {
   if (!Number.isFinite(v)) return "n/a";

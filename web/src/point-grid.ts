@@ -61,7 +61,7 @@ export class PointGrid {
     return r * this.side + c;
   }
 
-  /** The visible cell nearest (x, y) within `radius` (data units), or −1; later cells win ties, as they are drawn on top. */
+  /** The visible cell nearest (x, y) within `radius` (data units), or −1; ties go to the later cell. */
   nearest(x: number, y: number, radius: number, visible: (i: number) => boolean): number {
     const c0 = this.column(x - radius), c1 = this.column(x + radius);
     const r0 = this.row(y - radius), r1 = this.row(y + radius);

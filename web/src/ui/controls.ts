@@ -10,8 +10,9 @@ import { categoryColor, MISSING } from "../palette.js";
 import type { ViewerState } from "../state.js";
 import type { Tool } from "./canvas-input.js";
 import { byId, el, formatCount, guard, setOptions, setStatus, swatch } from "./dom.js";
+import { ScaleBrush, type ScaleBrushHost } from "./scale-brush.js";
 
-export interface ControlsHost {
+export interface ControlsHost extends ScaleBrushHost {
   readonly config: ViewerConfig;
   readonly state: ViewerState;
   embeddingKey: string | null;
@@ -43,9 +44,13 @@ export class Controls {
   private rotateQueued = false;
   private readonly color = byId<HTMLSelectElement>("color-select");
   private readonly legend = byId<HTMLUListElement>("legend");
+  private readonly brush: ScaleBrush;
+  /** The colouring the scale legend was last drawn for (a new one clears the brush). */
+  private scaleOf = "";
 
   constructor(private readonly host: ControlsHost) {
     const ds = host.config.dataset;
+    this.brush = new ScaleBrush(host);
     setOptions(this.embedding, ds.embeddings.filter((e) => e.dims >= 2).map((e) => ({ value: e.key, text: `${e.key} (${e.dims}D)` })));
     this.embedding.addEventListener("change", guard(() => host.setEmbedding(this.embedding.value)));
     const axesChanged = guard(() => host.setAxes(Number(this.axisX.value), Number(this.axisY.value)));
@@ -163,6 +168,8 @@ export class Controls {
   private renderScale(): void {
     const c = this.host.continuous;
     byId("scale-legend").hidden = !c;
+    if (this.scaleOf !== this.host.colorBy) this.brush.reset();
+    this.scaleOf = this.host.colorBy;
     if (!c) return;
     const r = c.range;
     byId("scale-title").textContent = c.label;
