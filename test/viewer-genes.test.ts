@@ -7,8 +7,11 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { MemoryAnnData, applySessionToStore, startViewer, validateBundle, type AnnDataStore, type Viewer } from "../src/node/index.js";
+import { MemoryAnnData, applySessionToStore, startViewer, validateBundle, type AnnDataStore, type Viewer, type XReadOptions } from "../src/node/index.js";
 import { request } from "./server-client.js";
 import { decodePng, launchChromium, openViewerPage } from "./viewer-browser.js";
 
@@ -56,7 +59,11 @@ async function searchAndPick(page: Page, query: string): Promise<string[]> {
   return page.locator('[data-testid="gene-result"]').allTextContents();
 }
 
-const colorByIs = (page: Page, value: string) => page.waitForFunction((v) => window.cellucidViewer!.view.colorBy === v, value);
+/** Waits until the page colours by `value` and has drawn a frame since. */
+async function colorByIs(page: Page, value: string): Promise<void> {
+  await page.waitForFunction((v) => window.cellucidViewer!.view.colorBy === v, value);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
 
 describe("colour by genes and continuous values", { timeout: 180_000 }, () => {
   let browser: Browser;
@@ -250,6 +257,71 @@ describe("a store that cannot read X", { timeout: 60_000 }, () => {
       assert.match((await page.textContent('[data-testid="gene-hint"]'))!, /cannot read its expression matrix/);
     } finally {
       await browser.close();
+      await viewer.close();
+    }
+  });
+});
+
+describe("gene colouring details", { timeout: 90_000 }, () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+  });
+
+  test("a one-time index build reports progress on the page, and is cached beside the autosaves", async () => {
+    const base = gridStore();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const seen: (string | undefined)[] = [];
+    const store: AnnDataStore = Object.create(base, {
+      readXColumn: {
+        value: async (i: number, opts: XReadOptions = {}) => {
+          seen.push(opts.cacheDir);
+          opts.onProgress?.(1, 2);
+          await released;
+          opts.onProgress?.(2, 2);
+          return base.readXColumn(i, opts);
+        },
+      },
+    }) as AnnDataStore;
+    const autosaveDir = await mkdtemp(join(tmpdir(), "cellucid-genes-"));
+    const viewer = await startViewer(store, { autosaveDir });
+    try {
+      const page = await openViewerPage(browser, viewer.url);
+      await searchAndPick(page, "CD3E");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() => document.getElementById("status-text")!.textContent === "Indexing the expression matrix for gene colouring (once per file): 50 %");
+      release();
+      await colorByIs(page, `gene:${CD3E}`);
+      assert.deepEqual(seen, [join(autosaveDir, "x-index")]);
+    } finally {
+      release();
+      await viewer.close();
+      await rm(autosaveDir, { recursive: true, force: true });
+    }
+  });
+
+  test("high values are drawn over low ones at the same place", async () => {
+    // Cell 0 (high) and cell 1 (low) share a position; in index order cell 1 would cover cell 0.
+    const umap = new Float32Array([5, 5, 5, 5, 0, 0, 10, 10]);
+    const store = new MemoryAnnData({
+      obs: { index: ["hi", "lo", "a", "b"] },
+      var: { index: ["G"] },
+      X: { shape: [4, 1], data: new Float32Array([9, 0, 0, 9]) },
+      obsm: { X_umap: { shape: [4, 2], data: umap } },
+    });
+    const viewer = await startViewer(store, { autosaveDir: false });
+    try {
+      const page = await openViewerPage(browser, viewer.url);
+      await searchAndPick(page, "g");
+      await page.keyboard.press("Enter");
+      await colorByIs(page, "gene:0");
+      assert.equal(await cellColor(page, 5, 5), "#fde725");
+      assert.equal(await cellColor(page, 0, 0), "#440154");
+    } finally {
       await viewer.close();
     }
   });
