@@ -4,6 +4,8 @@
  * sort), then each query looks only at the buckets within its radius, so
  * hovering stays cheap at millions of cells.
  */
+import { boundsOf } from "./view.js";
+
 export class PointGrid {
   private readonly side: number;
   private readonly minX: number;
@@ -15,16 +17,7 @@ export class PointGrid {
   private readonly order: Uint32Array;
 
   constructor(private readonly xs: Float32Array, private readonly ys: Float32Array) {
-    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i]!, y = ys[i]!;
-      if (!(x === x && y === y)) continue;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
-    if (minX > maxX) minX = maxX = minY = maxY = 0;
+    const { minX, maxX, minY, maxY } = boundsOf(xs, ys);
     // About four points per bucket on average; at most 2048² buckets.
     this.side = Math.max(1, Math.min(2048, Math.ceil(Math.sqrt(xs.length / 4))));
     this.minX = minX;
