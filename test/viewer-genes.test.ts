@@ -12,6 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { MemoryAnnData, applySessionToStore, startViewer, validateBundle, type AnnDataStore, type Viewer, type XReadOptions } from "../src/node/index.js";
+import { fileURLToPath } from "node:url";
+import { python } from "./python.js";
 import { request } from "./server-client.js";
 import { decodePng, launchChromium, openViewerPage } from "./viewer-browser.js";
 
@@ -257,6 +259,30 @@ describe("a store that cannot read X", { timeout: 60_000 }, () => {
       assert.match((await page.textContent('[data-testid="gene-hint"]'))!, /cannot read its expression matrix/);
     } finally {
       await browser.close();
+      await viewer.close();
+    }
+  });
+});
+
+describe("continuous obs from a real .h5ad", { timeout: 60_000 }, () => {
+  test("numeric columns are told from their HDF5 metadata and their values equal Python anndata's", async () => {
+    const file = fileURLToPath(new URL("../../examples/pbmc-demo.h5ad", import.meta.url));
+    const viewer = await startViewer(file, { autosaveDir: false });
+    try {
+      const config = JSON.parse((await request(viewer, "/_cellucid/config")).body.toString());
+      const expected = await python<{ numeric: string[]; total: number[]; n_genes: number[] }>(
+        "import sys, json, anndata as ad, numpy as np; a = ad.read_h5ad(sys.argv[1]); " +
+          "print(json.dumps({'numeric': [c for c in a.obs.columns if isinstance(a.obs[c].dtype, np.dtype) and a.obs[c].dtype.kind in 'iuf'], " +
+          "'total': a.obs['total_counts'].astype('float32').astype(float).tolist(), 'n_genes': a.obs['n_genes'].astype(float).tolist()}))",
+        file,
+      );
+      assert.deepEqual(config.dataset.obsNumeric.map((c: { key: string }) => c.key), expected.numeric);
+      for (const [key, want] of [["total_counts", expected.total], ["n_genes", expected.n_genes]] as const) {
+        const body = (await request(viewer, `/_cellucid/obs_values/${key}`)).body;
+        const got = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
+        assert.deepEqual(Array.from(got), want, key);
+      }
+    } finally {
       await viewer.close();
     }
   });
