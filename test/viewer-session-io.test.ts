@@ -11,7 +11,7 @@ const umap = Float32Array.from({ length: N * 2 }, (_, i) => Math.sin(i * 1.7) * 
 const pca = Float32Array.from({ length: N * 3 }, (_, i) => Math.cos(i * 0.3) * 2);
 const config = (embeddings: { key: string; dims: number }[]): ViewerConfig => ({
   viewerId: "v", viewerToken: "t",
-  dataset: { name: "d.h5ad", nObs: N, nVars: 7, fingerprint: { sourceType: "local-user", datasetId: "d" }, embeddings, obsCategoricals: [], hasSession: false },
+  dataset: { name: "d.h5ad", nObs: N, nVars: 7, fingerprint: { sourceType: "local-user", datasetId: "d" }, embeddings, obsCategoricals: [], obsNumeric: [], x: { readable: false, layers: [] }, hasSession: false },
   autosave: { enabled: false, saved: null },
 });
 const load = async (key: string) => (key === "X_umap" ? umap : pca);

@@ -1,13 +1,15 @@
 /**
  * What the page needs from the AnnData: the config summary, embeddings as
- * Float32 and categorical obs columns as Int32 codes. Only shapes and
+ * Float32, categorical obs columns as Int32 codes, numeric obs columns and
+ * gene columns of X (or a layer) as Float32 with NaN for missing. Only shapes and
  * category lists are cached; the arrays are read per request, because the
  * page asks for each once and caching every embedding would hold all of
  * obsm in memory for the server's lifetime.
  */
 import { basename } from "node:path";
 import { endianness } from "node:os";
-import type { AnnDataStore, Column } from "../anndata/model.js";
+import type { AnnDataStore, Column, XReadOptions } from "../anndata/model.js";
+import { HttpError } from "./errors.js";
 
 export interface DatasetFingerprintInfo {
   sourceType: "local-user";
@@ -23,6 +25,10 @@ export interface DatasetInfo {
   fingerprint: DatasetFingerprintInfo;
   embeddings: { key: string; dims: number }[];
   obsCategoricals: { key: string; categories: string[] }[];
+  /** Float and integer obs columns, coloured with a continuous scale; `index` is the column's place in the obs columns (the app's fieldIndex). */
+  obsNumeric: { key: string; index: number }[];
+  /** Whether genes can colour cells (the store reads columns of X), and from which layers besides X. */
+  x: { readable: boolean; layers: string[] };
 }
 
 const LITTLE_ENDIAN_HOST = endianness() === "LE";
@@ -66,18 +72,37 @@ function categoricalView(col: Column): { categories: string[]; codes: (n: number
   }
 }
 
+/** A numeric obs column as float32, NaN where missing; null for columns that are not numbers. */
+function numericValues(col: Column): Float32Array | null {
+  switch (col.kind) {
+    case "numeric":
+      return col.values instanceof BigInt64Array || col.values instanceof BigUint64Array ? Float32Array.from(col.values, Number) : Float32Array.from(col.values);
+    case "nullable-integer":
+      return Float32Array.from(col.values as ArrayLike<number | bigint>, (v, i) => (col.mask[i] ? NaN : Number(v)));
+    default:
+      return null;
+  }
+}
+
 function littleEndianBytes(a: Float32Array | Int32Array): Buffer {
   const buf = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   if (!LITTLE_ENDIAN_HOST) buf.swap32();
   return buf;
 }
 
+/** Cells one obs-name request may ask for (hover asks for one at a time). */
+export const MAX_OBS_NAMES = 1000;
+
 export class DatasetEndpoints {
   private info: Promise<DatasetInfo> | null = null;
+  /** The obs names, read on the first hover and kept: one read of the index instead of one per hovered cell. */
+  private obsIndex: Promise<string[]> | null = null;
 
   constructor(
     readonly store: AnnDataStore,
     readonly datasetId: string,
+    /** Where one-time X work (a CSR matrix's per-gene index) is cached; beside the autosaves. */
+    readonly xCacheDir: string,
   ) {}
 
   /** Computed on first use (reading the obs columns that can colour cells, and embedding shapes), then kept. */
@@ -98,9 +123,11 @@ export class DatasetEndpoints {
       if (shape && shape[0] === s.nObs && shape[1] >= 2) embeddings.push({ key, dims: shape[1] });
     }
     const obsCategoricals: DatasetInfo["obsCategoricals"] = [];
-    for (const key of s.columnNames("obs")) {
+    const obsNumeric: DatasetInfo["obsNumeric"] = [];
+    for (const [index, key] of s.columnNames("obs").entries()) {
       // Only columns that can colour cells are read (a store that knows kinds from metadata skips the rest).
-      const kind = s.columnKind ? await s.columnKind("obs", key).catch(() => null) : "categorical";
+      const kind = s.columnKind ? await s.columnKind("obs", key).catch(() => null) : (await s.readColumn("obs", key).catch(() => null))?.kind;
+      if (kind === "numeric" || kind === "nullable-integer") obsNumeric.push({ key, index });
       if (kind !== "categorical" && kind !== "bool" && kind !== "nullable-boolean") continue;
       const col = await s.readColumn("obs", key).catch(() => null);
       const view = col && categoricalView(col);
@@ -113,6 +140,8 @@ export class DatasetEndpoints {
       fingerprint: { sourceType: "local-user", datasetId: this.datasetId, cellCount: s.nObs, varCount: s.nVars },
       embeddings,
       obsCategoricals,
+      obsNumeric,
+      x: { readable: typeof s.readXColumn === "function", layers: s.layerKeys?.() ?? [] },
     };
   }
 
@@ -130,5 +159,46 @@ export class DatasetEndpoints {
     if (!(await this.describe()).obsCategoricals.some((c) => c.key === key)) return null;
     const view = categoricalView(await this.store.readColumn("obs", key));
     return view && littleEndianBytes(view.codes(this.store.nObs));
+  }
+
+  /** Float32 LE values (NaN = missing) of an offered numeric obs column; null when `key` is not one. */
+  async obsValues(key: string): Promise<Buffer | null> {
+    if (!(await this.describe()).obsNumeric.some((c) => c.key === key)) return null;
+    const values = numericValues(await this.store.readColumn("obs", key));
+    return values && littleEndianBytes(values);
+  }
+
+  /** The var names, for the page's gene search. */
+  varNames(): Promise<string[]> {
+    return this.store.readIndex("var");
+  }
+
+  /**
+   * One gene's values for every cell as Float32 LE, from X or `layer`.
+   * Progress of one-time work (a CSR index build) goes to `onProgress`.
+   */
+  async xColumn(varIndex: number, layer: string | null, onProgress?: XReadOptions["onProgress"]): Promise<Buffer> {
+    const s = this.store;
+    if (!s.readXColumn) throw new HttpError(501, "X_NOT_READABLE", `This dataset's store cannot read gene expression (X) yet, so cells cannot be coloured by genes`);
+    if (!Number.isInteger(varIndex) || varIndex < 0 || varIndex >= s.nVars) throw new HttpError(404, "NOT_FOUND", `No gene at index ${varIndex} (the dataset has ${s.nVars})`);
+    if (layer !== null && !(s.layerKeys?.() ?? []).includes(layer)) throw new HttpError(404, "NOT_FOUND", "No such layer");
+    const opts: XReadOptions = { cacheDir: this.xCacheDir };
+    if (layer !== null) opts.layer = layer;
+    if (onProgress) opts.onProgress = onProgress;
+    const values = await s.readXColumn(varIndex, opts);
+    if (values.length !== s.nObs) throw new HttpError(500, "DATA_READ_ERROR", "Could not read the gene's values");
+    return littleEndianBytes(values);
+  }
+
+  /** The obs names of `cells` (indices checked against nObs). */
+  async obsNames(cells: number[]): Promise<string[]> {
+    if (cells.length > MAX_OBS_NAMES) throw new HttpError(400, "BAD_REQUEST", `At most ${MAX_OBS_NAMES} cells per request`);
+    for (const i of cells) if (!Number.isInteger(i) || i < 0 || i >= this.store.nObs) throw new HttpError(404, "NOT_FOUND", `No cell at index ${i}`);
+    if (!this.obsIndex) {
+      this.obsIndex = this.store.readIndex("obs");
+      this.obsIndex.catch(() => (this.obsIndex = null));
+    }
+    const index = await this.obsIndex;
+    return cells.map((i) => index[i]!);
   }
 }

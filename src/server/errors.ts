@@ -30,6 +30,8 @@ export type HttpErrorCode =
   | "VIEWER_CLOSED"
   /** The dataset could not be read (details in the server log). */
   | "DATA_READ_ERROR"
+  /** The dataset's store cannot read columns of X (501): cells cannot be coloured by genes. */
+  | "X_NOT_READABLE"
   | "INTERNAL";
 
 /** An error answered to an HTTP client as `{error: message, code}` with `status`; never carries a stack to the client. */

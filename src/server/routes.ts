@@ -84,6 +84,10 @@ export const ROUTES: readonly Route[] = [
   { path: "/_cellucid/config", methods: GET, handler: config },
   { path: "/_cellucid/obsm/", prefix: true, methods: GET, handler: obsm },
   { path: "/_cellucid/obs/", prefix: true, methods: GET, handler: obs },
+  { path: "/_cellucid/obs_values/", prefix: true, methods: GET, handler: obsValues },
+  { path: "/_cellucid/var_names", methods: GET, handler: varNames },
+  { path: "/_cellucid/obs_names", methods: GET, handler: obsNames },
+  { path: "/_cellucid/x/", prefix: true, methods: GET, handler: xColumn },
   { path: "/_cellucid/session", methods: GET, handler: session },
   { path: "/_cellucid/messages", methods: ["GET"], queryToken: true, handler: messages },
   { path: "/_cellucid/events", methods: ["POST"], handler: events },
@@ -200,6 +204,39 @@ async function obs(v: ViewerState, req: IncomingMessage, res: ServerResponse, re
   const codes = await v.dataset.obsCodes(decodeOr404(rest));
   if (!codes) return sendError(res, 404, "NOT_FOUND", "No such categorical obs column");
   sendBinary(req, res, codes);
+}
+
+async function obsValues(v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+  const values = await v.dataset.obsValues(decodeOr404(rest));
+  if (!values) return sendError(res, 404, "NOT_FOUND", "No such numeric obs column");
+  sendBinary(req, res, values);
+}
+
+async function varNames(v: ViewerState, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, { names: await v.dataset.varNames() });
+}
+
+/** `?cells=3,17`: those cells' obs names, in that order. */
+async function obsNames(v: ViewerState, _req: IncomingMessage, res: ServerResponse, _rest: string, q: URLSearchParams): Promise<void> {
+  const list = q.get("cells") ?? "";
+  if (!/^\d{1,10}(,\d{1,10})*$/.test(list)) return sendError(res, 400, "BAD_REQUEST", "cells must be a comma-separated list of cell indices");
+  sendJson(res, 200, { names: await v.dataset.obsNames(list.split(",").map(Number)) });
+}
+
+/**
+ * One gene's Float32 values. A one-time index build (CSR) reports its
+ * progress to every open page as an `xProgress` message, at most every 200 ms.
+ */
+async function xColumn(v: ViewerState, req: IncomingMessage, res: ServerResponse, rest: string, q: URLSearchParams): Promise<void> {
+  if (!/^\d{1,10}$/.test(rest)) return sendError(res, 404, "NOT_FOUND", "No such gene index");
+  let last = 0;
+  const onProgress = (done: number, total: number): void => {
+    const now = Date.now();
+    if (now - last < 200 && done < total) return;
+    last = now;
+    v.hub.send({ type: "xProgress", viewerId: v.viewerId, viewerToken: v.viewerToken, done, total });
+  };
+  sendBinary(req, res, await v.dataset.xColumn(Number(rest), q.get("layer"), onProgress));
 }
 
 async function session(v: ViewerState, req: IncomingMessage, res: ServerResponse, _rest: string, q: URLSearchParams): Promise<void> {

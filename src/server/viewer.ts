@@ -7,6 +7,7 @@
 import { createServer, type Server } from "node:http";
 import { randomBytes, randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { AnnDataStore } from "../anndata/model.js";
 import { openAnnData } from "../anndata/open.js";
@@ -358,7 +359,8 @@ export async function startViewer(data: string | AnnDataStore, opts: StartViewer
   const store = typeof data === "string" ? await openAnnData(data, { mode: "r" }) : data;
   try {
     const webDir = (opts.webDir ?? DEFAULT_WEB_DIR).replace(/[\\/]*$/, "/");
-    const dataset = new DatasetEndpoints(store, opts.datasetId ?? (await defaultDatasetId(store)));
+    const stateDir = typeof opts.autosaveDir === "string" ? opts.autosaveDir : defaultAutosaveDir();
+    const dataset = new DatasetEndpoints(store, opts.datasetId ?? (await defaultDatasetId(store)), join(stateDir, "x-index"));
     const server = createServer(SERVER_OPTIONS);
     const log = opts.log ?? ((line: string) => void process.stderr.write(`cellucid viewer: ${line}\n`));
     const autosave = opts.autosaveDir === false ? null : new AutosaveStore(opts.autosaveDir ?? defaultAutosaveDir(), await datasetIdentityKey(store, dataset.datasetId), initial !== null);

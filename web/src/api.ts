@@ -61,6 +61,10 @@ export interface ViewerConfig {
     fingerprint: DatasetFingerprint;
     embeddings: EmbeddingInfo[];
     obsCategoricals: ObsCategoricalInfo[];
+    /** Numeric obs columns (continuous colouring), with their place among the obs columns. */
+    obsNumeric: { key: string; index: number }[];
+    /** Whether genes can colour cells, and the layers besides X. */
+    x: { readable: boolean; layers: string[] };
     hasSession: boolean;
   };
   /** The server's autosave of this dataset: off, or on with the last one (null: none yet). */
@@ -134,6 +138,33 @@ export class ViewerApi {
     const buf = await res.arrayBuffer();
     if (buf.byteLength !== nObs * 4) throw new Error(`obs column ${key}: got ${buf.byteLength} bytes, expected ${nObs} int32 codes`);
     return new Int32Array(buf);
+  }
+
+  /** Values of a numeric obs column, NaN = missing. */
+  async fetchObsValues(key: string, nObs: number): Promise<Float32Array> {
+    return this.floats(`/_cellucid/obs_values/${encodeURIComponent(key)}`, `loading obs column ${key}`, nObs);
+  }
+
+  /** One gene's values for every cell, from X or a layer. */
+  async fetchGene(varIndex: number, layer: string | null, name: string, nObs: number): Promise<Float32Array> {
+    const q = layer === null ? "" : `?${new URLSearchParams({ layer })}`;
+    return this.floats(`/_cellucid/x/${varIndex}${q}`, `loading gene ${name}`, nObs);
+  }
+
+  async fetchVarNames(): Promise<string[]> {
+    const res = await checked(await call(this.token, "/_cellucid/var_names"), "loading the gene names");
+    return ((await res.json()) as { names: string[] }).names;
+  }
+
+  async fetchObsNames(cells: number[]): Promise<string[]> {
+    const res = await checked(await call(this.token, `/_cellucid/obs_names?cells=${cells.join(",")}`), "loading cell names");
+    return ((await res.json()) as { names: string[] }).names;
+  }
+
+  private async floats(path: string, what: string, nObs: number): Promise<Float32Array> {
+    const buf = await (await checked(await call(this.token, path), what)).arrayBuffer();
+    if (buf.byteLength !== nObs * 4) throw new Error(`${what}: got ${buf.byteLength} bytes, expected ${nObs} float32 values`);
+    return new Float32Array(buf);
   }
 
   private query(requestId?: string): string {

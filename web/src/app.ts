@@ -4,8 +4,10 @@
  * state in step. DOM panels only talk to it and to ViewerState.
  */
 import type { ViewerApi, ViewerConfig } from "./api.js";
+import { type ValueRange, colorValues, drawOrder, formatValue, valueRange } from "./continuous.js";
 import { overlayHalos } from "./overlays.js";
-import { categoryRgba32, hexToRgba32, MISSING, UNCOLOURED } from "./palette.js";
+import { PointGrid } from "./point-grid.js";
+import { categoryRgba32, hexToRgba32, MISSING, SELECTED, UNCOLOURED } from "./palette.js";
 import { type Projection, depthAxis, project } from "./projection.js";
 import { PointRenderer } from "./render.js";
 import { SelectorPool } from "./selector.js";
@@ -13,10 +15,14 @@ import type { ViewSnapshot } from "./session-io.js";
 import { type ViewerState, combineCells, missingMarker } from "./state.js";
 import { CanvasInput, type SelectMode, type Tool } from "./ui/canvas-input.js";
 import type { Controls, ControlsHost } from "./ui/controls.js";
+import { HoverCard, type HoverHost } from "./ui/hover-card.js";
 import { byId, formatCount, setStatus } from "./ui/dom.js";
 import { View, boundsOf } from "./view.js";
 
-export class App implements ControlsHost {
+/** How far (CSS pixels) from a cell the pointer may be and still be over it. */
+const HOVER_RADIUS = 6;
+
+export class App implements ControlsHost, HoverHost {
   readonly view = new View();
   readonly renderer = new PointRenderer(byId<HTMLCanvasElement>("points"));
   readonly selector = new SelectorPool();
@@ -24,6 +30,13 @@ export class App implements ControlsHost {
   private lastPreview: { polygon: Float64Array; cells: Promise<Uint32Array> } | null = null;
   readonly input: CanvasInput;
   controls: Controls | null = null;
+  readonly hover: HoverCard;
+  /** Nearest-cell index of the current projection, built on the first hover. */
+  private grid: PointGrid | null = null;
+  /** The cell a click pinned (ringed on the plot), or −1. */
+  pinned = -1;
+  /** Sorted copies of group cell lists, for membership tests on hover. */
+  private readonly sortedCells = new WeakMap<Uint32Array, Uint32Array>();
 
   embeddingKey: string | null = null;
   embeddingData: Float32Array | null = null;
@@ -34,6 +47,16 @@ export class App implements ControlsHost {
   ys = new Float32Array(0);
   colorBy = "";
   colors = new Uint32Array(0);
+  /** The current colouring when it is continuous (a numeric obs column, "num:key", or a gene, "gene:index[:layer]"). */
+  continuous: { label: string; values: Float32Array; range: ValueRange } | null = null;
+  /** Draw order of a continuous colouring (high values on top), made with its colours. */
+  private order: Uint32Array | null = null;
+  /** Percentiles the continuous scale is clipped at. */
+  clip: [number, number] = [1, 99];
+  /** Loaded continuous columns; genes beyond the last few are dropped (each is 4 bytes per cell). */
+  private readonly valueCache = new Map<string, Float32Array>();
+  /** var names, loaded on first use of the gene search. */
+  varNames: string[] | null = null;
   /** Legend entries hidden per colouring ("obs:key" / "field:id"): category indices, -1 for missing. */
   readonly hidden = new Map<string, Set<number>>();
   /** Cells inside the lasso being drawn, before release. */
@@ -54,9 +77,13 @@ export class App implements ControlsHost {
       redraw: () => this.requestDraw(),
       onPolygon: (poly, type, t0, mode) => this.select(poly, type, t0, mode),
       onPreview: (poly) => this.previewPolygon(poly),
+      onHover: (at) => this.hover.hover(at),
+      onClick: (x, y) => this.hover.click(x, y),
     });
+    this.hover = new HoverCard(this);
     state.onChange((c) => {
       if (c === "selection" || c === "highlights") this.requestDraw();
+      if (c === "highlights" || c === "fields") this.hover.refresh();
       if (c === "fields" && this.colorBy.startsWith("field:")) {
         // A deleted field cannot colour anything any more.
         if (!state.fields.some((f) => `field:${f.id}` === this.colorBy)) this.colorBy = "";
@@ -107,6 +134,44 @@ export class App implements ControlsHost {
     this.ys = ys;
     this.selector.setPoints(xs, ys);
     this.lastPreview = null;
+    this.grid = null;
+  }
+
+  cellAt(x: number, y: number): number {
+    if (this.xs.length === 0) return -1;
+    this.grid ??= new PointGrid(this.xs, this.ys);
+    const [dx, dy] = this.view.toData(x, y);
+    const colors = this.colors;
+    return this.grid.nearest(dx, dy, HOVER_RADIUS / this.view.scale, (i) => colors[i] !== 0);
+  }
+
+  describeValue(cell: number): string | null {
+    if (this.continuous) return `${this.continuous.label}: ${formatValue(this.continuous.values[cell]!)}`;
+    const cc = this.categoryCodes();
+    if (!cc) return null;
+    const c = cc.codes[cell]!;
+    const label = this.colorBy.startsWith("field:") ? (this.state.fields.find((f) => `field:${f.id}` === this.colorBy)?.key ?? "") : this.colorBy.slice(4);
+    return `${label}: ${c >= 0 && c < cc.categories.length ? cc.categories[c] : "(missing)"}`;
+  }
+
+  groupsOf(cell: number): string[] {
+    const out: string[] = [];
+    for (const page of this.state.pages)
+      for (const g of page.groups) {
+        let sorted = this.sortedCells.get(g.cells);
+        if (!sorted) this.sortedCells.set(g.cells, (sorted = g.cells.slice().sort()));
+        if (includesSorted(sorted, cell)) out.push(this.state.pages.length > 1 ? `${g.label} (${page.name})` : g.label);
+      }
+    return out;
+  }
+
+  fetchObsNames(cells: number[]): Promise<string[]> {
+    return this.api.fetchObsNames(cells);
+  }
+
+  setPinned(cell: number): void {
+    this.pinned = cell;
+    this.requestDraw();
   }
 
   fit(): void {
@@ -116,14 +181,86 @@ export class App implements ControlsHost {
   }
 
   async setColorBy(value: string): Promise<void> {
+    const nObs = this.config.dataset.nObs;
     if (value.startsWith("obs:") && !this.obsCodes.has(value)) {
       const key = value.slice(4);
       setStatus(`Loading ${key}…`);
-      this.obsCodes.set(value, await this.api.fetchObsCodes(key, this.config.dataset.nObs));
+      this.obsCodes.set(value, await this.api.fetchObsCodes(key, nObs));
       setStatus("");
     }
+    let values: Float32Array | null = null;
+    if (value.startsWith("num:") || value.startsWith("gene:")) {
+      values = this.valueCache.get(value) ?? null;
+      if (!values) {
+        const label = await this.colorLabel(value);
+        setStatus(`Loading ${label}…`);
+        if (value.startsWith("num:")) values = await this.api.fetchObsValues(value.slice(4), nObs);
+        else {
+          const { index, layer } = parseGeneKey(value);
+          values = await this.api.fetchGene(index, layer, label, nObs);
+        }
+        this.valueCache.set(value, values);
+        const genes = [...this.valueCache.keys()].filter((k) => k.startsWith("gene:"));
+        for (const old of genes.slice(0, Math.max(0, genes.length - 3))) this.valueCache.delete(old);
+        setStatus("");
+      }
+    }
     this.colorBy = value;
+    this.continuous = values && { label: await this.colorLabel(value), values, range: valueRange(values, this.clip[0], this.clip[1]) };
     this.recolor();
+  }
+
+  /**
+   * Makes a group of the cells whose current continuous value lies in [a, b]
+   * (type `range`, bound to its field as the web app binds it: an obs column,
+   * or a gene as a var field). Null when no cell is in the range.
+   */
+  async selectRange(a: number, b: number): Promise<Uint32Array | null> {
+    const c = this.continuous;
+    if (!c) return null;
+    const [lo, hi] = a <= b ? [a, b] : [b, a];
+    const out: number[] = [];
+    for (let i = 0; i < c.values.length; i++) {
+      const v = c.values[i]!;
+      if (v >= lo && v <= hi) out.push(i);
+    }
+    const range = `${formatValue(lo)} – ${formatValue(hi)}`;
+    if (out.length === 0) {
+      setStatus(`No cell has ${c.label} in ${range}: no group made`, "info");
+      return null;
+    }
+    const cells = Uint32Array.from(out);
+    const binding = this.colorBy.startsWith("gene:")
+      ? { fieldKey: (await this.loadVarNames())[parseGeneKey(this.colorBy).index], fieldIndex: parseGeneKey(this.colorBy).index, fieldSource: "var" }
+      : { fieldKey: this.colorBy.slice(4), fieldIndex: this.config.dataset.obsNumeric.find((n) => `num:${n.key}` === this.colorBy)?.index ?? -1, fieldSource: "obs" };
+    this.state.setSelection(cells);
+    this.state.addGroup(cells, "range", `${c.label} ${range}`, { ...binding, rangeMin: lo, rangeMax: hi });
+    setStatus(`${formatCount(cells.length)} cells with ${c.label} in ${range} made a group in page '${this.state.activePage?.name ?? ""}'`, "ok");
+    return cells;
+  }
+
+  /** Clips the continuous scale at other percentiles. */
+  setClip(low: number, high: number): void {
+    this.clip = [low, high];
+    if (this.continuous) this.continuous.range = valueRange(this.continuous.values, low, high);
+    this.recolor();
+  }
+
+  async loadVarNames(): Promise<string[]> {
+    this.varNames ??= await this.api.fetchVarNames();
+    return this.varNames;
+  }
+
+  colorByGene(index: number, layer: string | null): Promise<void> {
+    return this.setColorBy(geneKey(index, layer));
+  }
+
+  /** What a colouring is called in the legend and messages. */
+  async colorLabel(value: string): Promise<string> {
+    if (!value.startsWith("gene:")) return value.replace(/^(obs|num):/, "");
+    const { index, layer } = parseGeneKey(value);
+    const name = (await this.loadVarNames())[index] ?? `gene #${index}`;
+    return layer === null ? name : `${name} (${layer})`;
   }
 
   /**
@@ -184,10 +321,13 @@ export class App implements ControlsHost {
         const c = cc.codes[i]!;
         colors[i] = c >= 0 && c < k ? lut[c]! : missing;
       }
-    } else colors.fill(hexToRgba32(UNCOLOURED));
+    } else if (this.continuous) colorValues(this.continuous.values, this.continuous.range, hexToRgba32(MISSING), colors);
+    else colors.fill(hexToRgba32(UNCOLOURED));
+    this.order = this.continuous ? drawOrder(this.continuous.values, this.continuous.range) : null;
     this.colors = colors;
     this.controls?.renderColorOptions();
     this.controls?.renderLegend();
+    this.hover.refresh();
     this.requestDraw();
   }
 
@@ -207,7 +347,9 @@ export class App implements ControlsHost {
   drawNow(): void {
     this.view.resize(this.renderer.canvas.clientWidth, this.renderer.canvas.clientHeight);
     const hasPoints = this.xs.length > 0 && this.colors.length === this.xs.length;
-    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, halos: overlayHalos(this.state, this.preview) } : null);
+    const halos = overlayHalos(this.state, this.preview);
+    if (this.pinned >= 0 && this.pinned < this.xs.length) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
+    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, order: this.order, halos } : null);
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
     byId("hud").textContent = `${formatCount(this.xs.length)} cells · ${this.renderer.lastFrameMs.toFixed(1)} ms/frame`;
   }
@@ -300,8 +442,10 @@ export class App implements ControlsHost {
     if (v.axes[0] < this.dims && v.axes[1] < this.dims) this.axes = [v.axes[0], v.axes[1]];
     this.rotation = this.dims >= 3 ? { ...v.rotation } : { yaw: 0, pitch: 0 };
     this.reproject();
-    const colors = [...this.config.dataset.obsCategoricals.map((c) => `obs:${c.key}`), ...this.state.fields.map((f) => `field:${f.id}`)];
-    if (v.colorBy !== null && colors.includes(v.colorBy)) await this.setColorBy(v.colorBy);
+    const colors = [...this.config.dataset.obsCategoricals.map((c) => `obs:${c.key}`), ...this.config.dataset.obsNumeric.map((c) => `num:${c.key}`), ...this.state.fields.map((f) => `field:${f.id}`)];
+    const gene = v.colorBy?.startsWith("gene:") && this.config.dataset.x.readable ? parseGeneKey(v.colorBy) : null;
+    const geneOk = gene !== null && gene.index < this.config.dataset.nVars && (gene.layer === null || this.config.dataset.x.layers.includes(gene.layer));
+    if (v.colorBy !== null && (colors.includes(v.colorBy) || geneOk)) await this.setColorBy(v.colorBy);
     this.view.cx = v.camera.cx;
     this.view.cy = v.camera.cy;
     this.view.scale = v.camera.scale;
@@ -312,6 +456,27 @@ export class App implements ControlsHost {
   snapshot(): ViewSnapshot {
     return { embedding: this.embeddingKey, axes: [...this.axes], rotation: { ...this.rotation }, colorBy: this.colorBy || null, camera: { cx: this.view.cx, cy: this.view.cy, scale: this.view.scale } };
   }
+}
+
+/** "gene:12" → X column 12; "gene:12:counts" → column 12 of layer "counts". */
+export function geneKey(index: number, layer: string | null): string {
+  return layer === null ? `gene:${index}` : `gene:${index}:${layer}`;
+}
+
+function parseGeneKey(value: string): { index: number; layer: string | null } {
+  const rest = value.slice(5);
+  const colon = rest.indexOf(":");
+  return colon < 0 ? { index: Number(rest), layer: null } : { index: Number(rest.slice(0, colon)), layer: rest.slice(colon + 1) };
+}
+
+function includesSorted(a: Uint32Array, v: number): boolean {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < a.length && a[lo] === v;
 }
 
 function samePolygon(a: Float64Array, b: Float64Array): boolean {

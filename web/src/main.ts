@@ -14,6 +14,7 @@ import { Controls } from "./ui/controls.js";
 import { ask, confirmAction } from "./ui/dialog.js";
 import { byId, el, formatCount, guard, messageOf, setStatus } from "./ui/dom.js";
 import { installKeyboard } from "./ui/keyboard.js";
+import { GeneSearch } from "./ui/gene-search.js";
 import { HighlightsPanel } from "./ui/highlights-panel.js";
 import { LabelsPanel } from "./ui/labels-panel.js";
 
@@ -50,6 +51,7 @@ async function boot(token: string): Promise<void> {
   });
   const hook = installDebugHook(app, bundle, autosaver, api.tabId);
   app.controls = new Controls(app);
+  new GeneSearch(app);
   const highlights = new HighlightsPanel(state);
   new LabelsPanel(state);
   installKeyboard({ state, controls: app.controls, app, groupSelection: () => highlights.groupSelection() });
@@ -125,6 +127,10 @@ async function boot(token: string): Promise<void> {
       api.fetchSession(requestId)
         .then((bytes) => restore(bytes, "session from the program"))
         .catch(() => undefined);
+    } else if (msg.type === "xProgress" && typeof msg.done === "number" && typeof msg.total === "number") {
+      // A one-time per-gene index of the expression matrix, built on the first gene asked for.
+      const pct = msg.total > 0 ? Math.floor((100 * msg.done) / msg.total) : 100;
+      setStatus(msg.done < msg.total ? `Indexing the expression matrix for gene colouring (once per file): ${pct} %` : "Expression matrix indexed", msg.done < msg.total ? "info" : "ok");
     } else api.event("error", { message: `unknown message type '${String(msg.type)}'` });
   }, (why) => setStatus(why, "error"));
 

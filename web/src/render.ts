@@ -13,6 +13,8 @@ export interface Layer {
   ys: Float32Array;
   /** One RGBA word per point; 0 = hidden (not drawn). */
   colors: Uint32Array;
+  /** The order to draw points in (later on top); index order when absent. */
+  order?: Uint32Array | null;
   /** Rims drawn under the points, in order (later ones on top): the cells keep their own colour inside. */
   halos: Halo[];
 }
@@ -66,6 +68,7 @@ export class PointRenderer {
       const ty = H / 2 + view.cy * k;
       const size = pointSize(layer.xs.length, dpr);
       const { xs, ys, colors } = layer;
+      const order = layer.order ?? null;
       const rim = size + 2 * Math.max(1, Math.round(dpr));
       for (const halo of layer.halos) {
         const cells = halo.cells, color = halo.color;
@@ -89,7 +92,8 @@ export class PointRenderer {
         }
       }
       if (size === 1) {
-        for (let i = 0; i < xs.length; i++) {
+        for (let j = 0; j < xs.length; j++) {
+          const i = order ? order[j]! : j;
           const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
           // Negated comparisons also drop NaN coordinates.
           if (!(px >= 0 && px < W && py >= 0 && py < H)) continue;
@@ -97,7 +101,10 @@ export class PointRenderer {
           if (c !== 0) words[(py | 0) * W + (px | 0)] = c;
         }
       } else {
-        for (let i = 0; i < xs.length; i++) if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, size, colors[i]!);
+        for (let j = 0; j < xs.length; j++) {
+          const i = order ? order[j]! : j;
+          if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, size, colors[i]!);
+        }
       }
     }
     this.ctx.putImageData(this.image!, 0, 0);

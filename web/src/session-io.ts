@@ -8,6 +8,7 @@
  * permissive: they must keep everything.
  */
 import { CellucidSessionBundle } from "../../src/bundle/bundle.js";
+import { GROUP_BINDING_KEYS } from "../../src/bundle/canonical.js";
 import { mismatchReasons } from "../../src/bundle/mismatch.js";
 import { SessionWriter } from "../../src/bundle/writer.js";
 import type { CellOrder } from "../../src/chunks/cell-order.js";
@@ -58,7 +59,7 @@ export async function writeSession(state: SessionData, config: Pick<ViewerConfig
   for (const page of state.pages) {
     // The app has no empty groups; a group without cells has nothing to save.
     const groups = page.groups.filter((g) => g.cells.length > 0);
-    writer.addHighlightPage({ id: page.id, name: page.name, groups: groups.map((g) => ({ id: g.id, label: g.label, type: g.type, enabled: g.enabled, cells: g.cells })) }, { active: page.id === state.activePageId });
+    writer.addHighlightPage({ id: page.id, name: page.name, groups: groups.map((g) => ({ ...g.binding, id: g.id, label: g.label, type: g.type, enabled: g.enabled, cells: g.cells })) }, { active: page.id === state.activePageId });
   }
   for (const f of fields) {
     // The permissive layout stores the codes as they are (the marker is missing there too); the canonical writer takes -1.
@@ -126,7 +127,13 @@ export async function restoreBundle(source: Blob | Uint8Array, state: ViewerStat
     return out;
   };
   for (const page of await bundle.highlightPages({ nObs })) {
-    const groups: Group[] = page.groups.map((g) => ({ id: appId(g.id, "highlight_"), label: g.label, type: g.type ?? "lasso", enabled: g.enabled, cells: g.cells }));
+    const groups: Group[] = page.groups.map((g) => {
+      const group: Group = { id: appId(g.id, "highlight_"), label: g.label, type: g.type ?? "lasso", enabled: g.enabled, cells: g.cells };
+      // A range or category group keeps its tie to the app's field, so saving it again loads in the app.
+      const keys = GROUP_BINDING_KEYS[group.type];
+      if (keys) group.binding = Object.fromEntries(keys.map((k) => [k, g.meta[k]]));
+      return group;
+    });
     pages.push({ id: appId(page.id, "page_"), name: page.name ?? page.id, groups });
   }
 

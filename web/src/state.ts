@@ -21,6 +21,8 @@ export interface Group {
   enabled: boolean;
   /** Sorted, unique cell indices. */
   cells: Uint32Array;
+  /** What ties a `range` / `category` group to its field in the web app (fieldKey, fieldIndex, fieldSource, rangeMin, …). */
+  binding?: Record<string, unknown>;
 }
 
 export interface Page {
@@ -243,12 +245,13 @@ export class ViewerState {
   }
 
   /** A new group in the active page (one is created when there is none); `label` defaults to "<Tool> <n>". */
-  addGroup(cells: Uint32Array, type: string, label?: string): Group {
+  addGroup(cells: Uint32Array, type: string, label?: string, binding?: Record<string, unknown>): Group {
     const page = this.activePage ?? this.addPage();
     this.record();
     ++this.labelCounter;
     label ||= `${type === "rectangle" ? "Rectangle" : type === "lasso" ? "Lasso" : "Group"} ${this.labelCounter}`;
     const group: Group = { id: nextAppId("highlight_", this.pages.flatMap((p) => p.groups.map((g) => g.id))), label, type, enabled: true, cells };
+    if (binding) group.binding = binding;
     page.groups.push(group);
     this.emit("highlights");
     return group;

@@ -17,13 +17,21 @@ export interface InputHandlers {
   onPolygon(polygon: Float64Array, type: "lasso" | "rectangle", t0: number, mode: SelectMode): void;
   /** The polygon being drawn (data coordinates), for a live preview; null when the drag ended or was cancelled. */
   onPreview(polygon: Float64Array | null): void;
+  /** The pointer over the plot with no button down (canvas CSS pixels); null when it left or a drag began. */
+  onHover(at: { x: number; y: number } | null): void;
+  /** A press and release without moving (any tool). */
+  onClick(x: number, y: number): void;
 }
+
+/** A press that moves less than this (CSS pixels) before release is a click. */
+const CLICK_SLOP = 4;
 
 export class CanvasInput {
   tool: Tool = "pan";
   /** The path being drawn, in canvas CSS pixels. */
   private path: number[] = [];
   private drag: { x: number; y: number } | null = null;
+  private pressedAt: { x: number; y: number } | null = null;
   private readonly ctx: CanvasRenderingContext2D;
 
   constructor(private readonly overlay: HTMLCanvasElement, private readonly view: View, private readonly h: InputHandlers) {
@@ -33,6 +41,7 @@ export class CanvasInput {
     overlay.addEventListener("pointermove", (ev) => this.move(ev));
     overlay.addEventListener("pointerup", (ev) => this.up(ev));
     overlay.addEventListener("pointercancel", () => this.cancel());
+    overlay.addEventListener("pointerleave", () => this.h.onHover(null));
     window.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape" && this.drag) {
         ev.preventDefault();
@@ -76,12 +85,14 @@ export class CanvasInput {
     this.overlay.setPointerCapture(ev.pointerId);
     const [x, y] = this.local(ev);
     this.drag = { x, y };
+    this.pressedAt = { x, y };
     this.path = [x, y];
+    this.h.onHover(null);
   }
 
   private move(ev: PointerEvent): void {
-    if (!this.drag) return;
     const [x, y] = this.local(ev);
+    if (!this.drag) return this.h.onHover({ x, y });
     if (this.tool === "pan") {
       this.view.panBy(x - this.drag.x, y - this.drag.y);
       this.drag = { x, y };
@@ -121,7 +132,12 @@ export class CanvasInput {
     const [x, y] = this.local(ev);
     const tool = this.tool;
     const path = this.path;
+    const pressed = this.pressedAt;
     this.reset();
+    if (pressed && Math.hypot(x - pressed.x, y - pressed.y) < CLICK_SLOP) {
+      this.h.onPreview(null);
+      return this.h.onClick(x, y);
+    }
     if (tool === "pan") return;
     if (tool === "rectangle") path.splice(2, 2, x, y);
     else if (path[path.length - 2] !== x || path[path.length - 1] !== y) path.push(x, y);
@@ -133,6 +149,7 @@ export class CanvasInput {
 
   private reset(): void {
     this.drag = null;
+    this.pressedAt = null;
     this.path = [];
     this.clearOverlay();
   }

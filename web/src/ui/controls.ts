@@ -5,12 +5,14 @@
  * double-click shows it alone, + makes a group of its cells.
  */
 import type { ViewerConfig } from "../api.js";
+import { SCALE_CSS, type ValueRange, formatValue } from "../continuous.js";
 import { categoryColor, MISSING } from "../palette.js";
 import type { ViewerState } from "../state.js";
 import type { Tool } from "./canvas-input.js";
 import { byId, el, formatCount, guard, setOptions, setStatus, swatch } from "./dom.js";
+import { ScaleBrush, type ScaleBrushHost } from "./scale-brush.js";
 
-export interface ControlsHost {
+export interface ControlsHost extends ScaleBrushHost {
   readonly config: ViewerConfig;
   readonly state: ViewerState;
   embeddingKey: string | null;
@@ -24,6 +26,9 @@ export interface ControlsHost {
   setTool(tool: Tool): void;
   fit(): void;
   categoryCodes(): { categories: string[] } | null;
+  continuous: { label: string; range: ValueRange } | null;
+  clip: [number, number];
+  setClip(low: number, high: number): void;
   categoryCounts(): number[];
   cellsOfCategory(code: number): Uint32Array;
   hiddenSet(): Set<number>;
@@ -39,9 +44,13 @@ export class Controls {
   private rotateQueued = false;
   private readonly color = byId<HTMLSelectElement>("color-select");
   private readonly legend = byId<HTMLUListElement>("legend");
+  private readonly brush: ScaleBrush;
+  /** The colouring the scale legend was last drawn for (a new one clears the brush). */
+  private scaleOf = "";
 
   constructor(private readonly host: ControlsHost) {
     const ds = host.config.dataset;
+    this.brush = new ScaleBrush(host);
     setOptions(this.embedding, ds.embeddings.filter((e) => e.dims >= 2).map((e) => ({ value: e.key, text: `${e.key} (${e.dims}D)` })));
     this.embedding.addEventListener("change", guard(() => host.setEmbedding(this.embedding.value)));
     const axesChanged = guard(() => host.setAxes(Number(this.axisX.value), Number(this.axisY.value)));
@@ -60,6 +69,11 @@ export class Controls {
     this.pitch.addEventListener("input", rotate);
     this.color.addEventListener("change", guard(() => host.setColorBy(this.color.value)));
     byId("fit-view").addEventListener("click", () => host.fit());
+    const clip = byId<HTMLSelectElement>("scale-clip");
+    clip.addEventListener("change", () => {
+      const [lo, hi] = clip.value.split(",").map(Number);
+      host.setClip(lo!, hi!);
+    });
     const toolButtons = Array.from(document.querySelectorAll<HTMLButtonElement>(".tools button"));
     for (const b of toolButtons) b.addEventListener("click", () => this.pickTool(b.dataset.tool as Tool));
     byId("legend-show-all").addEventListener("click", () => {
@@ -97,11 +111,15 @@ export class Controls {
   renderColorOptions(): void {
     const opts = [{ value: "", text: "(none)" }];
     for (const c of this.host.config.dataset.obsCategoricals) opts.push({ value: `obs:${c.key}`, text: c.key });
+    for (const c of this.host.config.dataset.obsNumeric) opts.push({ value: `num:${c.key}`, text: `${c.key} (continuous)` });
+    const gene = this.host.colorBy.startsWith("gene:") ? this.host.continuous : null;
+    if (gene) opts.push({ value: this.host.colorBy, text: `gene: ${gene.label}` });
     for (const f of this.host.state.fields) opts.push({ value: `field:${f.id}`, text: `label: ${f.key}` });
     setOptions(this.color, opts, this.host.colorBy);
   }
 
   renderLegend(): void {
+    this.renderScale();
     const h = this.host;
     const cc = h.categoryCodes();
     byId("legend-head").hidden = !cc;
@@ -144,5 +162,22 @@ export class Controls {
       });
       return li;
     }));
+  }
+
+  /** The continuous legend: the scale bar from the low to the high clip value, min/max and the missing cells. */
+  private renderScale(): void {
+    const c = this.host.continuous;
+    byId("scale-legend").hidden = !c;
+    if (this.scaleOf !== this.host.colorBy) this.brush.reset();
+    this.scaleOf = this.host.colorBy;
+    if (!c) return;
+    const r = c.range;
+    byId("scale-title").textContent = c.label;
+    byId("scale-bar").style.background = SCALE_CSS;
+    byId("scale-lo").textContent = `≤ ${formatValue(r.lo)}`;
+    byId("scale-hi").textContent = `≥ ${formatValue(r.hi)}`;
+    const missing = r.missing > 0 ? ` · ${formatCount(r.missing)} cells without a value (grey)` : "";
+    byId("scale-range").textContent = Number.isNaN(r.min) ? `No cell has a value${missing}` : `min ${formatValue(r.min)} · max ${formatValue(r.max)}${missing}`;
+    byId<HTMLSelectElement>("scale-clip").value = this.host.clip.join(",");
   }
 }

@@ -15,7 +15,7 @@ export interface KeyboardHost {
 }
 
 /** Text fields and the button Enter presses in each. */
-const ENTER_SUBMITS: Record<string, string> = { "field-name": "field-create", "category-name": "category-add", "page-name": "page-add" };
+const ENTER_SUBMITS: Record<string, string> = { "field-name": "field-create", "category-name": "category-add", "page-name": "page-add", "range-min": "range-group", "range-max": "range-group" };
 
 export function installKeyboard(h: KeyboardHost): void {
   const undo = byId<HTMLButtonElement>("undo"), redo = byId<HTMLButtonElement>("redo");
