@@ -352,3 +352,32 @@ describe("gene colouring details", { timeout: 90_000 }, () => {
     }
   });
 });
+
+test("the gene route on a real .h5ad (CSR X, written by Python anndata): the values Python anndata reads, behind the token", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "cellucid-genes-h5ad-"));
+  const data = fileURLToPath(new URL("../../examples/pbmc-demo.h5ad", import.meta.url));
+  const v = await startViewer(data, { autosaveDir: dir });
+  try {
+    const genes = [0, 5, 1837];
+    const expected = await python<number[][]>(`
+import sys, json, anndata, numpy as np
+a = anndata.read_h5ad(sys.argv[1])
+out = []
+for g in json.loads(sys.argv[2]):
+    c = a.X[:, g]
+    c = c.toarray().ravel() if hasattr(c, "toarray") else np.asarray(c).ravel()
+    out.append([float(x) for x in c.astype(np.float32)])
+print(json.dumps(out))
+`, data, JSON.stringify(genes));
+    for (const [i, g] of genes.entries()) {
+      const r = await request(v, `/_cellucid/x/${g}`);
+      assert.equal(r.status, 200);
+      const got = new Float32Array(Uint8Array.from(r.body).buffer);
+      assert.deepEqual([...got], expected[i]);
+    }
+    assert.equal((await request(v, "/_cellucid/x/5", { token: null })).status, 401);
+  } finally {
+    await v.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
