@@ -169,7 +169,7 @@ export async function xIndexSection(report: Report, dir: string, children: Child
 }
 
 export const storesSection: Section = {
-  title: "7. AnnData stores: apply 1,000 groups, consolidated .zarr, export of 10M names, CSR column index (child processes)",
+  title: "8. AnnData stores: apply 1,000 groups, consolidated .zarr, export of 10M names, CSR column index (child processes)",
   async run({ report, dir, children }) {
     report.section(this.title, `one run each; peak RSS: ${children.method}`);
     const version = pythonAnndataVersion();
