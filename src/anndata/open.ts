@@ -29,15 +29,27 @@ export async function detectAnnDataFormat(path: string): Promise<AnnDataFormat> 
 
 export interface OpenAnnDataOptions {
   mode?: "r" | "r+";
-  /** .zarr opened "r+": how long to wait for another writer's lock before failing with LOCKED (default 0). */
+  /** How long to wait while another process holds the data (a writer's lock, or an .h5ad open elsewhere) before failing with LOCKED (default 0). */
   waitSeconds?: number;
 }
 
 export async function openAnnData(path: string, opts: OpenAnnDataOptions = {}): Promise<AnnDataStore> {
   const mode = opts.mode ?? "r";
+  const waitSeconds = Math.max(0, opts.waitSeconds ?? 0);
   const format = await detectAnnDataFormat(path);
   // Each store loads its own stack (the HDF5 binding; zarrita and its codecs) only when a file needs it.
-  if (format === "h5ad") return (await import("./h5/store.js")).H5adStore.open(path, mode);
-  // A .zarr left mid-apply by a crash is rolled back here, before anything reads it.
-  return (await import("./zarr/store.js")).ZarrStore.open(path, mode, { waitSeconds: opts.waitSeconds });
+  // A store left mid-apply by a crash is rolled back by its open, before anything reads it.
+  if (format === "zarr") return (await import("./zarr/store.js")).ZarrStore.open(path, mode, { waitSeconds });
+  const { H5adStore } = await import("./h5/store.js");
+  // HDF5 takes its lock at open and cannot wait for it: the open is retried until the time is up.
+  const until = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    try {
+      return await H5adStore.open(path, mode);
+    } catch (err) {
+      const left = until - Date.now();
+      if (!(err instanceof AnnDataError && err.code === "LOCKED") || left <= 0) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(100, left)));
+    }
+  }
 }

@@ -208,16 +208,8 @@ function planWithReference(bundle: CellucidSessionBundle, store: AnnDataStore, o
   return withStore(reference, "r", wait, (ref) => planApply(bundle, store, { ...rest, reference: ref }));
 }
 
-async function openStore(path: string, mode: "r" | "r+", wait: Deadline): Promise<AnnDataStore> {
-  // .zarr stores wait for their lock themselves; .h5ad ones report LOCKED on open: retry those until the time is up.
-  for (;;) {
-    try {
-      return await openAnnData(path, { mode, waitSeconds: wait.left() });
-    } catch (err) {
-      if (!(err instanceof AnnDataError && err.code === "LOCKED") || wait.left() <= 0) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(100, wait.left() * 1000)));
-    }
-  }
+function openStore(path: string, mode: "r" | "r+", wait: Deadline): Promise<AnnDataStore> {
+  return openAnnData(path, { mode, waitSeconds: wait.left() });
 }
 
 async function withStore<T>(path: string, mode: "r" | "r+", wait: Deadline, fn: (s: AnnDataStore) => Promise<T>): Promise<T> {
