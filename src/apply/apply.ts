@@ -12,7 +12,7 @@ import { userDefinedCodesId } from "../chunks/ids.js";
 import type { UserDefinedField } from "../chunks/user-defined.js";
 import { type AnnDataStore, type Axis, type Column, type LazyColumn, type UnsDict, codesArrayFor } from "../anndata/model.js";
 import { firstRepeated } from "../anndata/element-rules.js";
-import { CODES_RAW_U16, CODES_RAW_U8, missingMarker } from "../codecs/codes.js";
+import { missingMarkerOf } from "../codecs/codes.js";
 import type { CellOrderCheck } from "../chunks/cell-order.js";
 import { checkCellOrder } from "./cell-order-check.js";
 import { type AxisMatch, matchReference } from "./reference.js";
@@ -317,7 +317,7 @@ async function planField(
 function categoricalFromCodes(codes: Uint8Array | Uint16Array, categories: string[]): { column: Column; outside: number; missing: number } {
   const n = codes.length;
   const out = codesArrayFor(categories.length, n);
-  const marker = missingMarker(codes instanceof Uint8Array ? CODES_RAW_U8 : CODES_RAW_U16);
+  const marker = missingMarkerOf(codes);
   let outside = 0;
   let missing = 0;
   for (let i = 0; i < n; i++) {

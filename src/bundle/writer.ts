@@ -8,7 +8,7 @@
  */
 import { HEADER_LENGTH, MAGIC, MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, writeU32LE } from "../format/limits.js";
 import type { ChunkCodec, ChunkMeta, ChunkPriority, DataSource, DatasetFingerprint, SessionManifest } from "../format/manifest.js";
-import { encodeCodes } from "../codecs/codes.js";
+import { MISSING_U16, MISSING_U8, encodeCodes } from "../codecs/codes.js";
 import { type GzipCodec, webGzip } from "../codecs/gzip.js";
 import { encodeIndexSet, normalizeIndices } from "../codecs/index-set.js";
 import { jsonBytes } from "../codecs/json.js";
@@ -242,7 +242,7 @@ export class SessionWriter {
     if (typeof cellCount === "number" && field.codes.length !== cellCount)
       throw notAppLoadable("WEBAPP_FIELD_CODES", `${where} has ${field.codes.length} codes, not one per cell (${cellCount}): the app's codes are one per cell${field.source === "var" ? ", even for a var field" : ""}`);
     const wide = field.categories.length >= U16_FROM_CATEGORIES;
-    const marker = wide ? 0xffff : 0xff;
+    const marker = wide ? MISSING_U16 : MISSING_U8;
     const codes = new (wide ? Uint16Array : Uint8Array)(field.codes.length);
     for (let i = 0; i < codes.length; i++) {
       const c = field.codes[i]!;

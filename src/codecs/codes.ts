@@ -131,9 +131,18 @@ export interface CodesScan {
   missing: number;
 }
 
-/** The web app's reserved "missing" code for an encoding: 255 for u8 storage, 65535 for u16. */
+/** The web app's reserved "missing" codes: a cell nobody labelled. u8 storage therefore holds at most 255 categories. */
+export const MISSING_U8 = 0xff;
+export const MISSING_U16 = 0xffff;
+
+/** The missing marker of an encoding: 255 for u8 storage, 65535 for u16. */
 export function missingMarker(encoding: number): number {
-  return encoding === CODES_RAW_U8 || encoding === CODES_RLE_U8 ? 0xff : 0xffff;
+  return encoding === CODES_RAW_U8 || encoding === CODES_RLE_U8 ? MISSING_U8 : MISSING_U16;
+}
+
+/** The missing marker of codes held in memory, by their width. */
+export function missingMarkerOf(codes: Uint8Array | Uint16Array): number {
+  return codes instanceof Uint8Array ? MISSING_U8 : MISSING_U16;
 }
 
 /** Checks codes under every rule of decodeCodes without materialising them (validate). */

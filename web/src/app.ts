@@ -3,6 +3,7 @@
  * rectangle gestures into highlight groups, and keeps colours, selection and
  * state in step. DOM panels only talk to it and to ViewerState.
  */
+import { missingMarkerOf } from "../../src/codecs/codes.js";
 import type { ViewerApi, ViewerConfig } from "./api.js";
 import { type ValueRange, colorValues, drawOrder, formatValue, valueRange } from "./continuous.js";
 import { overlayHalos } from "./overlays.js";
@@ -12,7 +13,7 @@ import { type Projection, depthAxis, project } from "./projection.js";
 import { PointRenderer } from "./render.js";
 import { SelectorPool } from "./selector.js";
 import type { ViewSnapshot } from "./session-io.js";
-import { type ViewerState, combineCells, missingMarker } from "./state.js";
+import { type ViewerState, combineCells } from "./state.js";
 import { CanvasInput, type SelectMode, type Tool } from "./ui/canvas-input.js";
 import type { Controls, ControlsHost } from "./ui/controls.js";
 import { HoverCard, type HoverHost } from "./ui/hover-card.js";
@@ -271,7 +272,7 @@ export class App implements ControlsHost, HoverHost {
     const obs = this.obsCodes.get(this.colorBy);
     if (obs) return { codes: obs, categories: this.config.dataset.obsCategoricals.find((c) => `obs:${c.key}` === this.colorBy)?.categories ?? [], missing: -1 };
     const field = this.state.fields.find((f) => `field:${f.id}` === this.colorBy);
-    return field ? { codes: field.codes, categories: field.categories, missing: missingMarker(field.codes) } : null;
+    return field ? { codes: field.codes, categories: field.categories, missing: missingMarkerOf(field.codes) } : null;
   }
 
   /** Cells per category of the current colouring, with the missing ones last. */

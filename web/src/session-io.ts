@@ -7,6 +7,7 @@
  * for this tool and Python (`canonical: false`). Autosaves are always
  * permissive: they must keep everything.
  */
+import { missingMarkerOf } from "../../src/codecs/codes.js";
 import { CellucidSessionBundle } from "../../src/bundle/bundle.js";
 import { GROUP_BINDING_KEYS } from "../../src/bundle/canonical.js";
 import { mismatchReasons } from "../../src/bundle/mismatch.js";
@@ -16,7 +17,7 @@ import { chunkRole, userDefinedCodesId } from "../../src/chunks/ids.js";
 import type { GzipCodec } from "../../src/codecs/gzip.js";
 import type { ViewerConfig } from "./api.js";
 import { type EmbeddingLoader, cellOrderMismatch, viewerCellOrder } from "./cell-order.js";
-import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, fieldCodes, missingMarker, newId, nextAppId } from "./state.js";
+import { type CarriedContent, type Group, type LabelField, type Page, type ViewerState, fieldCodes, newId, nextAppId } from "./state.js";
 
 /** What a bundle is written from: plain data, so a worker can write it too. */
 export type SessionData = Pick<ViewerState, "pages" | "activePageId" | "fields" | "activeFieldId" | "carried">;
@@ -63,7 +64,7 @@ export async function writeSession(state: SessionData, config: Pick<ViewerConfig
   }
   for (const f of fields) {
     // The permissive layout stores the codes as they are (the marker is missing there too); the canonical writer takes -1.
-    const marker = missingMarker(f.codes);
+    const marker = missingMarkerOf(f.codes);
     writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: canonical ? Int32Array.from(f.codes, (c) => (c === marker ? -1 : c)) : f.codes });
   }
   for (const f of state.carried.fields) if (!state.fields.some((x) => x.id === f.id) && (!canonical || f.source !== "var")) writer.addUserDefinedField(f);

@@ -12,6 +12,7 @@
  */
 import type { UserDefinedFieldInput } from "../../src/bundle/writer.js";
 import type { ChunkMeta } from "../../src/format/manifest.js";
+import { MISSING_U16, MISSING_U8, missingMarkerOf } from "../../src/codecs/codes.js";
 
 export interface Group {
   id: string;
@@ -41,19 +42,13 @@ export interface LabelField {
 
 export type Change = "highlights" | "fields" | "selection" | "history";
 
-/** The web app's missing markers: u8 codes hold at most 255 categories, u16 ones 65535. */
-export const MISSING_U8 = 0xff;
-export const MISSING_U16 = 0xffff;
-const MAX_CATEGORIES = 0xffff;
-
-export function missingMarker(codes: Uint8Array | Uint16Array): number {
-  return codes instanceof Uint8Array ? MISSING_U8 : MISSING_U16;
-}
+/** u16 codes hold at most 65535 categories: the last value is the missing marker. */
+const MAX_CATEGORIES = MISSING_U16;
 
 /** Codes in the width `categories` needs, anything that is not a category becoming the missing marker. */
 export function fieldCodes(codes: ArrayLike<number>, categories: number): Uint8Array | Uint16Array {
   const out = categories > MISSING_U8 - 1 ? new Uint16Array(codes.length) : new Uint8Array(codes.length);
-  const marker = missingMarker(out);
+  const marker = missingMarkerOf(out);
   for (let i = 0; i < codes.length; i++) out[i] = codes[i]! < categories ? codes[i]! : marker;
   return out;
 }
@@ -353,7 +348,7 @@ export class ViewerState {
     this.record();
     // A new array: the undo history still holds the old one.
     const codes = field.codes.slice();
-    const marker = missingMarker(codes);
+    const marker = missingMarkerOf(codes);
     let changed = 0;
     for (let j = 0; j < cells.length; j++) {
       const i = cells[j]!;
@@ -369,7 +364,7 @@ export class ViewerState {
   /** How many of `cells` already hold a label other than `code` (what an assignment would overwrite). */
   overwriteCount(fieldId: string, code: number, cells: ArrayLike<number>): number {
     const field = this.requireField(fieldId);
-    const marker = missingMarker(field.codes);
+    const marker = missingMarkerOf(field.codes);
     let n = 0;
     for (let j = 0; j < cells.length; j++) {
       const c = field.codes[cells[j]!]!;
@@ -380,7 +375,7 @@ export class ViewerState {
 
   /** Cells that hold the missing marker in a field. */
   missingCount(field: LabelField): number {
-    const marker = missingMarker(field.codes);
+    const marker = missingMarkerOf(field.codes);
     let n = 0;
     for (let i = 0; i < field.codes.length; i++) if (field.codes[i] === marker) n++;
     return n;
