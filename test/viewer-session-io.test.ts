@@ -155,3 +155,38 @@ test("combined groups are saved as the app's 'combined' type, in a bundle the we
   assert.deepEqual((await validateBundle(saved, { target: "webapp" })).errors, []);
   assert.deepEqual((await saved.highlightPages())[0]!.groups.map((g) => [g.type, g.cells.length]), [["lasso", 3], ["lasso", 2], ["combined", 4]]);
 });
+
+test("the app's control record from a bundle the app saved goes back out with the next save, canonical or autosave, so the app loads it again", async () => {
+  const cfg = config([{ key: "X_umap", dims: 2 }]);
+  const cellOrder = { dimension: 2, digest: embeddingCellOrderDigest(umap, N, 2, "python") };
+  const controls = {
+    "accordion:visualization-section": { type: "details", open: true },
+    "accordion:coloring-filtering-section": { type: "details", open: false },
+    "accordion:compare-views-section": { type: "details", open: false },
+    "point-size": { type: "range", value: "4" },
+    "show-axes": { type: "checkbox", checked: true },
+  };
+  const app = createSessionWriter({ datasetFingerprint: { sourceType: "local-user", datasetId: "d", cellCount: N, varCount: 7, cellOrder }, uiControls: controls });
+  app.addHighlightPage({ id: "page_1", name: "P", groups: [{ id: "highlight_1", label: "g", type: "lasso", cells: [1, 2] }] });
+  const state = new ViewerState(N);
+  await restoreBundle(await app.toBytes(), state, cfg, "from-app.cellucid-session", load);
+  assert.deepEqual(state.carried.uiControls, controls);
+
+  const uiControlsOf = async (b: CellucidSessionBundle) => ((await b.decodeChunk("core/state")) as { uiControls: unknown }).uiControls;
+  const saved = await CellucidSessionBundle.fromBlob(await buildBundle(state, cfg, { ...view, embedding: "X_umap" }, load));
+  assert.deepEqual(await uiControlsOf(saved), controls);
+  const report = await validateBundle(saved, { target: "webapp" });
+  assert.deepEqual(report.errors, []);
+  assert.equal(report.warnings.some((w) => w.code === "WEBAPP_UI_CONTROLS_INCOMPLETE"), false);
+
+  // An autosave (permissive) keeps the record too, so a page restored from it still saves what the app loads.
+  const restored = new ViewerState(N);
+  await restoreBundle(await buildBundle(state, cfg, { ...view, embedding: "X_umap" }, load, false), restored, cfg, "autosave", load);
+  assert.deepEqual(restored.carried.uiControls, controls);
+
+  // A record the app would refuse (this page's old view control among its entries) is not carried.
+  const old = createSessionWriter({ datasetFingerprint: { sourceType: "local-user", datasetId: "d", cellCount: N, varCount: 7, cellOrder }, uiControls: { ...controls, "cellucid-session-view": { type: "text", value: "{}" } } });
+  const fromOld = new ViewerState(N);
+  await restoreBundle(await old.toBytes(), fromOld, cfg, "old-view", load);
+  assert.equal(fromOld.carried.uiControls, undefined);
+});

@@ -11,6 +11,7 @@ import { missingMarkerOf } from "../../src/codecs/codes.js";
 import { CellucidSessionBundle } from "../../src/bundle/bundle.js";
 import { GROUP_BINDING_KEYS } from "../../src/bundle/canonical.js";
 import { mismatchReasons } from "../../src/bundle/mismatch.js";
+import { controlProblem } from "../../src/bundle/webapp-core-state.js";
 import { SessionWriter } from "../../src/bundle/writer.js";
 import type { CellOrder } from "../../src/chunks/cell-order.js";
 import { chunkRole, userDefinedCodesId } from "../../src/chunks/ids.js";
@@ -56,6 +57,7 @@ export async function writeSession(state: SessionData, config: Pick<ViewerConfig
     ...(gzip && { gzip }),
     datasetFingerprint: { sourceType: fp.sourceType, datasetId: fp.datasetId, cellCount: config.dataset.nObs, varCount: config.dataset.nVars, cellOrder },
     activeFieldId: fields.some((f) => f.id === state.activeFieldId) ? state.activeFieldId : null,
+    ...(canonical && state.carried.uiControls && { uiControls: state.carried.uiControls }),
   });
   for (const page of state.pages) {
     // The app has no empty groups; a group without cells has nothing to save.
@@ -74,7 +76,8 @@ export async function writeSession(state: SessionData, config: Pick<ViewerConfig
     else writer.addBinaryChunk(id, value as Uint8Array, { label: meta.label });
   }
   // Permissive bundles have no app control record: the view settings are the whole `core/state`.
-  if (!canonical && !state.carried.chunks.some((c) => c.id === "core/state")) writer.addJsonChunk("core/state", { viewer: "cellucid-session", ...view });
+  if (!canonical && !state.carried.chunks.some((c) => c.id === "core/state"))
+    writer.addJsonChunk("core/state", { viewer: "cellucid-session", ...view, ...(state.carried.uiControls && { uiControls: state.carried.uiControls }) });
   return writer.toBlob();
 }
 
@@ -170,9 +173,26 @@ export async function restoreBundle(source: Blob | Uint8Array, state: ViewerStat
     carried.chunks.push({ id, meta: bundle.getChunkMeta(id), value: await bundle.decodeChunk(id) });
     if (role === "unknown") carried.notForApp.push(`chunk '${id}'`);
   }
+  const coreState = bundle.hasChunk("core/state") ? await bundle.decodeChunk("core/state").catch(() => null) : null;
+  const uiControls = appUiControls(coreState);
+  if (uiControls) carried.uiControls = uiControls;
   state.replace(pages, pages.find((p, i) => meta?.pages[i]?.id === meta?.activePageId)?.id ?? null, fields, carried);
-  const view = bundle.hasChunk("core/state") ? parseViewSnapshot(await bundle.decodeChunk("core/state").catch(() => null)) : null;
+  const view = parseViewSnapshot(coreState);
   return { view, pages: pages.length, groups: pages.reduce((n, p) => n + p.groups.length, 0), fields: fields.length, warnings };
+}
+
+/**
+ * The app's control record of a `core/state` the app saved, kept for the next
+ * canonical save so that it loads in that app again; null when any entry is
+ * one the app would refuse (this page's own old view control among them).
+ */
+function appUiControls(state: unknown): Record<string, unknown> | null {
+  if (!state || typeof state !== "object") return null;
+  const controls = (state as Record<string, unknown>)["uiControls"];
+  if (!controls || typeof controls !== "object" || Array.isArray(controls)) return null;
+  const entries = Object.entries(controls as Record<string, unknown>);
+  if (!entries.length || entries.some(([id, record]) => id === VIEW_CONTROL || controlProblem(id, record) !== null)) return null;
+  return { ...(controls as Record<string, unknown>) };
 }
 
 /**

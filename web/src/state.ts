@@ -70,6 +70,11 @@ export interface CarriedContent {
   chunks: { id: string; meta: ChunkMeta; value: unknown }[];
   /** What of the above the current web app cannot load (gene fields, chunks of contributors it does not know), by name. */
   notForApp: string[];
+  /**
+   * The app's record of its sidebar controls, from a `core/state` the app saved: the app loads a
+   * session only when this lists exactly the controls of its page, which only the app knows.
+   */
+  uiControls?: Record<string, unknown>;
 }
 
 export const NOTHING_CARRIED: CarriedContent = { fields: [], chunks: [], notForApp: [] };
