@@ -308,3 +308,37 @@ test("disk full (a real 1 MiB tmpfs): NO_SPACE naming the disk and the need, exi
     }
   });
 });
+
+test("apply -o killed with -9 leaves its temp copy; recover OUT or the next apply -o removes it, and a running apply's copy is left alone", async () => {
+  await withTempDir(async (dir) => {
+    const { plain, h5ad, bundle } = await tinyFixtures(dir);
+    for (const input of [h5ad, plain]) {
+      const out = join(dir, input === h5ad ? "o.h5ad" : "o.zarr");
+      const temps = () => readdirSync(dir).filter((f) => f.startsWith(`.${input === h5ad ? "o.h5ad" : "o.zarr"}.`));
+      const kill = async () => {
+        const killed = await spawnCli(["apply", bundle, input, "-o", out], { CELLUCID_TEST_CRASH_AT_WRITE: "2" }).done;
+        // The .h5ad driver dies as kill -9 would, from inside the process (exit status 137).
+        assert.ok(killed.signal === "SIGKILL" || killed.code === 137, `${input}: ${killed.code} ${killed.stderr}`);
+        assert.equal(existsSync(out), false);
+        assert.equal(temps().length > 0, true, "kill -9 leaves the temp copy");
+      };
+      await kill();
+      // A temp copy of a process that still runs (this one) is not touched.
+      const live = join(dir, `.${out.split("/").pop()}.${process.pid}.0123abcd.tmp`);
+      writeFileSync(live, "busy");
+      const r = await spawnCli(["recover", out]).done;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /no output was made; removed what the interrupted apply left/);
+      assert.match(r.stderr, /removed .*\.tmp, left by an apply -o that was killed/);
+      assert.deepEqual(temps(), [live.split("/").pop()]);
+      rmSync(live);
+
+      await kill();
+      const ok = await spawnCli(["apply", bundle, input, "-o", out]).done;
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.deepEqual(temps(), []);
+      const cols = await python<string[]>(`import anndata, json, sys; print(json.dumps(list(anndata.${input === h5ad ? "read_h5ad" : "read_zarr"}(sys.argv[1]).obs.columns)))`, out);
+      for (const c of TINY_ADDED_OBS) assert.ok(cols.includes(c), `${c} in ${cols.join(", ")}`);
+    }
+  });
+});

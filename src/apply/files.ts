@@ -20,7 +20,7 @@ import { type AnnDataStore, AnnDataError } from "../anndata/model.js";
 import { EXIT_STATUS } from "../format/errors.js";
 import { type AnnDataFormat, detectAnnDataFormat, openAnnData } from "../anndata/open.js";
 import { formatBytes, fsError, treeSize } from "../anndata/fs-errors.js";
-import { tempPathFor } from "../platform/node/atomic.js";
+import { removeStaleTemps, tempPathFor } from "../platform/node/atomic.js";
 import { deferSignals, registerTemp, releaseTemp } from "../platform/node/cleanup.js";
 import { beforeMutation } from "../platform/node/faults.js";
 import { type HeldLock, acquireLock } from "../platform/node/lock.js";
@@ -76,6 +76,7 @@ async function applyToCopy(bundle: CellucidSessionBundle, input: string, format:
   if (out === src) throw new AnnDataError("IO", `output ${dest} is the input; use inplace to modify it`);
   if (out.startsWith(src + sep)) throw new AnnDataError("IO", `output ${dest} is inside the input ${input}`);
   await recoverReplacedOutput(dest);
+  await removeStaleTemps(dest);
   const existing = await existingOutput(dest, format, opts.force === true);
   // Opening rolls back an apply to the input that a crash interrupted, before the input is locked for the copy.
   await (await openStore(input, "r", wait)).close();

@@ -6,6 +6,7 @@ import { detectAnnDataFormat } from "../../anndata/open.js";
 import { recoverZarr } from "../../anndata/zarr/recovery.js";
 import type { RecoveryReport } from "../../anndata/zarr/transaction.js";
 import { recoverReplacedOutput } from "../../apply/files.js";
+import { removeStaleTemps } from "../../platform/node/atomic.js";
 import { parse } from "../args.js";
 import type { Io } from "../output.js";
 
@@ -19,7 +20,8 @@ bytes of every overwritten range and the original length); for a .zarr store
 it is inside the store, and leftovers (staging folder, stale lock file) are
 removed too. An \`apply -o FILE --force\` interrupted while it swapped the old
 FILE for the new one is finished: the old FILE goes back if the new one is
-not in place.
+not in place. Temp copies that a killed \`apply -o FILE\` left beside FILE
+(.FILE.PID.XXXXXXXX.tmp, whose process is gone) are removed.
 Every command does this by itself when it opens a store; recover does only
 this and says what it did ("nothing to recover" otherwise).
 
@@ -38,9 +40,14 @@ export async function recoverCommand(argv: string[], io: Io): Promise<number> {
   // An `apply -o PATH --force` that a crash cut between its two renames: the old output goes back first.
   const replaced = await recoverReplacedOutput(path);
   if (replaced === "restored") io.err.write(`${path}: put back the previous output that an interrupted apply -o --force had set aside\n`);
-  const st = await stat(path).catch(() => {
+  const temps = await removeStaleTemps(path);
+  for (const t of temps) io.err.write(`${path}: removed ${t}, left by an apply -o that was killed\n`);
+  const st = await stat(path).catch(() => null);
+  if (!st) {
+    // An apply -o killed before its output appeared leaves only its temp copy.
+    if (temps.length) return io.out.write(values["json"] ? JSON.stringify({ path, format: null, action: "removed-temps", removed: temps }, null, 2) + "\n" : `${path}: no output was made; removed what the interrupted apply left\n`), 0;
     throw new AnnDataError("IO", `${path}: no such file or directory`);
-  });
+  }
   if (!st.isDirectory() && (await detectAnnDataFormat(path)) === "h5ad") {
     const r = recoverH5ad(path);
     if (values["json"]) io.out.write(JSON.stringify({ path, format: "h5ad", action: r ? "rolled-back" : "nothing", ...r }, null, 2) + "\n");

@@ -4,7 +4,7 @@
  * file is removed on every exit path, Ctrl+C and `kill` included.
  */
 import { randomBytes } from "node:crypto";
-import { copyFile, open, rename, rm } from "node:fs/promises";
+import { copyFile, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { registerTemp, releaseTemp } from "./cleanup.js";
 
@@ -12,8 +12,41 @@ export function tempPathFor(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
 }
 
+/** Whether a process with this id runs on this machine (EPERM: it does, as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temp outputs for `dest` (tempPathFor's names, with a .h5ad
+ * journal beside them) that a process killed with -9 or by a power loss left
+ * behind; those of a process still running are left alone. Returns the
+ * removed paths. The pid is that of this machine: processes in another pid
+ * namespace sharing the folder are not told apart.
+ */
+export async function removeStaleTemps(dest: string): Promise<string[]> {
+  const dir = dirname(dest);
+  const prefix = `.${basename(dest)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}\.tmp(-cellucid-journal)?$/.exec(name.slice(prefix.length));
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(join(dir, name));
+  }
+  return removed;
+}
+
 /** Runs `write(tempPath)` then renames the temp file over `dest`; removes the temp file on failure. */
 export async function writeAtomically(dest: string, write: (tempPath: string) => Promise<void>): Promise<void> {
+  await removeStaleTemps(dest);
   const tmp = tempPathFor(dest);
   registerTemp(tmp);
   try {
