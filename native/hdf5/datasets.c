@@ -240,13 +240,50 @@ static hsize_t guess_chunk(hsize_t n, size_t esize) {
   return c;
 }
 
-/* createDataset(path, dtype, data, gzip, chunks, scalar): 1-D, or a scalar
+/* Pre-deflated chunks need a 1-D, non-empty, chunked, deflate dataset. */
+static bool scalar_or_unchunked(napi_env env, napi_value scalar_arg, int32_t gzip, int32_t chunk_req, const char *path) {
+  bool scalar = false;
+  if (napi_get_value_bool(env, scalar_arg, &scalar) != napi_ok || scalar || gzip < 0 || chunk_req <= 0) {
+    h5err_throw_msg(env, "createDataset", path, "deflated chunks need a 1-D dataset with gzip and a chunk length");
+    return true;
+  }
+  return false;
+}
+
+/* The chunks of `deflated` (an array of Uint8Array), already deflated by the
+ * caller, written as they are: HDF5 does not compress them again, and the
+ * dataset records the deflate filter so every reader inflates them. */
+static bool write_deflated_chunks(napi_env env, hid_t did, napi_value deflated, size_t n, hsize_t chunk, const char *path) {
+  uint32_t count = 0;
+  if (napi_get_array_length(env, deflated, &count) != napi_ok || (size_t)count != (n + chunk - 1) / chunk) {
+    h5err_throw_msg(env, "createDataset", path, "deflated chunks must be an array with one entry per chunk");
+    return false;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    void *bytes = NULL;
+    size_t len = 0;
+    if (napi_get_element(env, deflated, i, &item) != napi_ok ||
+        !napi_get_typed(env, item, napi_uint8_array, &bytes, &len, "deflated chunk"))
+      return false;
+    hsize_t offset[1] = {(hsize_t)i * chunk};
+    if (H5Dwrite_chunk(did, H5P_DEFAULT, 0, offset, len, bytes) < 0) {
+      h5err_throw(env, "createDataset", path);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* createDataset(path, dtype, data, gzip, chunks, scalar[, deflated]): 1-D, or a scalar
  * dataspace when `scalar` is true and data holds exactly one value (anndata's
  * `string` and `numeric-scalar` encodings).
- * gzip < 0 disables compression; chunks <= 0 means "auto when needed". */
+ * gzip < 0 disables compression; chunks <= 0 means "auto when needed".
+ * `deflated` (with gzip >= 0 and chunks > 0): the chunks already deflated
+ * (zlib streams of the file type's bytes); `data` then gives only the length. */
 napi_value dataset_create(napi_env env, napi_callback_info info) {
-  napi_value argv[6], out = NULL;
-  H5FileState *st = napi_get_file(env, info, 6, argv, "createDataset");
+  napi_value argv[7], out = NULL;
+  H5FileState *st = napi_get_file(env, info, 7, argv, "createDataset");
   if (!st) return NULL;
   char *path = NULL, *dtname = NULL, **strs = NULL;
   uint32_t nstr = 0;
@@ -265,6 +302,12 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
   DType dt = dtype_from_name(dtname);
   if (dt == DT_INVALID) { h5err_throw_msg(env, "createDataset", path, "unknown dtype"); goto cleanup; }
 
+  napi_valuetype deflated_type;
+  if (napi_typeof(env, argv[6], &deflated_type) != napi_ok) goto cleanup;
+  bool predeflated = deflated_type != napi_undefined;
+  if (predeflated && dt == DT_STRING) { h5err_throw_msg(env, "createDataset", path, "strings cannot be written as deflated chunks"); goto cleanup; }
+  if (predeflated && scalar_or_unchunked(env, argv[5], gzip, chunk_req, path)) goto cleanup;
+
   const void *data = NULL;
   size_t n = 0;
   if (dt == DT_STRING) {
@@ -276,7 +319,7 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
     if (!napi_get_typed(env, argv[2], dtype_typedarray(dt), &p, &n, "dataset data"))
       goto cleanup;
     data = p;
-    if (dt == DT_BOOL) {
+    if (dt == DT_BOOL && !predeflated) {
       /* Any non-zero byte means TRUE; never store out-of-enum values. */
       bools = (int8_t *)malloc(n ? n : 1);
       if (!bools) { h5err_throw_msg(env, "createDataset", path, "out of memory"); goto cleanup; }
@@ -316,7 +359,11 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
   did = H5Dcreate2(st->fid, path, ftype, space, lcpl, dcpl, H5P_DEFAULT);
   if (did < 0) { h5err_throw(env, "createDataset", path); goto cleanup; }
   created = true;
-  if (n > 0 && H5Dwrite(did, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+  if (predeflated) {
+    if (n == 0) { h5err_throw_msg(env, "createDataset", path, "an empty dataset has no chunks to write"); goto cleanup; }
+    hsize_t c = (hsize_t)chunk_req < n ? (hsize_t)chunk_req : n;
+    if (!write_deflated_chunks(env, did, argv[6], n, c, path)) goto cleanup;
+  } else if (n > 0 && H5Dwrite(did, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
     h5err_throw(env, "createDataset", path);
     goto cleanup;
   }

@@ -23,6 +23,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AnnDataError } from "../model.js";
+import { zlibRuns } from "../../codecs/zlib-runs.js";
 
 export type H5DType =
   | "bool"
@@ -105,6 +106,32 @@ export interface CreateDatasetOptions {
   chunks?: number;
   /** A scalar dataspace (data must hold exactly one value): anndata's `string` / `numeric-scalar`. */
   scalar?: boolean;
+  /**
+   * One-byte data (bool, int8, uint8) of long runs, e.g. a group's boolean
+   * column: stored deflated, each chunk a run-length zlib stream we encode
+   * (zlibRuns) and HDF5 writes as is, when that is smaller than the raw bytes.
+   * Any HDF5 reader inflates it (h5py, anndata, R); ~1% of the bytes for
+   * 1,000 cells of 1M.
+   */
+  runs?: boolean;
+}
+
+/** Elements per chunk of a `runs` dataset: a range read inflates at most this much. */
+export const RUN_CHUNK = 1 << 20;
+const ONE_BYTE_DTYPES: ReadonlySet<H5DType> = new Set(["bool", "int8", "uint8"]);
+
+/** The chunks of `data` as run-length zlib streams, or null when they are not smaller than the data. */
+function runChunks(dtype: H5DType, data: Uint8Array | Int8Array): Uint8Array[] | null {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (let at = 0; at < bytes.length; at += RUN_CHUNK) {
+    const z = zlibRuns(bytes.subarray(at, at + RUN_CHUNK), { booleans: dtype === "bool" });
+    total += z.length;
+    if (total >= bytes.length) return null;
+    chunks.push(z);
+  }
+  return chunks;
 }
 
 /** Accepted input for createDataset: the exact array type, or plain values. */
@@ -151,7 +178,7 @@ interface NativeFile {
   deleteAttr(path: string, name: string): void;
   datasetInfo(path: string): DatasetInfo;
   readDataset(path: string, start: number, count: number): DatasetRead;
-  createDataset(path: string, dtype: H5DType, data: string[] | ArrayBufferView, gzip: number, chunks: number, scalar: boolean): void;
+  createDataset(path: string, dtype: H5DType, data: string[] | ArrayBufferView, gzip: number, chunks: number, scalar: boolean, deflated?: Uint8Array[]): void;
   moveLink(src: string, dst: string): void;
 }
 
@@ -491,6 +518,8 @@ export class H5File {
       fail(op, path, "chunks must be a positive integer");
     }
     const payload = datasetPayload(op, path, dtype, data);
-    this.#write(() => this.#native.createDataset(path, dtype, payload, gzip, chunks, opts.scalar === true));
+    const deflated = opts.runs && !opts.scalar && ONE_BYTE_DTYPES.has(dtype) && ArrayBuffer.isView(payload) && payload.byteLength > 0 ? runChunks(dtype, payload as Uint8Array) : null;
+    if (deflated) this.#write(() => this.#native.createDataset(path, dtype, payload, 1, RUN_CHUNK, false, deflated));
+    else this.#write(() => this.#native.createDataset(path, dtype, payload, gzip, chunks, opts.scalar === true));
   }
 }

@@ -262,7 +262,8 @@ export class H5adStore implements AnnDataStore {
   private writeColumn(path: string, c: Column): void {
     switch (c.kind) {
       case "bool":
-        this.file.createDataset(path, "bool", c.values);
+        // A group's column is mostly False: stored as runs, ~1% of its bytes (binding: `runs`).
+        this.file.createDataset(path, "bool", c.values, { runs: true });
         return this.encode(path, "array", "0.2.0");
       case "numeric":
         this.file.createDataset(path, dtypeOf(c.values), c.values as never);
@@ -274,7 +275,7 @@ export class H5adStore implements AnnDataStore {
         this.file.createGroup(path);
         this.encode(path, "categorical", "0.2.0");
         this.file.writeAttr(path, "ordered", c.ordered, "bool");
-        this.file.createDataset(`${path}/codes`, dtypeOf(c.codes), c.codes as never);
+        this.file.createDataset(`${path}/codes`, dtypeOf(c.codes), c.codes as never, { runs: true });
         this.encode(`${path}/codes`, "array", "0.2.0");
         this.file.createDataset(`${path}/categories`, "string", c.categories);
         return this.encode(`${path}/categories`, "string-array", "0.2.0");
@@ -282,10 +283,10 @@ export class H5adStore implements AnnDataStore {
       case "nullable-boolean":
         this.file.createGroup(path);
         this.encode(path, c.kind, "0.1.0");
-        if (c.kind === "nullable-boolean") this.file.createDataset(`${path}/values`, "bool", c.values);
+        if (c.kind === "nullable-boolean") this.file.createDataset(`${path}/values`, "bool", c.values, { runs: true });
         else this.file.createDataset(`${path}/values`, dtypeOf(c.values), c.values as never);
         this.encode(`${path}/values`, "array", "0.2.0");
-        this.file.createDataset(`${path}/mask`, "bool", c.mask);
+        this.file.createDataset(`${path}/mask`, "bool", c.mask, { runs: true });
         return this.encode(`${path}/mask`, "array", "0.2.0");
     }
   }
