@@ -1,6 +1,7 @@
 /** An AnnData held in memory: for notebooks, browsers and tests. Same interface as the file stores. */
 import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsDict, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange, isUnsDict } from "./model.js";
-import { checkColumn, checkColumnName, resolveColumn } from "./element-rules.js";
+import { checkColumnName, resolveColumn } from "./element-rules.js";
+import { checkColumn } from "./encodings/registry.js";
 
 /** What anndata names an unnamed index when it writes a data frame. */
 const INDEX_NAME = "_index";
