@@ -86,7 +86,8 @@ export abstract class ElementStore {
   }
 
   async readObsm(key: string): Promise<DenseMatrix> {
-    if (this.obsmShape(key) === null) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no dense obsm entry '${key}'`);
+    this.assertOpen();
+    if (!isStorableName(key) || this.io.kind("obsm") !== "group") throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no dense obsm entry '${key}'`);
     return readDense(this.io, join("obsm", key));
   }
 

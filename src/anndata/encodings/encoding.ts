@@ -22,17 +22,18 @@ export interface ColumnRole {
   write(io: ElementIO, path: string, c: Column): Promise<void>;
 }
 
-/** Reads and writes of the members of a dict, which the registry dispatches. */
-export interface UnsChildren {
-  read(path: string): Promise<UnsValue>;
-  write(path: string, value: UnsValue): Promise<void>;
-}
+/** A dict's members are read, written and checked by the registry, whatever their encoding. */
+export type ReadChild = (path: string) => Promise<UnsValue>;
+export type WriteChild = (path: string, value: UnsValue) => Promise<void>;
+export type CheckChild = (value: UnsValue, at: string) => void;
 
 export interface UnsRole {
   /** Whether this encoding is the one that writes `v`. */
   holds(v: UnsValue): boolean;
-  read(io: ElementIO, path: string, children: UnsChildren): Promise<UnsValue>;
-  write(io: ElementIO, path: string, v: UnsValue, children: UnsChildren): Promise<void>;
+  read(io: ElementIO, path: string, readChild: ReadChild): Promise<UnsValue>;
+  /** Refuses what cannot be written, before anything is (BAD_NAME; TypeError for what the types exclude). */
+  check?(v: UnsValue, at: string, checkChild: CheckChild): void;
+  write(io: ElementIO, path: string, v: UnsValue, writeChild: WriteChild): Promise<void>;
 }
 
 /** A matrix in compressed sparse form, as scipy holds it. */

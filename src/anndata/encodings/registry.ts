@@ -10,8 +10,9 @@
  * Adding an encoding: one module in this folder, and one line in ENCODINGS.
  */
 import { AnnDataError, type Column, type ColumnKind, type DenseMatrix, type UnsValue, type XReadOptions } from "../model.js";
+import { checkUnsKey } from "../element-rules.js";
 import type { XSource } from "../x/source.js";
-import type { ColumnIndexOf, ColumnRole, Encoding, MatrixRole, SparseMatrix, UnsChildren, UnsRole } from "./encoding.js";
+import type { ColumnIndexOf, ColumnRole, Encoding, SparseMatrix, UnsRole } from "./encoding.js";
 import { type ElementIO, type NodeKind, dimsOf, isNumericDType, join, readChecked, what } from "./io.js";
 import { array } from "./array.js";
 import { categorical } from "./categorical.js";
@@ -24,7 +25,7 @@ import { numericScalar, string } from "./scalar.js";
 import { stringArray } from "./string-array.js";
 
 /** Every encoding this code reads and writes. */
-const ENCODINGS: readonly Encoding[] = [
+export const ENCODINGS: readonly Encoding[] = [
   dataframe, array, stringArray, categorical, nullableInteger, nullableBoolean, dict, string, numericScalar, csrMatrix, cscMatrix,
 ];
 
@@ -129,17 +130,36 @@ export function writeColumn(io: ElementIO, path: string, c: Column): Promise<voi
 
 // ---------------------------------------------------------------- uns
 
-const UNS: { e: Encoding; r: UnsRole }[] = ENCODINGS.filter((e) => e.uns).map((e) => ({ e, r: e.uns! }));
+const UNS: UnsRole[] = ENCODINGS.flatMap((e) => (e.uns ? [e.uns] : []));
 
-function unsChildren(io: ElementIO): UnsChildren {
-  return { read: (path) => readUns(io, path), write: (path, v) => writeUns(io, path, v) };
+function unsRoleOf(v: UnsValue, at: string): UnsRole {
+  const found = UNS.find((r) => r.holds(v));
+  if (!found) throw new TypeError(`${at}: cannot store ${v === null ? "null" : ArrayBuffer.isView(v) ? v.constructor.name : typeof v} in uns`);
+  return found;
 }
 
 /** The uns value at `path` (which must exist), dicts read recursively. */
 export function readUns(io: ElementIO, path: string): Promise<UnsValue> {
   const e = encodingAt(io, path);
   const r = role(e, e.uns, io, path, "one read in uns (only dict, string, numeric-scalar, array and string-array are)");
-  return r.read(io, path, unsChildren(io));
+  return r.read(io, path, (p) => readUns(io, p));
+}
+
+/**
+ * Refuses what no store can hold, before anything is written: a dict key
+ * that cannot be an element name (BAD_NAME), a value of no uns encoding or a
+ * list of non-strings (TypeError: the type says it cannot happen). `at` names
+ * where the value goes.
+ */
+export function checkUns(v: UnsValue, at: string): void {
+  unsRoleOf(v, at).check?.(v, at, checkUns);
+}
+
+/** What every store checks first in setUns(path, v): the path's keys and the value, so each refuses the same input with the same error. */
+export function checkUnsWrite(store: string, path: readonly string[], v: UnsValue): void {
+  if (path.length === 0) throw new TypeError("setUns needs a non-empty path");
+  for (const p of path) checkUnsKey(store, p);
+  checkUns(v, `${store}: uns/${path.join("/")}`);
 }
 
 /** Whether `path` holds a dict (uns writes go into it rather than replace it). */
@@ -147,16 +167,11 @@ export function isDict(io: ElementIO, path: string): boolean {
   return io.kind(path) === "group" && encodingIfKnown(io, path) === dict;
 }
 
-/** Writes `v` as a new element at `path`. */
+/** Writes `v`, checked first as a whole, as a new element at `path`. */
 export function writeUns(io: ElementIO, path: string, v: UnsValue): Promise<void> {
-  const found = UNS.find(({ r }) => r.holds(v));
-  if (!found) throw new TypeError(`${what(io, path)}: cannot store ${v === null ? "null" : ArrayBuffer.isView(v) ? v.constructor.name : typeof v} in uns`);
-  return found.r.write(io, path, v, unsChildren(io));
-}
-
-/** Writes an empty dict at `path`. */
-export function writeEmptyDict(io: ElementIO, path: string): Promise<void> {
-  return writeUns(io, path, {});
+  checkUns(v, what(io, path));
+  const write = (p: string, value: UnsValue): Promise<void> => unsRoleOf(value, what(io, p)).write(io, p, value, write);
+  return write(path, v);
 }
 
 // ---------------------------------------------------------------- matrices
@@ -168,14 +183,10 @@ export interface MatrixReader {
   rows(start: number, end: number, opts?: XReadOptions): Promise<DenseMatrix>;
 }
 
-function matrixRoleAt(io: ElementIO, path: string): MatrixRole | null {
-  return encodingIfKnown(io, path)?.matrix ?? null;
-}
-
 /** Whether `path` holds a matrix this code reads (dense, csr_matrix or csc_matrix), from its metadata. */
 export function isMatrix(io: ElementIO, path: string): boolean {
-  const m = matrixRoleAt(io, path);
-  return m !== null && dimsOf(m.shapeOf(io, path))?.length === 2;
+  const m = encodingIfKnown(io, path)?.matrix;
+  return m !== undefined && dimsOf(m.shapeOf(io, path))?.length === 2;
 }
 
 /**
@@ -186,7 +197,8 @@ export function isMatrix(io: ElementIO, path: string): boolean {
  */
 export function openMatrix(io: ElementIO, path: string, shape: [number, number], indexOf: ColumnIndexOf): MatrixReader {
   const at = what(io, path);
-  const m = matrixRoleAt(io, path);
+  // A matrix of an encoding (or version) this code does not read is refused as such, not called missing.
+  const m = io.kind(path) === null ? null : encodingAt(io, path).matrix;
   const claimed = m?.shapeOf(io, path);
   if (!m || !claimed) throw new AnnDataError("NO_SUCH_COLUMN", `${at}: no dense, csr_matrix or csc_matrix element there`);
   const dims = dimsOf(claimed);
@@ -237,10 +249,15 @@ export function denseShape(io: ElementIO, path: string): [number, number] | null
   return dims?.length === 2 && isNumericDType(info.dtype) ? [dims[0]!, dims[1]!] : null;
 }
 
-/** A dense numeric 2-d array, row-major; integer types widened to float64. */
+/**
+ * The dense numeric 2-d array at `path` (an obsm embedding), row-major,
+ * integer types widened to float64: UNSUPPORTED_ENCODING for an encoding this
+ * code does not read, NO_SUCH_COLUMN for anything else that is no such array.
+ */
 export async function readDense(io: ElementIO, path: string): Promise<DenseMatrix> {
+  if (io.kind(path) !== null) encodingAt(io, path);
+  if (denseShape(io, path) === null) throw new AnnDataError("NO_SUCH_COLUMN", `${what(io, path)}: no dense numeric 2-d array there`);
   const r = await readChecked(io, path, 2);
-  if (r.type !== "numeric" || r.shape.length !== 2) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what(io, path)} is not a 2-d numeric array`);
   const data = r.data instanceof Float32Array || r.data instanceof Float64Array ? r.data : Float64Array.from(r.data as ArrayLike<number | bigint>, Number);
   return { shape: [r.shape[0]!, r.shape[1]!], data };
 }

@@ -15,10 +15,9 @@ export const stringArray: Encoding = {
   uns: {
     holds: (v) => Array.isArray(v),
     read: (io, path) => readUnsLeaf(io, path),
-    write: (io, path, v) => {
-      const list = v as unknown[];
-      if (list.some((s) => typeof s !== "string")) throw new TypeError(`${io.name}: ${path}: a list in uns must hold only strings`);
-      return io.writeArray(path, { type: "string", data: list as string[] }, encodingAttrs(stringArray));
+    check: (v, at) => {
+      if ((v as unknown[]).some((s) => typeof s !== "string")) throw new TypeError(`${at}: a list in uns must hold only strings`);
     },
+    write: (io, path, v) => io.writeArray(path, { type: "string", data: v as string[] }, encodingAttrs(stringArray)),
   },
 };

@@ -11,11 +11,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { type AnnDataStore, type Axis, type Column, type LazyColumn, type UnsValue, AnnDataError, checkLength } from "../model.js";
-import { checkColumnName, checkColumnOrderSize, checkUnsKey, resolveColumn } from "../element-rules.js";
+import { checkColumnName, checkColumnOrderSize, resolveColumn } from "../element-rules.js";
 import { ElementStore } from "../element-store.js";
 import { join } from "../encodings/io.js";
 import { COLUMN_ORDER } from "../encodings/dataframe.js";
-import { checkColumn, isDict, readFrames, writeColumn, writeEmptyDict, writeUns } from "../encodings/registry.js";
+import { checkColumn, checkUnsWrite, isDict, readFrames, writeColumn, writeUns } from "../encodings/registry.js";
 import { type H5Recovery, H5File, recoverH5 } from "./binding.js";
 import { H5Elements, h5Path } from "./elements.js";
 
@@ -132,8 +132,7 @@ export class H5adStore extends ElementStore implements AnnDataStore {
 
   async setUns(path: string[], value: UnsValue): Promise<void> {
     this.assertWritable();
-    if (path.length === 0) throw new TypeError("setUns needs a non-empty path");
-    for (const p of path) checkUnsKey(this.name, p);
+    checkUnsWrite(this.name, path, value);
     let parent = "uns";
     await this.ensureDict(parent);
     for (const part of path.slice(0, -1)) {
@@ -147,7 +146,7 @@ export class H5adStore extends ElementStore implements AnnDataStore {
   private async ensureDict(path: string): Promise<void> {
     if (isDict(this.io, path)) return;
     if (this.io.kind(path)) this.file.deleteLink(h5Path(path));
-    await writeEmptyDict(this.io, path);
+    await writeUns(this.io, path, {});
   }
 
   /**

@@ -13,10 +13,10 @@ import { stat } from "node:fs/promises";
 import { type AnnDataStore, type Axis, type Column, type LazyColumn, type UnsValue, AnnDataError, checkLength } from "../model.js";
 import { fsError } from "../fs-errors.js";
 import { type HeldLock, acquireLock } from "../../platform/node/lock.js";
-import { checkColumnName, checkUnsKey, resolveColumn } from "../element-rules.js";
+import { checkColumnName, resolveColumn } from "../element-rules.js";
 import { ElementStore } from "../element-store.js";
 import { COLUMN_ORDER, type FrameHeader } from "../encodings/dataframe.js";
-import { checkColumn, isDict, readFrames, writeColumn, writeUns } from "../encodings/registry.js";
+import { checkColumn, checkUnsWrite, isDict, readFrames, writeColumn, writeUns } from "../encodings/registry.js";
 import { ZarrElements } from "./elements.js";
 import { type Json, type JsonObject, ZarrFiles, isJsonObject, isNotFound, keyJoin } from "./files.js";
 import { LOCK_FILE, type NodeWrite, runTransaction } from "./transaction.js";
@@ -75,7 +75,7 @@ export class ZarrStore extends ElementStore implements AnnDataStore {
     }
   }
 
-  async setColumn(axis: Axis, name: string, column: Column): Promise<void> {
+  async setColumn(axis: Axis, name: string, column: Column | LazyColumn): Promise<void> {
     this.assertWritable();
     // Column names come from bundles and prefixes: one that would leave obs/ or var/ is the user's input, not a bug.
     checkColumnName(this.name, axis, name, this.frames[axis].indexKey);
@@ -86,8 +86,7 @@ export class ZarrStore extends ElementStore implements AnnDataStore {
 
   async setUns(path: string[], value: UnsValue): Promise<void> {
     this.assertWritable();
-    if (path.length === 0) throw new TypeError("setUns needs a non-empty path");
-    for (const p of path) checkUnsKey(this.name, p);
+    checkUnsWrite(this.name, path, value);
     await this.record((p) => p.uns.push({ path, value }));
   }
 
