@@ -119,6 +119,10 @@ for ext in ("h5ad", "zarr"):
     g["obs"].attrs[k] = v
     if ext == "h5ad": g.close()
   if ext == "h5ad": f.close()
+# An index claiming 3e9 rows (chunked, so nearly nothing on disk).
+shutil.copy(f"{d}/good.h5ad", f"{d}/huge.h5ad")
+with h5py.File(f"{d}/huge.h5ad", "r+") as f:
+  del f["obs/barcode"]; f.create_dataset("obs/barcode", shape=(3_000_000_000,), dtype=h5py.string_dtype(), chunks=(1 << 20,))
 print(1)`, dir);
 }
 
@@ -368,5 +372,7 @@ test("each invalid input is refused with the same error code by memory, .h5ad an
       await expectCode(openStore(join(dir, `frame.${ext}`)), "UNSUPPORTED_ENCODING", `${ext}: obs dataframe 9.9.9`, ["obs", "9.9.9"]);
       await expectCode(openStore(join(dir, `escape.${ext}`)), "NOT_ANNDATA", `${ext}: _index leaving the store`, ["../../elsewhere"]);
     }
+    // Refused at open, before anything is allocated (the same .zarr shapes are in store-conformance.test.ts).
+    await expectCode(openStore(join(dir, "huge.h5ad")), "BAD_LENGTH", "h5ad: an index of 3e9 rows", ["obs/barcode"]);
   });
 });

@@ -10,7 +10,7 @@ import Blosc from "numcodecs/blosc";
 import { AnnDataError, type NumericArray } from "../model.js";
 import { type Json, type JsonObject, NodeReader, PyFloat, type ZarrFiles, keyJoin } from "./files.js";
 import { installCheckedBlosc } from "./codecs.js";
-import { type ArrayData, type ArrayRead, type RowRange, isNumericArray } from "../encodings/io.js";
+import { type ArrayData, type ArrayRead, type DType, type RowRange, dtypeOf, isNumericArray } from "../encodings/io.js";
 
 installCheckedBlosc();
 
@@ -117,18 +117,15 @@ function asAnnDataError(err: unknown, what: string): AnnDataError {
   return new AnnDataError("IO", `${what}: cannot read array (${message})`);
 }
 
+/** numpy's type code of each dtype: the zarr v2 `dtype` without its byte order ("<i4" is int32). */
+export const NUMPY_CODES: Readonly<Record<Exclude<DType, "string">, string>> = {
+  bool: "b1", int8: "i1", int16: "i2", int32: "i4", int64: "i8", uint8: "u1", uint16: "u2", uint32: "u4", uint64: "u8", float32: "f4", float64: "f8",
+};
+
 /** The numpy dtype string (zarr v2 `dtype`) of a typed array, as numpy spells it on a little-endian machine. */
 export function numpyDtype(values: NumericArray): string {
-  if (values instanceof Int8Array) return "|i1";
-  if (values instanceof Uint8Array) return "|u1";
-  if (values instanceof Int16Array) return "<i2";
-  if (values instanceof Uint16Array) return "<u2";
-  if (values instanceof Int32Array) return "<i4";
-  if (values instanceof Uint32Array) return "<u4";
-  if (values instanceof BigInt64Array) return "<i8";
-  if (values instanceof BigUint64Array) return "<u8";
-  if (values instanceof Float32Array) return "<f4";
-  return "<f8";
+  const code = NUMPY_CODES[dtypeOf(values) as Exclude<DType, "string">];
+  return `${code.endsWith("1") ? "|" : "<"}${code}`;
 }
 
 /** anndata's default compressor with zarr 2 (numcodecs Blosc()). */

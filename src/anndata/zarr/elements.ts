@@ -8,19 +8,17 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { directoryIdentity } from "../x/csr-index.js";
 import type { ArrayData, ArrayInfo, ArrayRead, Attrs, AttrsWrite, DType, ElementIO, NodeKind, RowRange } from "../encodings/io.js";
-import { readArray, writeArray } from "./arrays.js";
+import { NUMPY_CODES, readArray, writeArray } from "./arrays.js";
 import { type JsonObject, type ZarrFiles, isJsonObject, isNotFound, isReservedName, keyJoin, parsePythonJson } from "./files.js";
 
-const NUMPY: Record<string, DType> = {
-  b1: "bool", i1: "int8", i2: "int16", i4: "int32", i8: "int64", u1: "uint8", u2: "uint16", u4: "uint32", u8: "uint64", f4: "float32", f8: "float64",
-};
+const DTYPE_OF_CODE = new Map<string, DType>(Object.entries(NUMPY_CODES).map(([dtype, code]) => [code, dtype as DType]));
 
 /** The dtype of a numpy dtype string as zarr v2 writes it ("<i4", "|b1", "|O", "<U12"); null for others. */
 export function dtypeOfNumpy(dtype: unknown): DType | null {
   if (typeof dtype !== "string") return null;
   if (dtype === "|O" || /^[<>|][US]\d+$/.test(dtype)) return "string";
   const m = /^[<>|]([biuf]\d+)$/.exec(dtype);
-  return (m && NUMPY[m[1]!]) ?? null;
+  return (m && DTYPE_OF_CODE.get(m[1]!)) ?? null;
 }
 
 export class ZarrElements implements ElementIO {
