@@ -112,6 +112,7 @@ for ext in ("h5ad", "zarr"):
     shutil.copytree(broken + "/obs/label", broken + "/obs/long"); shutil.copytree(broken + "/layers/csc", broken + "/layers/wrong")
     del f["obs/long/codes"]; f.create_dataset("obs/long/codes", data=np.zeros(n + 5, dtype=np.int8))
   f["layers/wrong"].attrs["shape"] = [n + 1, m]
+  f.create_dataset("obs/half", data=np.zeros(n, dtype=np.float16)); f["obs/half"].attrs.update({"encoding-type": "array", "encoding-version": "0.2.0"})
   for el in ${JSON.stringify(BAD_VERSION)}: f[el].attrs["encoding-version"] = "9.9.9"
   f["obs/flag"].attrs["encoding-type"] = "awkward-array"
   for p, k, v in ((frame, "encoding-version", "9.9.9"), (escape, "_index", "../../elsewhere")):
@@ -347,7 +348,7 @@ test("each invalid input is refused with the same error code by memory, .h5ad an
     assert.equal(statSync(h5).size, h5Size);
     assert.deepEqual(manifest(zp), zarrFiles);
 
-    // Files Python wrote and then broke: unknown versions and types, lengths that do not fit, names leaving the store.
+    // Files Python wrote and then broke: unknown versions and types, a dtype no encoding reads (float16), lengths that do not fit, names leaving the store.
     for (const ext of ["h5ad", "zarr"]) {
       const broken = join(dir, `broken.${ext}`);
       const s = await openStore(broken);
@@ -360,12 +361,13 @@ test("each invalid input is refused with the same error code by memory, .h5ad an
         ["layers/dense", () => s.readXRows!(0, 1, { layer: "dense" }), "UNSUPPORTED_ENCODING"],
         ["layers/csc", () => s.readXColumn!(0, { layer: "csc" }), "UNSUPPORTED_ENCODING"],
         ["obsm/X_umap", () => s.readObsm!("X_umap"), "UNSUPPORTED_ENCODING"],
+        ["obs/half", () => s.readColumn("obs", "half"), "UNSUPPORTED_ENCODING"],
         ["obs/long/codes", () => s.readColumn("obs", "long"), "BAD_LENGTH"],
         ["layers/wrong", () => s.readXColumn!(0, { layer: "wrong" }), "BAD_LENGTH"],
       ];
       for (const [element, read, code] of reads) await expectCode(read(), code, `${ext}: ${element}`, [broken, element]);
       // Listings skip what cannot be read instead of failing.
-      for (const c of Object.keys(COLUMNS)) assert.equal(await s.columnKind!("obs", c), null, `${ext}: kind of obs/${c}`);
+      for (const c of [...Object.keys(COLUMNS), "half"]) assert.equal(await s.columnKind!("obs", c), null, `${ext}: kind of obs/${c}`);
       assert.deepEqual(s.layerKeys!(), ["wrong"], ext);
       assert.deepEqual(s.obsmKeys!(), [], ext);
       await s.close();

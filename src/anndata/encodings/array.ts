@@ -30,7 +30,7 @@ export const array: Encoding = {
   column: {
     kinds: ["bool", "numeric"],
     kindOf: (io, path) => {
-      const dtype = io.info(path).dtype;
+      const dtype = io.kind(path) === "array" ? io.info(path).dtype : null;
       return dtype === null ? null : dtype === "string" ? "string" : dtype === "bool" ? "bool" : "numeric";
     },
     read: readVectorColumn,
@@ -47,6 +47,7 @@ export const array: Encoding = {
   matrix: {
     layout: "dense",
     shapeOf: (io, path) => {
+      if (io.kind(path) !== "array") return null;
       const info = io.info(path);
       return info.dtype !== null && info.dtype !== "string" && dimsOf(info.shape)?.length === 2 ? info.shape : null;
     },

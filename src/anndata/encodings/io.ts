@@ -31,7 +31,7 @@ export type ArrayRead = ArrayData & { shape: number[] };
 export interface ArrayInfo {
   /** The shape the metadata claims; not trusted (readers check it before reading). */
   shape: unknown;
-  /** null: a dtype no encoding here reads (compound, float16, ...). */
+  /** null: a dtype no encoding here reads (compound, float16, ...); the shape is then not known either. */
   dtype: DType | null;
 }
 
@@ -103,16 +103,23 @@ export function checkShape(shape: unknown, at: string, range?: RowRange): number
  */
 export async function readChecked(io: ElementIO, path: string, maxDims: number, range?: RowRange): Promise<ArrayRead> {
   const at = what(io, path);
-  if (io.kind(path) !== "array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} is missing or not an array`);
-  const dims = checkShape(io.info(path).shape, at, range);
+  const dims = checkShape(readableInfo(io, path).shape, at, range);
   if (dims.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} is a ${dims.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
   return io.read(path, range);
 }
 
+/** The metadata of an array this code can read: UNSUPPORTED_ENCODING for no array, or one of a dtype no encoding reads. */
+function readableInfo(io: ElementIO, path: string): ArrayInfo {
+  if (io.kind(path) !== "array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what(io, path)} is missing or not an array`);
+  const info = io.info(path);
+  if (info.dtype === null) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what(io, path)} has a dtype this code does not read`);
+  return info;
+}
+
 /** A 1-d member; with `rows`, its claimed length must be that (checked before anything is read). */
 export async function readVector(io: ElementIO, path: string, rows: number | null): Promise<ArrayRead> {
-  if (rows !== null && io.kind(path) === "array") {
-    const shape = io.info(path).shape;
+  if (rows !== null) {
+    const shape = readableInfo(io, path).shape;
     if (!(Array.isArray(shape) && shape.length === 1 && shape[0] === rows)) {
       throw new AnnDataError("BAD_LENGTH", `${what(io, path)} claims shape ${JSON.stringify(shape ?? null)}, expected [${rows}]`);
     }

@@ -8,7 +8,7 @@ export const stringArray: Encoding = {
   version: "0.2.0",
   column: {
     kinds: ["string"],
-    kindOf: (io, path) => (io.info(path).dtype === "string" ? "string" : null),
+    kindOf: (io, path) => (io.kind(path) === "array" && io.info(path).dtype === "string" ? "string" : null),
     read: readVectorColumn,
     write: (io, path, c) => io.writeArray(path, { type: "string", data: (c as Extract<typeof c, { kind: "string" }>).values }, encodingAttrs(stringArray)),
   },
