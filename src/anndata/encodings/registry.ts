@@ -7,7 +7,8 @@
  * know, or a version of it, is refused with UNSUPPORTED_ENCODING naming the
  * element and the file.
  *
- * Adding an encoding: one module in this folder, and one line in ENCODINGS.
+ * Adding an encoding: one module in this folder, and one line in ENCODINGS
+ * (plus its row in test/encodings-conformance.test.ts, which checks there is one).
  */
 import { AnnDataError, type Column, type ColumnKind, type DenseMatrix, type UnsValue, type XReadOptions } from "../model.js";
 import { checkUnsKey } from "../element-rules.js";
@@ -24,7 +25,11 @@ import { nullableBoolean, nullableInteger } from "./nullable.js";
 import { numericScalar, string } from "./scalar.js";
 import { stringArray } from "./string-array.js";
 
-/** Every encoding this code reads and writes. */
+/**
+ * Every encoding this code reads and writes. For writing a value, and for an
+ * element without encoding-version, the first one that fits wins: a newer
+ * version goes after the one anndata writes.
+ */
 export const ENCODINGS: readonly Encoding[] = [
   dataframe, array, stringArray, categorical, nullableInteger, nullableBoolean, dict, string, numericScalar, csrMatrix, cscMatrix,
 ];
@@ -44,7 +49,7 @@ function legacy(io: ElementIO, path: string, kind: NodeKind): Encoding {
 /**
  * The encoding of the element at `path` (which must exist). Throws
  * UNSUPPORTED_ENCODING for an encoding-type or encoding-version not in the
- * registry. An absent version is taken as the one registered.
+ * registry. An absent version is taken as the first registered.
  */
 export function encodingAt(io: ElementIO, path: string): Encoding {
   const kind = io.kind(path);
@@ -98,7 +103,7 @@ export function readFrames(io: ElementIO): Record<"obs" | "var", FrameHeader> {
 // ---------------------------------------------------------------- columns
 
 const COLUMN_WRITERS = new Map<ColumnKind, ColumnRole>();
-for (const e of ENCODINGS) for (const k of e.column?.kinds ?? []) COLUMN_WRITERS.set(k, e.column!);
+for (const e of ENCODINGS) for (const k of e.column?.kinds ?? []) if (!COLUMN_WRITERS.has(k)) COLUMN_WRITERS.set(k, e.column!);
 
 function writerOf(c: Column): ColumnRole {
   const r = COLUMN_WRITERS.get(c.kind);
