@@ -98,33 +98,27 @@ export function checkShape(shape: unknown, at: string, range?: RowRange): number
 }
 
 /**
- * The array at `path`, of at most `maxDims` dimensions, its claimed shape
- * checked before anything is read.
+ * The array at `path`, of at most `maxDims` dimensions (and, with `rows`, of
+ * exactly that many entries), its claimed shape checked before anything is
+ * read: UNSUPPORTED_ENCODING for no array or a dtype no encoding reads,
+ * BAD_LENGTH for a shape that does not fit.
  */
-export async function readChecked(io: ElementIO, path: string, maxDims: number, range?: RowRange): Promise<ArrayRead> {
+export async function readChecked(io: ElementIO, path: string, maxDims: number, range?: RowRange, rows?: number): Promise<ArrayRead> {
   const at = what(io, path);
-  const dims = checkShape(readableInfo(io, path).shape, at, range);
+  if (io.kind(path) !== "array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} is missing or not an array`);
+  const { shape, dtype } = io.info(path);
+  if (dtype === null) throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} has a dtype this code does not read`);
+  if (rows !== undefined && !(Array.isArray(shape) && shape.length === 1 && shape[0] === rows)) {
+    throw new AnnDataError("BAD_LENGTH", `${at} claims shape ${JSON.stringify(shape ?? null)}, expected [${rows}]`);
+  }
+  const dims = checkShape(shape, at, range);
   if (dims.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} is a ${dims.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
   return io.read(path, range);
 }
 
-/** The metadata of an array this code can read: UNSUPPORTED_ENCODING for no array, or one of a dtype no encoding reads. */
-function readableInfo(io: ElementIO, path: string): ArrayInfo {
-  if (io.kind(path) !== "array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what(io, path)} is missing or not an array`);
-  const info = io.info(path);
-  if (info.dtype === null) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what(io, path)} has a dtype this code does not read`);
-  return info;
-}
-
-/** A 1-d member; with `rows`, its claimed length must be that (checked before anything is read). */
+/** A 1-d member; with `rows`, its claimed length must be that. */
 export async function readVector(io: ElementIO, path: string, rows: number | null): Promise<ArrayRead> {
-  if (rows !== null) {
-    const shape = readableInfo(io, path).shape;
-    if (!(Array.isArray(shape) && shape.length === 1 && shape[0] === rows)) {
-      throw new AnnDataError("BAD_LENGTH", `${what(io, path)} claims shape ${JSON.stringify(shape ?? null)}, expected [${rows}]`);
-    }
-  }
-  const r = await readChecked(io, path, 1);
+  const r = await readChecked(io, path, 1, undefined, rows ?? undefined);
   if (r.shape.length !== 1) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what(io, path)} is ${r.shape.length}-d, a 1-d array is expected`);
   return r;
 }

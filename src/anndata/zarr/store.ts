@@ -120,11 +120,7 @@ export class ZarrStore extends ElementStore implements AnnDataStore {
 
   private checkColumn(axis: Axis, name: string, column: Column): void {
     checkLength(this, axis, name, column);
-    checkColumn(column, this.what(axis, name));
-  }
-
-  private what(...parts: string[]): string {
-    return `${this.name}: ${parts.join("/")}`;
+    checkColumn(column, `${this.name}: ${axis}/${name}`);
   }
 
   protected override assertOpen(): void {
