@@ -701,7 +701,7 @@ test("bad names, lengths and categories are refused before anything is written",
   await expectAnnDataError(s.setUns(["a"], { "b/c": "x" }), "BAD_NAME");
   await expectAnnDataError(s.readColumn("obs", "a/b"), "NO_SUCH_COLUMN", "obs/a/b");
   assert.equal(await s.readUns(["params/nested"]), undefined);
-  // Failures in the middle of writing a nested element (found only once part of it is on disk) leave no trace,
+  // A nested element with a bad key or value deep inside is refused before anything is written,
   // and an element being replaced stays as it was.
   await expectAnnDataError(s.setUns(["a"], { ok: "1", deeper: { fine: 2, "b/c": "x" } }), "BAD_NAME");
   await assert.rejects(s.setUns(["params"], { ok: "1", deeper: { bad: null as unknown as UnsValue } }), TypeError);
@@ -755,8 +755,11 @@ test("transaction(): writes are checked as they come, invisible until published 
   await s.close();
   assert.deepEqual(changedFiles(before, manifest(path)), []);
   const w = await ZarrStore.open(path, "r+");
-  // Fails while staging (part of it written): the next transaction on the same handle is unaffected.
-  await assert.rejects(w.setUns(["params"], { ok: "1", deeper: { bad: null as unknown as UnsValue } }), TypeError);
+  // Fails while staging (a first column staged, the lazy second one refused): the next transaction on the same handle is unaffected.
+  await expectAnnDataError(w.transaction(async () => {
+    await w.setColumn("obs", "staged", { kind: "bool", values: new Uint8Array(N_OBS) });
+    await w.setColumn("obs", "late", async () => ({ kind: "bool", values: new Uint8Array(2) }));
+  }), "BAD_LENGTH");
   await w.transaction(async () => {
     await w.setColumn("obs", "t1", { kind: "bool", values: new Uint8Array(N_OBS).fill(1) });
     await w.setColumn("var", "t2", { kind: "numeric", values: new Float32Array(3) });

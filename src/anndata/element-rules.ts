@@ -1,65 +1,10 @@
 /**
- * Rules about AnnData elements that hold whatever the backend (.h5ad or
- * .zarr): the encoding versions this code reads and writes, the checks a
- * column must pass before it is written, and the element names a store can
- * hold. Both stores call these, so the same input gets the same error code.
+ * Rules about AnnData elements that hold whatever the backend (.h5ad, .zarr
+ * or memory) and whatever the encoding: the element names a store can hold,
+ * row-count and column-count limits. Each encoding's own checks are in its
+ * module (encodings/); these are the ones around them.
  */
 import { AnnDataError, type Column, type LazyColumn } from "./model.js";
-
-export const ENCODING_TYPE = "encoding-type";
-export const ENCODING_VERSION = "encoding-version";
-
-/** The encoding versions this code reads and writes; others may lay out members differently. */
-export const ENCODING_VERSIONS: Readonly<Record<string, string>> = {
-  array: "0.2.0",
-  "string-array": "0.2.0",
-  categorical: "0.2.0",
-  "nullable-integer": "0.1.0",
-  "nullable-boolean": "0.1.0",
-  dict: "0.1.0",
-  string: "0.2.0",
-  "numeric-scalar": "0.2.0",
-  dataframe: "0.2.0",
-  csr_matrix: "0.1.0",
-  csc_matrix: "0.1.0",
-  anndata: "0.1.0",
-};
-
-/**
- * An element's encoding-type from its attributes, checking that its version
- * is one we understand (absent type or version = legacy files, accepted).
- * `what` names the element in the message.
- */
-export function encodingOf(attrs: Readonly<Record<string, unknown>>, what: string): string | undefined {
-  const type = attrs[ENCODING_TYPE];
-  if (type === undefined) return undefined;
-  if (typeof type !== "string") throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has a non-string encoding-type`);
-  const version = attrs[ENCODING_VERSION];
-  const known = ENCODING_VERSIONS[type];
-  if (known !== undefined && version !== undefined && version !== known) {
-    throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} has encoding ${type} ${String(version)}; only ${known} is supported`);
-  }
-  return type;
-}
-
-/**
- * What would make an element anndata cannot read back: a mask of the wrong
- * length; codes outside −1..n−1 or repeated categories, which pandas refuses
- * (`Categorical categories must be unique`). Throws AnnDataError BAD_VALUE.
- */
-export function checkColumn(c: Column, what: string): void {
-  if ((c.kind === "nullable-integer" || c.kind === "nullable-boolean") && c.mask.length !== c.values.length) {
-    throw new AnnDataError("BAD_LENGTH", `${what}: mask has ${c.mask.length} entries for ${c.values.length} values`);
-  }
-  if (c.kind !== "categorical") return;
-  const repeated = firstRepeated(c.categories);
-  if (repeated !== null) throw new AnnDataError("BAD_VALUE", `${what}: category ${JSON.stringify(repeated)} appears more than once (categories must be unique)`);
-  const n = c.categories.length;
-  for (let i = 0; i < c.codes.length; i++) {
-    const code = Number(c.codes[i]);
-    if (code < -1 || code >= n) throw new AnnDataError("BAD_VALUE", `${what}: code ${code} at row ${i} is outside -1..${n - 1}`);
-  }
-}
 
 /** The first value seen twice, or null. */
 export function firstRepeated(values: readonly string[]): string | null {
@@ -87,12 +32,14 @@ export function checkColumnName(store: string, axis: string, name: string, index
   if (name === indexKey) throw new AnnDataError("BAD_NAME", `${store}: ${axis}/${name} is the index, not a column`);
 }
 
+/** Refuses (BAD_NAME) an uns key no store can hold; `at` names where it was to go. */
+export function checkUnsKey(at: string, key: string): void {
+  if (!isStorableName(key)) throw new AnnDataError("BAD_NAME", `${at}: uns key ${JSON.stringify(key)} cannot be stored (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names)`);
+}
+
 export async function resolveColumn(column: Column | LazyColumn): Promise<Column> {
   return typeof column === "function" ? column() : column;
 }
-
-/** Encodings read as uns values that are not dicts. */
-export const UNS_LEAF_ENCODINGS: readonly string[] = ["string", "numeric-scalar", "array", "string-array"];
 
 /**
  * The most rows a data frame may claim: JS typed arrays and int32 sparse

@@ -1,6 +1,7 @@
 /** An AnnData held in memory: for notebooks, browsers and tests. Same interface as the file stores. */
 import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsDict, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange, isUnsDict } from "./model.js";
-import { checkColumn, checkColumnName, resolveColumn } from "./element-rules.js";
+import { checkColumnName, resolveColumn } from "./element-rules.js";
+import { checkColumn, checkUnsWrite } from "./encodings/registry.js";
 
 /** What anndata names an unnamed index when it writes a data frame. */
 const INDEX_NAME = "_index";
@@ -94,7 +95,9 @@ export class MemoryAnnData implements AnnDataStore {
     for (const p of path) v = isUnsDict(v) ? v[p] : undefined;
     return v;
   }
+  /** Refuses what the file stores refuse (a key no store can hold: BAD_NAME), so an apply behaves the same on each. */
   async setUns(path: string[], value: UnsValue): Promise<void> {
+    checkUnsWrite(this.name, path, value);
     let d: UnsDict = this.uns;
     for (const p of path.slice(0, -1)) {
       const next: UnsValue | undefined = d[p];

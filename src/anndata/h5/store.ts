@@ -10,11 +10,14 @@
  * recoverH5ad), from the journal `FILE-cellucid-journal`.
  */
 import { randomBytes } from "node:crypto";
-import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type NumericArray, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange, isUnsDict } from "../model.js";
-import { type XLayout, type XSource, readXColumn, readXRows } from "../x/matrix.js";
-import { fileIdentity } from "../x/csr-index.js";
-import { ENCODING_TYPE as ENC, ENCODING_VERSION as VER, checkColumn, checkColumnName, checkColumnOrderSize, checkRowCount, encodingOf, isStorableName, resolveColumn, UNS_LEAF_ENCODINGS } from "../element-rules.js";
-import { type AttrValue, type H5DType, type H5Recovery, H5File, recoverH5 } from "./binding.js";
+import { type AnnDataStore, type Axis, type Column, type LazyColumn, type UnsValue, AnnDataError, checkLength } from "../model.js";
+import { checkColumnName, checkColumnOrderSize, resolveColumn } from "../element-rules.js";
+import { ElementStore } from "../element-store.js";
+import { join } from "../encodings/io.js";
+import { COLUMN_ORDER } from "../encodings/dataframe.js";
+import { checkColumn, checkUnsWrite, isDict, readFrames, writeColumn, writeUns } from "../encodings/registry.js";
+import { type H5Recovery, H5File, recoverH5 } from "./binding.js";
+import { H5Elements, h5Path } from "./elements.js";
 
 export type { H5Recovery } from "./binding.js";
 
@@ -29,40 +32,17 @@ export function recoverH5ad(path: string): H5Recovery | null {
   return recoverH5(path);
 }
 
-const NUMERIC_DTYPE = new Map<string, H5DType>([
-  ["Int8Array", "int8"], ["Int16Array", "int16"], ["Int32Array", "int32"], ["BigInt64Array", "int64"],
-  ["Uint8Array", "uint8"], ["Uint16Array", "uint16"], ["Uint32Array", "uint32"], ["BigUint64Array", "uint64"],
-  ["Float32Array", "float32"], ["Float64Array", "float64"],
-]);
-
-function dtypeOf(values: NumericArray): H5DType {
-  const d = NUMERIC_DTYPE.get(values.constructor.name);
-  if (!d) throw new TypeError(`unsupported array type ${values.constructor.name}`);
-  return d;
-}
-
-function attrString(v: AttrValue | undefined): string | null {
-  return typeof v === "string" ? v : null;
-}
-
-export class H5adStore implements AnnDataStore {
-  readonly nObs: number;
-  readonly nVars: number;
-  private readonly order: Record<Axis, string[]>;
-  private readonly indexKey: Record<Axis, string>;
+export class H5adStore extends ElementStore implements AnnDataStore {
   /** Inside transaction(): column-order is written once when it ends, not once per new column. */
   private orderChanged: Record<Axis, boolean> | null = null;
-  private readonly xSources = new Map<string, XSource>();
 
   private constructor(
     private readonly file: H5File,
     readonly name: string,
     private readonly writable: boolean,
   ) {
-    this.indexKey = { obs: this.indexKeyOf("obs"), var: this.indexKeyOf("var") };
-    this.nObs = this.lengthOf(`/obs/${this.indexKey.obs}`);
-    this.nVars = this.lengthOf(`/var/${this.indexKey.var}`);
-    this.order = { obs: this.readColumnOrder("obs"), var: this.readColumnOrder("var") };
+    const io = new H5Elements(file, name);
+    super(io, readFrames(io));
   }
 
   /** What opening rolled back: an interrupted write of an earlier process (null when the file was clean). */
@@ -86,116 +66,11 @@ export class H5adStore implements AnnDataStore {
       throw new AnnDataError("NOT_ANNDATA", `${path}: cannot open as HDF5 (${(err as Error).message})`);
     }
     try {
-      for (const g of ["obs", "var"]) {
-        if (file.kind(`/${g}`) !== "group") throw new AnnDataError("NOT_ANNDATA", `${path}: not an AnnData .h5ad file (no /${g} data frame)`);
-      }
       return new H5adStore(file, path, mode === "r+");
     } catch (err) {
       file.abort();
       throw err;
     }
-  }
-
-  private indexKeyOf(axis: Axis): string {
-    const key = attrString(this.file.readAttrs(`/${axis}`)["_index"]);
-    if (key !== null) {
-      if (!isStorableName(key) || this.file.kind(`/${axis}/${key}`) !== "dataset") throw new AnnDataError("NOT_ANNDATA", `${this.name}: /${axis} names its index ${JSON.stringify(key)}, which is not a dataset of /${axis}`);
-      return key;
-    }
-    // Files from anndata < 0.7 have no _index attribute; their index is "index" or "_index".
-    for (const k of ["_index", "index"]) if (this.file.kind(`/${axis}/${k}`) === "dataset") return k;
-    throw new AnnDataError("NOT_ANNDATA", `${this.name}: /${axis} has no index`);
-  }
-
-  private lengthOf(path: string): number {
-    const shape = this.file.datasetInfo(path).shape;
-    checkRowCount(shape, `${this.name}: ${path}`);
-    return shape[0]!;
-  }
-
-  private readColumnOrder(axis: Axis): string[] {
-    const v = this.file.readAttrs(`/${axis}`)["column-order"];
-    if (Array.isArray(v)) return v.map(String);
-    if (typeof v === "string") return [v];
-    if (v === undefined) {
-      // Older files: every member but the index (and the old __categories group) is a column.
-      return this.file.list(`/${axis}`).filter((n) => n !== this.indexKey[axis] && n !== "__categories");
-    }
-    return [];
-  }
-
-  columnNames(axis: Axis): string[] {
-    return [...this.order[axis]];
-  }
-
-  indexName(axis: Axis): string {
-    return this.indexKey[axis];
-  }
-
-  async readIndex(axis: Axis): Promise<string[]> {
-    return this.readIndexRange(axis, 0, axis === "obs" ? this.nObs : this.nVars);
-  }
-
-  async readIndexRange(axis: Axis, start: number, end: number): Promise<string[]> {
-    checkRange(this.name, axis, start, end, axis === "obs" ? this.nObs : this.nVars);
-    const r = this.file.readDataset(`/${axis}/${this.indexKey[axis]}`, { start, count: end - start });
-    if (r.dtype !== "string") return Array.from(r.data as ArrayLike<number | bigint>, String);
-    return r.data;
-  }
-
-  async readColumn(axis: Axis, name: string): Promise<Column> {
-    const path = `/${axis}/${name}`;
-    const kind = this.file.kind(path);
-    if (!kind || !isStorableName(name)) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no column ${axis}/${name}`);
-    return this.readColumnAt(path, kind, axis === "obs" ? this.nObs : this.nVars);
-  }
-
-  async columnKind(axis: Axis, name: string): Promise<Column["kind"] | null> {
-    const path = `/${axis}/${name}`;
-    const kind = isStorableName(name) ? this.file.kind(path) : undefined;
-    if (!kind) return null;
-    const et = encodingOf(this.file.readAttrs(path), `${this.name}: ${path}`);
-    if (kind === "dataset") {
-      if (et !== undefined && et !== "array" && et !== "string-array") return null;
-      const dtype = this.file.datasetInfo(path).dtype;
-      return dtype === "string" ? "string" : dtype === "bool" ? "bool" : "numeric";
-    }
-    return et === "categorical" || et === "nullable-integer" || et === "nullable-boolean" ? et : null;
-  }
-
-  private readColumnAt(path: string, kind: "group" | "dataset", rows: number): Column {
-    const attrs = this.file.readAttrs(path);
-    const et = encodingOf(attrs, `${this.name}: ${path}`);
-    // A member claiming another length than the index is refused before anything is allocated for it.
-    const dataset = (p: string) => {
-      const shape = this.file.datasetInfo(p).shape;
-      if (shape.length !== 1 || shape[0] !== rows) throw new AnnDataError("BAD_LENGTH", `${this.name}: ${p} has shape [${shape.join(", ")}], expected [${rows}]`);
-      return this.file.readDataset(p);
-    };
-    if (kind === "dataset") {
-      if (et !== undefined && et !== "array" && et !== "string-array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et}, not a column encoding`);
-      const r = dataset(path);
-      if (r.dtype === "string") return { kind: "string", values: r.data };
-      if (r.dtype === "bool") return { kind: "bool", values: r.data };
-      return { kind: "numeric", values: r.data };
-    }
-    if (et === "categorical") {
-      const codes = dataset(`${path}/codes`);
-      const cats = this.file.readDataset(`${path}/categories`);
-      if (codes.dtype !== "int8" && codes.dtype !== "int16" && codes.dtype !== "int32" && codes.dtype !== "int64")
-        throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path}/codes has dtype ${codes.dtype}`);
-      const categories = cats.dtype === "string" ? cats.data : Array.from(cats.data as ArrayLike<number | bigint>, String);
-      return { kind: "categorical", codes: codes.data, categories, ordered: attrs["ordered"] === true };
-    }
-    if (et === "nullable-integer" || et === "nullable-boolean") {
-      const values = dataset(`${path}/values`);
-      const mask = dataset(`${path}/mask`);
-      const m = mask.data instanceof Uint8Array ? mask.data : Uint8Array.from(mask.data as ArrayLike<number>);
-      if (et === "nullable-boolean") return { kind: "nullable-boolean", values: values.data as Uint8Array, mask: m };
-      if (values.dtype === "string" || values.dtype === "bool") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path}/values has dtype ${values.dtype}`);
-      return { kind: "nullable-integer", values: values.data, mask: m };
-    }
-    throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et ?? "(none)"}, not a column encoding`);
   }
 
   private assertWritable(): void {
@@ -204,16 +79,17 @@ export class H5adStore implements AnnDataStore {
 
   async setColumn(axis: Axis, name: string, lazy: Column | LazyColumn): Promise<void> {
     this.assertWritable();
-    checkColumnName(this.name, axis, name, this.indexKey[axis]);
-    const isNew = !this.order[axis].includes(name);
+    const order = this.frames[axis].order;
+    checkColumnName(this.name, axis, name, this.frames[axis].indexKey);
+    const isNew = !order.includes(name);
     // Refused before the column is written: column-order must stay an attribute h5py can read.
-    if (isNew) checkColumnOrderSize(this.name, axis, [...this.order[axis], name]);
+    if (isNew) checkColumnOrderSize(this.name, axis, [...order, name]);
     const column = await resolveColumn(lazy);
     checkLength(this, axis, name, column);
     checkColumn(column, `${this.name}: ${axis}/${name}`);
-    this.replaceAt(`/${axis}`, name, (tmp) => this.writeColumn(tmp, column));
+    await this.replaceAt(axis, name, (tmp) => writeColumn(this.io, tmp, column));
     if (!isNew) return;
-    this.order[axis].push(name);
+    order.push(name);
     if (this.orderChanged) this.orderChanged[axis] = true;
     else this.writeColumnOrder(axis);
   }
@@ -236,212 +112,41 @@ export class H5adStore implements AnnDataStore {
   }
 
   private writeColumnOrder(axis: Axis): void {
-    this.file.writeAttr(`/${axis}`, "column-order", this.order[axis], "string");
+    this.file.writeAttr(h5Path(axis), COLUMN_ORDER, this.frames[axis].order, "string");
   }
 
   /** Writes under a temporary name, then swaps it in: a failed write never leaves a half-written element under `name`. */
-  private replaceAt(parent: string, name: string, write: (tmpPath: string) => void): void {
-    const tmp = `${parent}/.cellucid-tmp-${randomBytes(6).toString("hex")}`;
+  private async replaceAt(parent: string, name: string, write: (tmpPath: string) => Promise<void>): Promise<void> {
+    const tmp = join(parent, `.cellucid-tmp-${randomBytes(6).toString("hex")}`);
     try {
-      write(tmp);
+      await write(tmp);
     } catch (err) {
       // After an I/O error the whole session rolls back at close: nothing to tidy.
-      if (!this.file.failure && this.file.exists(tmp)) this.file.deleteLink(tmp);
+      if (!this.file.failure && this.file.exists(h5Path(tmp))) this.file.deleteLink(h5Path(tmp));
       throw err;
     }
-    const dest = `${parent}/${name}`;
+    const dest = h5Path(join(parent, name));
     if (this.file.exists(dest)) this.file.deleteLink(dest);
-    this.file.moveLink(tmp, dest);
-  }
-
-  private encode(path: string, type: string, version: string): void {
-    this.file.writeAttr(path, ENC, type, "string");
-    this.file.writeAttr(path, VER, version, "string");
-  }
-
-  private writeColumn(path: string, c: Column): void {
-    switch (c.kind) {
-      case "bool":
-        // A group's column is mostly False: stored as runs, ~1% of its bytes (binding: `runs`).
-        this.file.createDataset(path, "bool", c.values, { runs: true });
-        return this.encode(path, "array", "0.2.0");
-      case "numeric":
-        this.file.createDataset(path, dtypeOf(c.values), c.values as never);
-        return this.encode(path, "array", "0.2.0");
-      case "string":
-        this.file.createDataset(path, "string", c.values);
-        return this.encode(path, "string-array", "0.2.0");
-      case "categorical":
-        this.file.createGroup(path);
-        this.encode(path, "categorical", "0.2.0");
-        this.file.writeAttr(path, "ordered", c.ordered, "bool");
-        this.file.createDataset(`${path}/codes`, dtypeOf(c.codes), c.codes as never, { runs: true });
-        this.encode(`${path}/codes`, "array", "0.2.0");
-        this.file.createDataset(`${path}/categories`, "string", c.categories);
-        return this.encode(`${path}/categories`, "string-array", "0.2.0");
-      case "nullable-integer":
-      case "nullable-boolean":
-        this.file.createGroup(path);
-        this.encode(path, c.kind, "0.1.0");
-        if (c.kind === "nullable-boolean") this.file.createDataset(`${path}/values`, "bool", c.values, { runs: true });
-        else this.file.createDataset(`${path}/values`, dtypeOf(c.values), c.values as never);
-        this.encode(`${path}/values`, "array", "0.2.0");
-        this.file.createDataset(`${path}/mask`, "bool", c.mask, { runs: true });
-        return this.encode(`${path}/mask`, "array", "0.2.0");
-    }
-  }
-
-  async readUns(path: string[] = []): Promise<UnsValue | undefined> {
-    const p = ["", "uns", ...path].join("/");
-    const kind = this.file.kind(p);
-    return kind ? this.readUnsAt(p, kind) : undefined;
-  }
-
-  private readUnsAt(path: string, kind: "group" | "dataset"): UnsValue {
-    const attrs = this.file.readAttrs(path);
-    const et = encodingOf(attrs, `${this.name}: ${path}`);
-    if (kind === "group") {
-      if (et && et !== "dict") throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et}; only dict, string, numeric-scalar, array and string-array are read in uns`);
-      const out: { [k: string]: UnsValue } = {};
-      for (const name of this.file.list(path)) {
-        const child = `${path}/${name}`;
-        out[name] = this.readUnsAt(child, this.file.kind(child)!);
-      }
-      return out;
-    }
-    if (et !== undefined && !UNS_LEAF_ENCODINGS.includes(et)) throw new AnnDataError("UNSUPPORTED_ENCODING", `${this.name}: ${path} has encoding-type ${et}; only dict, string, numeric-scalar, array and string-array are read in uns`);
-    const r = this.file.readDataset(path);
-    const scalar = r.shape.length === 0;
-    if (r.dtype === "string") return scalar ? r.data[0]! : r.data;
-    if (r.dtype === "bool") return scalar ? r.data[0] === 1 : r.data;
-    if (scalar) return Number((r.data as ArrayLike<number | bigint>)[0]);
-    return r.data;
+    this.file.moveLink(h5Path(tmp), dest);
   }
 
   async setUns(path: string[], value: UnsValue): Promise<void> {
     this.assertWritable();
-    if (path.length === 0) throw new TypeError("setUns needs a non-empty path");
-    let parent = "/uns";
-    this.ensureDict(parent);
+    checkUnsWrite(this.name, path, value);
+    let parent = "uns";
+    await this.ensureDict(parent);
     for (const part of path.slice(0, -1)) {
-      parent = `${parent}/${part}`;
-      this.ensureDict(parent);
+      parent = join(parent, part);
+      await this.ensureDict(parent);
     }
-    this.replaceAt(parent, path[path.length - 1]!, (tmp) => this.writeUns(tmp, value));
+    await this.replaceAt(parent, path[path.length - 1]!, (tmp) => writeUns(this.io, tmp, value));
   }
 
-  private ensureDict(path: string): void {
-    const kind = this.file.kind(path);
-    if (kind === "group") return;
-    if (kind === "dataset") this.file.deleteLink(path);
-    this.file.createGroup(path);
-    this.encode(path, "dict", "0.1.0");
-  }
-
-  private writeUns(path: string, v: UnsValue): void {
-    if (typeof v === "string") {
-      this.file.createDataset(path, "string", [v], { scalar: true });
-      return this.encode(path, "string", "0.2.0");
-    }
-    if (typeof v === "boolean") {
-      this.file.createDataset(path, "bool", new Uint8Array([v ? 1 : 0]), { scalar: true });
-      return this.encode(path, "numeric-scalar", "0.2.0");
-    }
-    if (typeof v === "number") {
-      if (Number.isSafeInteger(v)) this.file.createDataset(path, "int64", new BigInt64Array([BigInt(v)]), { scalar: true });
-      else this.file.createDataset(path, "float64", new Float64Array([v]), { scalar: true });
-      return this.encode(path, "numeric-scalar", "0.2.0");
-    }
-    if (Array.isArray(v)) {
-      this.file.createDataset(path, "string", v);
-      return this.encode(path, "string-array", "0.2.0");
-    }
-    if (ArrayBuffer.isView(v)) {
-      this.file.createDataset(path, dtypeOf(v as NumericArray), v as never);
-      return this.encode(path, "array", "0.2.0");
-    }
-    if (isUnsDict(v)) {
-      this.file.createGroup(path);
-      this.encode(path, "dict", "0.1.0");
-      for (const [k, child] of Object.entries(v)) {
-        if (!isStorableName(k)) throw new AnnDataError("BAD_NAME", `${this.name}: uns key ${JSON.stringify(k)} at ${path} cannot be stored (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names)`);
-        this.writeUns(`${path}/${k}`, child);
-      }
-    }
-  }
-
-  layerKeys(): string[] {
-    if (this.file.kind("/layers") !== "group") return [];
-    return this.file.list("/layers").filter((k) => isStorableName(k) && this.matrixLayout(`/layers/${k}`) !== null);
-  }
-
-  async readXColumn(varIndex: number, opts: XReadOptions = {}): Promise<Float32Array> {
-    return readXColumn(this.xSource(opts.layer), varIndex, opts);
-  }
-
-  async readXRows(start: number, end: number, opts: XReadOptions = {}): Promise<DenseMatrix> {
-    return readXRows(this.xSource(opts.layer), start, end, opts);
-  }
-
-  /** X or a layer as dense, csr_matrix or csc_matrix; null for anything else. */
-  private matrixLayout(path: string): XLayout | null {
-    const kind = this.file.kind(path);
-    if (kind === "dataset") {
-      const info = this.file.datasetInfo(path);
-      return info.shape.length === 2 && info.dtype !== "string" ? "dense" : null;
-    }
-    if (kind !== "group") return null;
-    const et = encodingOf(this.file.readAttrs(path), `${this.name}: ${path}`);
-    return et === "csr_matrix" ? "csr" : et === "csc_matrix" ? "csc" : null;
-  }
-
-  /** One source per element, so a CSR matrix's column index is built once per open store. */
-  private xSource(layer: string | undefined): XSource {
-    const path = layer === undefined ? "/X" : `/layers/${layer}`;
-    const known = this.xSources.get(path);
-    if (known) return known;
-    const what = `${this.name}: ${path}`;
-    const layout = layer === undefined || isStorableName(layer) ? this.matrixLayout(path) : null;
-    if (!layout) throw new AnnDataError("NO_SUCH_COLUMN", `${what}: no dense, csr_matrix or csc_matrix element there`);
-    let shape: number[];
-    if (layout === "dense") shape = this.file.datasetInfo(path).shape;
-    else {
-      const attr = this.file.readAttrs(path)["shape"];
-      shape = ArrayBuffer.isView(attr) || Array.isArray(attr) ? Array.from(attr as ArrayLike<number | bigint>, Number) : [];
-    }
-    if (shape.length !== 2 || shape[0] !== this.nObs || shape[1] !== this.nVars) throw new AnnDataError("BAD_LENGTH", `${what} has shape [${shape.join(", ")}], expected [${this.nObs}, ${this.nVars}]`);
-    const read = (p: string, start: number, end: number) => this.file.readDataset(p, { start, count: end - start }).data as NumericArray;
-    const src: XSource = {
-      what,
-      shape: [shape[0]!, shape[1]!],
-      layout,
-      denseRows: async (start, end) => read(path, start, end),
-      slice: async (member, start, end) => read(`${path}/${member}`, start, end),
-      identity: async () => `${await fileIdentity(this.name)}\0${path}`,
-    };
-    this.xSources.set(path, src);
-    return src;
-  }
-
-  obsmKeys(): string[] {
-    if (this.file.kind("/obsm") !== "group") return [];
-    return this.file.list("/obsm").filter((k) => this.obsmShape(k) !== null);
-  }
-
-  obsmShape(key: string): [number, number] | null {
-    const path = `/obsm/${key}`;
-    if (key.includes("/") || this.file.kind("/obsm") !== "group" || this.file.kind(path) !== "dataset") return null;
-    const info = this.file.datasetInfo(path);
-    return info.shape.length === 2 && info.dtype !== "string" && info.dtype !== "bool" ? [info.shape[0]!, info.shape[1]!] : null;
-  }
-
-  async readObsm(key: string): Promise<DenseMatrix> {
-    const path = `/obsm/${key}`;
-    if (!this.obsmKeys().includes(key)) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: no dense obsm entry '${key}'`);
-    const r = this.file.readDataset(path);
-    const [rows, cols] = r.shape as [number, number];
-    const data = r.data instanceof Float32Array || r.data instanceof Float64Array ? r.data : Float64Array.from(r.data as ArrayLike<number | bigint>, Number);
-    return { shape: [rows, cols], data };
+  /** Makes `path` a dict, replacing what else is there (as Python would). */
+  private async ensureDict(path: string): Promise<void> {
+    if (isDict(this.io, path)) return;
+    if (this.io.kind(path)) this.file.deleteLink(h5Path(path));
+    await writeUns(this.io, path, {});
   }
 
   /**

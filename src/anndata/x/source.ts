@@ -1,4 +1,9 @@
-/** What a file store tells the X readers about one matrix (X or a layer): its shape, its layout and range reads of its members. */
+/**
+ * One matrix (X or a layer) as the matrix encodings (encodings/array.ts,
+ * csr-matrix.ts, csc-matrix.ts) and the CSR column index read it: its shape,
+ * its layout and range reads of its members. The registry's openMatrix builds
+ * it over either backend's element I/O.
+ */
 import type { NumericArray } from "../model.js";
 
 export type XLayout = "dense" | "csr" | "csc";

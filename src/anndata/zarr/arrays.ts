@@ -10,38 +10,21 @@ import Blosc from "numcodecs/blosc";
 import { AnnDataError, type NumericArray } from "../model.js";
 import { type Json, type JsonObject, NodeReader, PyFloat, type ZarrFiles, keyJoin } from "./files.js";
 import { installCheckedBlosc } from "./codecs.js";
-import { MAX_ROWS } from "../element-rules.js";
+import { type ArrayData, type ArrayRead, type DType, type RowRange, dtypeOf, isNumericArray } from "../encodings/io.js";
 
 installCheckedBlosc();
 
-/** Arrays as this project uses them: 0-d (uns scalars) or 1-d (columns, uns arrays). */
-export type ArrayData =
-  | { type: "numeric"; data: NumericArray }
-  /** numpy bool: one byte per element, 0 or 1. */
-  | { type: "bool"; data: Uint8Array }
-  | { type: "string"; data: string[] };
-
-export type ArrayRead = ArrayData & { shape: number[]; dtype: string };
-
-/** Rows [start, end) along the first axis. */
-export interface RowRange {
-  start: number;
-  end: number;
-}
-
 /**
- * Reads a whole array of at most `maxDims` dimensions (1 for columns and uns,
- * 2 for obsm), row-major whatever its storage order. `what` names the element
- * in messages, e.g. "/path/to/store.zarr: obs/leiden/codes".
+ * Reads a whole array, or rows [start, end) of it, row-major whatever its
+ * storage order. The caller (encodings/io.ts) checked its claimed shape.
+ * `what` names the element in messages, e.g. "/path/to/store.zarr: obs/leiden/codes".
  */
-export async function readArray(files: ZarrFiles, key: string, what: string, maxDims = 1, range?: RowRange): Promise<ArrayRead> {
+export async function readArray(files: ZarrFiles, key: string, what: string, range?: RowRange): Promise<ArrayRead> {
   try {
     const meta = await files.readJsonObject(keyJoin(key, ".zarray"));
-    checkShape(meta?.["shape"], what, range);
     const loc = new zarr.Location(new NodeReader(files.reader, key, rawChunkBytes(meta)), "/");
     const arr = await zarr.open.v2(loc, { kind: "array" });
     let shape = [...arr.shape];
-    if (shape.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${what} is a ${shape.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
     const dtype: string = arr.dtype;
     let items: unknown;
     if (range && shape.length >= 1) {
@@ -62,31 +45,9 @@ export async function readArray(files: ZarrFiles, key: string, what: string, max
       const got = (await zarr.get(arr)) as { data: unknown; stride: number[] };
       items = shape.length === 2 ? rowMajor(got.data, shape, got.stride) : got.data;
     }
-    return { ...toArrayData(items, dtype, what), shape, dtype };
+    return { ...toArrayData(items, dtype, what), shape };
   } catch (err) {
     throw asAnnDataError(err, what);
-  }
-}
-
-/**
- * Refuses (BAD_LENGTH) a claimed shape that no array can have (negative,
- * fractional, 1e300) or one whose read would need more elements than a typed
- * array holds, before zarrita allocates anything for it. `range` limits the
- * read to rows [start, end), which must be within the shape.
- */
-function checkShape(shape: Json | undefined, what: string, range?: { start: number; end: number }): void {
-  const dims = Array.isArray(shape) ? shape : [];
-  const valid = Array.isArray(shape) && dims.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0);
-  let elements = NaN;
-  if (valid) {
-    const n = dims as number[];
-    if (range && n.length >= 1 && !(0 <= range.start && range.start <= range.end && range.end <= n[0]!)) {
-      throw new AnnDataError("BAD_LENGTH", `${what}: rows ${range.start}..${range.end} are outside 0..${n[0]}`);
-    }
-    elements = n.reduce((a, d, i) => a * (i === 0 && range ? range.end - range.start : d), 1);
-  }
-  if (!(elements <= MAX_ROWS)) {
-    throw new AnnDataError("BAD_LENGTH", `${what} claims shape ${JSON.stringify(shape ?? null)}; reading it would need ${valid ? elements : "an impossible number of"} elements (at most ${MAX_ROWS}, of non-negative integer dimensions)`);
   }
 }
 
@@ -143,14 +104,6 @@ const TYPED_FOR_DTYPE: Record<string, TypedCtor | undefined> = {
   float32: Float32Array, float64: Float64Array,
 };
 
-export function isNumericArray(v: unknown): v is NumericArray {
-  return (
-    v instanceof Int8Array || v instanceof Int16Array || v instanceof Int32Array || v instanceof BigInt64Array ||
-    v instanceof Uint8Array || v instanceof Uint16Array || v instanceof Uint32Array || v instanceof BigUint64Array ||
-    v instanceof Float32Array || v instanceof Float64Array
-  );
-}
-
 function asAnnDataError(err: unknown, what: string): AnnDataError {
   if (err instanceof AnnDataError) return err;
   let message = err instanceof Error ? err.message : String(err);
@@ -164,18 +117,15 @@ function asAnnDataError(err: unknown, what: string): AnnDataError {
   return new AnnDataError("IO", `${what}: cannot read array (${message})`);
 }
 
+/** numpy's type code of each dtype: the zarr v2 `dtype` without its byte order ("<i4" is int32). */
+export const NUMPY_CODES: Readonly<Record<Exclude<DType, "string">, string>> = {
+  bool: "b1", int8: "i1", int16: "i2", int32: "i4", int64: "i8", uint8: "u1", uint16: "u2", uint32: "u4", uint64: "u8", float32: "f4", float64: "f8",
+};
+
 /** The numpy dtype string (zarr v2 `dtype`) of a typed array, as numpy spells it on a little-endian machine. */
 export function numpyDtype(values: NumericArray): string {
-  if (values instanceof Int8Array) return "|i1";
-  if (values instanceof Uint8Array) return "|u1";
-  if (values instanceof Int16Array) return "<i2";
-  if (values instanceof Uint16Array) return "<u2";
-  if (values instanceof Int32Array) return "<i4";
-  if (values instanceof Uint32Array) return "<u4";
-  if (values instanceof BigInt64Array) return "<i8";
-  if (values instanceof BigUint64Array) return "<u8";
-  if (values instanceof Float32Array) return "<f4";
-  return "<f8";
+  const code = NUMPY_CODES[dtypeOf(values) as Exclude<DType, "string">];
+  return `${code.endsWith("1") ? "|" : "<"}${code}`;
 }
 
 /** anndata's default compressor with zarr 2 (numcodecs Blosc()). */

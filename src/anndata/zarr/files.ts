@@ -8,8 +8,6 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promis
 import { dirname, join } from "node:path";
 import type { AbsolutePath, AsyncReadable } from "zarrita";
 import { beforeMutation } from "../../platform/node/faults.js";
-import { AnnDataError } from "../model.js";
-import { isStorableName } from "../element-rules.js";
 
 export type Json = null | boolean | number | string | PyFloat | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -63,16 +61,6 @@ export function isNotFound(err: unknown): boolean {
 /** Joins store keys, skipping empty parts (the root is ""). */
 export function keyJoin(...parts: string[]): string {
   return parts.filter((p) => p !== "").join("/");
-}
-
-/**
- * Element names become folder names, so some cannot be used: "/" would nest,
- * "." / ".." escape, and names starting with ".z" collide with Zarr's own
- * metadata files. Python zarr refuses most of these too. Names starting with
- * ".cellucid-" are our own journal, staging and lock files.
- */
-export function checkElementName(name: string, what: string): void {
-  if (!isStorableName(name)) throw new AnnDataError("BAD_NAME", `${what} cannot be stored in Zarr under the name ${JSON.stringify(name)}`);
 }
 
 export class ZarrFiles {
