@@ -1,7 +1,8 @@
 /** `cellucid-session inspect FILE`: what a bundle holds, reading only its two small JSON chunks. */
 import { CellucidSessionBundle } from "../../apply/session-bundle.js";
-import { chunkRole } from "../../chunks/ids.js";
-import { type Io, bytes, count, table, writeJson } from "../output.js";
+import type { HighlightGroupMeta } from "../../chunks/highlights.js";
+import { chunkRole, highlightCellsId, userDefinedCodesId } from "../../chunks/ids.js";
+import { type Io, LazyRows, bytes, count, table, writeJson } from "../output.js";
 import { parse } from "../args.js";
 
 export const inspectHelp = `Usage: cellucid-session inspect FILE [--json]
@@ -20,6 +21,29 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
   const meta = await b.highlightsMeta();
   const overlays = await b.fieldOverlays();
   const m = b.manifest;
+  // Rows are made as they are written (LazyRows): a bundle of 60,000 chunks is never 60,000 more objects.
+  const chunkRow = (i: number) => {
+    const c = m.chunks[i]!;
+    return {
+      id: c.id,
+      contributorId: c.contributorId ?? null,
+      kind: c.kind ?? null,
+      codec: c.codec ?? null,
+      priority: c.priority ?? null,
+      storedBytes: b.index.lengths[i]!,
+      uncompressedBytes: typeof c.uncompressedBytes === "number" ? c.uncompressedBytes : null,
+      datasetDependent: c.datasetDependent === true,
+      role: chunkRole(c.id),
+    };
+  };
+  const groupRow = (g: HighlightGroupMeta) => ({
+    id: g.id,
+    label: typeof g.label === "string" ? g.label : g.id,
+    type: g.type ?? null,
+    cellCount: typeof g.cellCount === "number" ? g.cellCount : null,
+    enabled: g.enabled !== false,
+    hasCells: b.hasChunk(highlightCellsId(g.id)),
+  });
   return {
     file: displayName ?? b.path ?? b.sourceName,
     fileBytes: b.byteLength,
@@ -28,17 +52,7 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
     datasetFingerprint: m.datasetFingerprint ?? null,
     cellOrder: b.cellOrder,
     trailingBytes: b.trailingBytes,
-    chunks: b.index.frames.map((f) => ({
-      id: f.meta.id,
-      contributorId: f.meta.contributorId ?? null,
-      kind: f.meta.kind ?? null,
-      codec: f.meta.codec ?? null,
-      priority: f.meta.priority ?? null,
-      storedBytes: f.length,
-      uncompressedBytes: typeof f.meta.uncompressedBytes === "number" ? f.meta.uncompressedBytes : null,
-      datasetDependent: f.meta.datasetDependent === true,
-      role: chunkRole(f.meta.id),
-    })),
+    chunks: new LazyRows(m.chunks.length, chunkRow),
     highlights: meta
       ? {
           activePageId: meta.activePageId ?? null,
@@ -46,14 +60,7 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
           pages: meta.pages.map((p) => ({
             id: p.id,
             name: p.name ?? null,
-            groups: p.highlightedGroups.map((g) => ({
-              id: g.id,
-              label: typeof g.label === "string" ? g.label : g.id,
-              type: g.type ?? null,
-              cellCount: typeof g.cellCount === "number" ? g.cellCount : null,
-              enabled: g.enabled !== false,
-              hasCells: b.hasChunk(`highlights/cells/${g.id}`),
-            })),
+            groups: new LazyRows(p.highlightedGroups.length, (j) => groupRow(p.highlightedGroups[j]!)),
           })),
         }
       : null,
@@ -66,9 +73,9 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
       codesLength: typeof f.codesLength === "number" ? f.codesLength : null,
       deleted: f.isDeleted === true,
       purged: f.isPurged === true,
-      hasCodes: b.hasChunk(`user-defined/codes/${f.id}`),
+      hasCodes: b.hasChunk(userDefinedCodesId(f.id)),
     })),
-    unknownChunks: b.listChunkIds().filter((id) => chunkRole(id) === "unknown"),
+    unknownChunks: m.chunks.map((c) => c.id).filter((id) => chunkRole(id) === "unknown"),
   };
 }
 
