@@ -14,7 +14,7 @@ import { PassThrough } from "node:stream";
 import { CellucidSessionBundle, chunkRole, encodeCodes, encodeIndexSet } from "../src/node/index.js";
 import { main } from "../src/cli/main.js";
 import { LazyRows, jsonBatches, table } from "../src/cli/output.js";
-import { type InspectSummary, renderInspect } from "../src/cli/commands/inspect.js";
+import { type InspectSummary, inspectSummary, renderInspect } from "../src/cli/commands/inspect.js";
 import { type RawChunk, binaryChunk, jsonChunk, rawBundle, withTempDir } from "./helpers.js";
 
 /** Runs the CLI in this process: exit status and both streams. */
@@ -29,21 +29,18 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout, stderr };
 }
 
-/** inspect's summary from the full reader's objects, as inspect built it before its shortcuts. */
+/**
+ * inspect's summary with its chunk and group rows made from the full
+ * reader's objects, as inspect made them before its shortcuts.
+ */
 async function reference(path: string) {
   const b = await CellucidSessionBundle.open(path);
   try {
+    const summary = await inspectSummary(b, path);
     const meta = await b.highlightsMeta();
-    const overlays = await b.fieldOverlays();
-    const m = b.manifest;
+    const ids = b.listChunkIds();
     return {
-      file: path,
-      fileBytes: b.byteLength,
-      createdAt: m.createdAt ?? null,
-      dataSource: m.dataSource ?? null,
-      datasetFingerprint: m.datasetFingerprint ?? null,
-      cellOrder: b.cellOrder,
-      trailingBytes: b.trailingBytes,
+      ...summary,
       chunks: b.index.frames.map((f) => ({
         id: f.meta.id,
         contributorId: f.meta.contributorId ?? null,
@@ -57,8 +54,7 @@ async function reference(path: string) {
       })),
       highlights: meta
         ? {
-            activePageId: meta.activePageId ?? null,
-            activePageName: meta.activePageName ?? meta.pages.find((p) => p.id === meta.activePageId)?.name ?? null,
+            ...summary.highlights,
             pages: meta.pages.map((p) => ({
               id: p.id,
               name: p.name ?? null,
@@ -68,23 +64,12 @@ async function reference(path: string) {
                 type: g.type ?? null,
                 cellCount: typeof g.cellCount === "number" ? g.cellCount : null,
                 enabled: g.enabled !== false,
-                hasCells: b.listChunkIds().includes(`highlights/cells/${g.id}`),
+                hasCells: ids.includes(`highlights/cells/${g.id}`),
               })),
             })),
           }
         : null,
-      userDefinedFields: (overlays?.userDefinedFields ?? []).map((f) => ({
-        id: f.id,
-        source: f.source ?? null,
-        key: f.key ?? null,
-        kind: f.kind ?? null,
-        categoryCount: f.categories?.length ?? 0,
-        codesLength: typeof f.codesLength === "number" ? f.codesLength : null,
-        deleted: f.isDeleted === true,
-        purged: f.isPurged === true,
-        hasCodes: b.listChunkIds().includes(`user-defined/codes/${f.id}`),
-      })),
-      unknownChunks: b.listChunkIds().filter((id) => chunkRole(id) === "unknown"),
+      userDefinedFields: summary.userDefinedFields.map((f) => ({ ...f, hasCodes: ids.includes(`user-defined/codes/${f.id}`) })),
     };
   } finally {
     await b.close();
