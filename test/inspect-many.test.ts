@@ -14,7 +14,7 @@ import { PassThrough } from "node:stream";
 import { CellucidSessionBundle, chunkRole, encodeCodes, encodeIndexSet } from "../src/node/index.js";
 import { main } from "../src/cli/main.js";
 import { LazyRows, jsonBatches, table } from "../src/cli/output.js";
-import { type InspectSummary, inspectSummary, renderInspect } from "../src/cli/commands/inspect.js";
+import { type InspectSummary, inspectSummary, inspectText } from "../src/cli/commands/inspect.js";
 import { type RawChunk, binaryChunk, jsonChunk, rawBundle, withTempDir } from "./helpers.js";
 
 /** Runs the CLI in this process: exit status and both streams. */
@@ -83,8 +83,8 @@ async function assertInspectMatchesReference(path: string): Promise<void> {
   assert.equal(json.stdout, JSON.stringify(ref, null, 2) + "\n");
   const text = await run("inspect", path);
   assert.equal(text.code, 0, text.stderr);
-  // renderInspect reads rows by map and length, which arrays have as LazyRows do.
-  assert.equal(text.stdout, renderInspect(ref as unknown as InspectSummary));
+  // inspectText reads rows by length and at(), which arrays have as LazyRows do.
+  assert.equal(text.stdout, [...inspectText(ref as unknown as InspectSummary)].join(""));
 }
 
 /** Groups over three pages, some without cells, with odd labels; fields with and without codes; app and unknown chunks. */

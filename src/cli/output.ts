@@ -7,28 +7,38 @@ export interface Io {
 }
 
 export function table(headers: string[], rows: (string | number)[][], rightAlign: number[] = []): string {
-  // One pass for the widths, one for the lines, no copy of the rows: a table of 60,000 chunks is most of inspect's text.
+  return [...tableLines(headers, rows, rightAlign)].join("").slice(0, -1);
+}
+
+type Row = readonly (string | number)[];
+
+/**
+ * The lines of `table()`, one at a time, each with its newline. The rows are
+ * read twice (widths, then lines) and never copied: with LazyRows, a table of
+ * 60,000 chunks is made without holding its cells.
+ */
+export function* tableLines(headers: string[], rows: readonly Row[] | LazyRows<Row>, rightAlign: number[] = []): Generator<string> {
+  const rowAt = (i: number): Row => (rows instanceof LazyRows ? rows.at(i) : rows[i]!);
   const widths = headers.map(width);
-  for (const r of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rowAt(i);
     for (let c = 0; c < widths.length && c < r.length; c++) {
       const w = width(String(r[c]));
       if (w > widths[c]!) widths[c] = w;
     }
   }
   const right = headers.map((_, c) => rightAlign.includes(c));
-  const line = (r: (string | number)[]): string => {
+  const line = (r: Row): string => {
     let out = "";
     for (let c = 0; c < r.length; c++) {
       const cell = String(r[c]);
       const pad = " ".repeat(widths[c]! - width(cell));
       out += (c ? "  " : "") + (right[c] ? pad + cell : cell + pad);
     }
-    return out.trimEnd();
+    return out.trimEnd() + "\n";
   };
-  const lines = new Array<string>(rows.length + 1);
-  lines[0] = line(headers);
-  for (let i = 0; i < rows.length; i++) lines[i + 1] = line(rows[i]!);
-  return lines.join("\n");
+  yield line(headers);
+  for (let i = 0; i < rows.length; i++) yield line(rowAt(i));
 }
 
 const SURROGATE = /[\uD800-\uDBFF]/;
@@ -92,7 +102,20 @@ const JSON_WRITE_BATCH = 64 * 1024;
  * of a slow pipe.
  */
 export async function writeJson(out: NodeJS.WritableStream, value: unknown): Promise<void> {
-  for (const batch of jsonBatches(value)) if (!out.write(batch)) await once(out, "drain");
+  await writeBatches(out, jsonBatches(value));
+}
+
+/** Writes `pieces` joined in batches of about JSON_WRITE_BATCH characters, waiting for the stream to drain. */
+export async function writeBatches(out: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+  let batch = "";
+  for (const piece of pieces) {
+    batch += piece;
+    if (batch.length >= JSON_WRITE_BATCH) {
+      if (!out.write(batch)) await once(out, "drain");
+      batch = "";
+    }
+  }
+  if (batch && !out.write(batch)) await once(out, "drain");
 }
 
 /**
