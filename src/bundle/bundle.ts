@@ -63,7 +63,6 @@ export class CellucidSessionBundle {
   readonly manifest: SessionManifest;
   /** Bytes after the last chunk (ignored, reported by validate). */
   readonly trailingBytes: number;
-  protected readonly byId: Map<string, ChunkFrame>;
   protected readonly gzip: GzipCodec;
 
   constructor(
@@ -73,7 +72,6 @@ export class CellucidSessionBundle {
   ) {
     this.manifest = index.manifest;
     this.trailingBytes = index.trailingBytes;
-    this.byId = new Map(index.frames.map((f) => [f.meta.id, f]));
     this.gzip = gzip ?? webGzip;
   }
 
@@ -142,28 +140,33 @@ export class CellucidSessionBundle {
   }
 
   listChunkIds(): string[] {
-    return this.index.frames.map((f) => f.meta.id);
+    return this.manifest.chunks.map((c) => c.id);
   }
 
   hasChunk(id: string): boolean {
-    return this.byId.has(id);
+    return this.index.positions.has(id);
   }
 
   getChunkMeta(id: string): ChunkMeta {
-    return this.frame(id).meta;
+    return this.manifest.chunks[this.position(id)]!;
   }
 
   protected frame(id: string): ChunkFrame {
-    const f = this.byId.get(id);
-    if (!f) throw NoSuchChunkError.of(id, this.source.name);
-    return f;
+    return this.index.frameAt(this.position(id));
+  }
+
+  /** The chunk's position in the manifest. */
+  protected position(id: string): number {
+    const i = this.index.positions.get(id);
+    if (i === undefined) throw NoSuchChunkError.of(id, this.source.name);
+    return i;
   }
 
   /** The chunk as stored (still compressed); its frame header is checked first if the open left it unread. */
   async readChunkBytes(id: string): Promise<Uint8Array> {
-    const f = this.frame(id);
-    if (!this.index.framesVerified) await checkFrameHeader(this.source, f);
-    return this.source.read(f.offset, f.length);
+    const i = this.position(id);
+    if (!this.index.framesVerified) await checkFrameHeader(this.source, this.index, i);
+    return this.source.read(this.index.offsets[i]!, this.index.lengths[i]!);
   }
 
   /**
@@ -173,12 +176,13 @@ export class CellucidSessionBundle {
   async frameHeaderErrors(): Promise<Map<string, CellucidSessionError>> {
     const errors = new Map<string, CellucidSessionError>();
     if (this.index.framesVerified) return errors;
-    for (const f of this.index.frames) {
+    const chunks = this.manifest.chunks;
+    for (let i = 0; i < chunks.length; i++) {
       try {
-        await checkFrameHeader(this.source, f);
+        await checkFrameHeader(this.source, this.index, i);
       } catch (err) {
         if (!(err instanceof CellucidSessionError)) throw err;
-        errors.set(f.meta.id, err);
+        errors.set(chunks[i]!.id, err);
       }
     }
     return errors;

@@ -7,19 +7,45 @@ export interface Io {
 }
 
 export function table(headers: string[], rows: (string | number)[][], rightAlign: number[] = []): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, c) => Math.max(...cells.map((r) => [...(r[c] ?? "")].length)));
-  return cells
-    .map((r) =>
-      r
-        .map((cell, c) => {
-          const pad = " ".repeat(widths[c]! - [...cell].length);
-          return rightAlign.includes(c) ? pad + cell : cell + pad;
-        })
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return [...tableLines(headers, rows, rightAlign)].join("").slice(0, -1);
+}
+
+type Row = readonly (string | number)[];
+
+/**
+ * The lines of `table()`, one at a time, each with its newline. The rows are
+ * read twice (widths, then lines) and never copied: with LazyRows, a table of
+ * 60,000 chunks is made without holding its cells.
+ */
+export function* tableLines(headers: string[], rows: readonly Row[] | LazyRows<Row>, rightAlign: number[] = []): Generator<string> {
+  const rowAt = (i: number): Row => (rows instanceof LazyRows ? rows.at(i) : rows[i]!);
+  const widths = headers.map(width);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rowAt(i);
+    for (let c = 0; c < widths.length && c < r.length; c++) {
+      const w = width(String(r[c]));
+      if (w > widths[c]!) widths[c] = w;
+    }
+  }
+  const right = headers.map((_, c) => rightAlign.includes(c));
+  const line = (r: Row): string => {
+    let out = "";
+    for (let c = 0; c < r.length; c++) {
+      const cell = String(r[c]);
+      const pad = " ".repeat(widths[c]! - width(cell));
+      out += (c ? "  " : "") + (right[c] ? pad + cell : cell + pad);
+    }
+    return out.trimEnd() + "\n";
+  };
+  yield line(headers);
+  for (let i = 0; i < rows.length; i++) yield line(rowAt(i));
+}
+
+const SURROGATE = /[\uD800-\uDBFF]/;
+
+/** Characters as a terminal counts them: code points, not UTF-16 units. */
+function width(s: string): number {
+  return SURROGATE.test(s) ? [...s].length : s.length;
 }
 
 export { formatBytes as bytes } from "../anndata/fs-errors.js";
@@ -76,7 +102,20 @@ const JSON_WRITE_BATCH = 64 * 1024;
  * of a slow pipe.
  */
 export async function writeJson(out: NodeJS.WritableStream, value: unknown): Promise<void> {
-  for (const batch of jsonBatches(value)) if (!out.write(batch)) await once(out, "drain");
+  await writeBatches(out, jsonBatches(value));
+}
+
+/** Writes `pieces` joined in batches of about JSON_WRITE_BATCH characters, waiting for the stream to drain. */
+export async function writeBatches(out: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+  let batch = "";
+  for (const piece of pieces) {
+    batch += piece;
+    if (batch.length >= JSON_WRITE_BATCH) {
+      if (!out.write(batch)) await once(out, "drain");
+      batch = "";
+    }
+  }
+  if (batch && !out.write(batch)) await once(out, "drain");
 }
 
 /**
@@ -100,27 +139,30 @@ export function* jsonBatches(value: unknown, batchChars = JSON_WRITE_BATCH): Gen
   }
   function* container(v: object, indent: string): Generator<string> {
     const inner = indent + "  ";
-    if (Array.isArray(v)) {
+    if (Array.isArray(v) || v instanceof LazyRows) {
       batch += "[\n";
-      for (let i = 0; i < v.length; ) {
-        // A run of members that need no walking is one native stringify (a per-member call costs more than the text).
-        let j = i;
-        while (j < v.length && j - i < LEAF_RUN && !needsWalk(v[j])) j++;
-        if (j > i) {
-          // "[\n  a,\n  b\n]" → "  a,\n  b", each line moved to this depth.
-          const body = JSON.stringify(v.slice(i, j), null, 2).slice(2, -2);
-          batch += indent + (indent ? body.replaceAll("\n", "\n" + indent) : body);
-          i = j;
-        } else {
-          batch += inner;
-          yield* member(v[i], inner);
-          i++;
+      const total = v.length;
+      let done = 0;
+      for (const page of Array.isArray(v) ? [v] : v.pages(LEAF_RUN)) {
+        for (let i = 0; i < page.length; ) {
+          // A run of members that need no walking is one native stringify (a per-member call costs more than the text).
+          let j = i;
+          while (j < page.length && j - i < LEAF_RUN && !needsWalk(page[j])) j++;
+          if (j > i) {
+            batch += arrayBody(page.slice(i, j), indent.length / 2);
+            i = j;
+          } else {
+            batch += inner;
+            yield* member(page[i], inner);
+            i++;
+          }
+          batch += done + i < total ? ",\n" : "\n";
+          if (batch.length >= batchChars) {
+            yield batch;
+            batch = "";
+          }
         }
-        batch += i < v.length ? ",\n" : "\n";
-        if (batch.length >= batchChars) {
-          yield batch;
-          batch = "";
-        }
+        done += page.length;
       }
       batch += indent + "]";
       return;
@@ -139,12 +181,58 @@ export function* jsonBatches(value: unknown, batchChars = JSON_WRITE_BATCH): Gen
   yield batch + "\n";
 }
 
+/**
+ * The members of `items` as JSON.stringify(…, null, 2) prints them inside an
+ * array nested `depth` levels deep ("[\n  a,\n  b\n]" → "  a,\n  b" at depth 0):
+ * stringified inside as many wrapping arrays, whose lines are then cut off,
+ * so the native stringify does the indenting.
+ */
+function arrayBody(items: unknown[], depth: number): string {
+  let wrapped: unknown = items;
+  for (let d = 0; d < depth; d++) wrapped = [wrapped];
+  const text = JSON.stringify(wrapped, null, 2);
+  // Each wrapping line is "[" or "]" after two spaces per level, and its newline.
+  const cut = (depth + 1) * (depth + 2);
+  return text.slice(cut, text.length - cut);
+}
+
 /** Array members stringified together at most. */
 const LEAF_RUN = 256;
 
+/**
+ * Rows made when they are used: `jsonBatches` writes them as the array they
+ * stand for, a page at a time, so that a table of 60,000 rows is never held
+ * as 60,000 objects (which the garbage collector would copy while they live).
+ */
+export class LazyRows<T> {
+  constructor(
+    readonly length: number,
+    readonly at: (i: number) => T,
+  ) {}
+
+  map<U>(fn: (row: T, i: number) => U): U[] {
+    const out = new Array<U>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = fn(this.at(i), i);
+    return out;
+  }
+
+  /** The rows in arrays of up to `size`. */
+  *pages(size: number): Generator<T[]> {
+    for (let start = 0; start < this.length; start += size) {
+      const page = new Array<T>(Math.min(size, this.length - start));
+      for (let k = 0; k < page.length; k++) page[k] = this.at(start + k);
+      yield page;
+    }
+  }
+
+  toJSON(): T[] {
+    return this.map((row) => row);
+  }
+}
+
 /** Whether `v` is walked member by member (a non-empty array or an expandable object) rather than stringified whole. */
 function needsWalk(v: unknown): boolean {
-  return (Array.isArray(v) && v.length > 0) || isExpandable(v);
+  return ((Array.isArray(v) || v instanceof LazyRows) && v.length > 0) || isExpandable(v);
 }
 
 /** A non-empty plain object with at least one array or object member (and no toJSON of its own). */

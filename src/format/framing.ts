@@ -21,20 +21,42 @@ export interface ChunkFrame {
   length: number;
 }
 
-export interface BundleIndex {
-  manifest: SessionManifest;
-  manifestByteLength: number;
-  frames: ChunkFrame[];
-  /** Offset just past the last chunk. */
-  end: number;
-  /** Bytes after the last chunk: ignored by readers, reported by validate. */
-  trailingBytes: number;
-  /**
-   * True when every frame header was read at open. False when the manifest
-   * pinned the layout: each header is then checked by `checkFrameHeader`
-   * before its chunk is read, with the errors the open would have raised.
-   */
-  framesVerified: boolean;
+/**
+ * Where each chunk is, in manifest order, as columns: a bundle of 60,000
+ * chunks is indexed without an object per chunk (`frames` makes them on use).
+ */
+export class BundleIndex {
+  private frameList: ChunkFrame[] | null = null;
+
+  constructor(
+    readonly manifest: SessionManifest,
+    /** Each chunk's position in the manifest, by id. */
+    readonly positions: ReadonlyMap<string, number>,
+    readonly manifestByteLength: number,
+    /** Offset of each stored payload (after its u32 length). */
+    readonly offsets: Float64Array,
+    /** Stored (post-codec) length of each chunk. */
+    readonly lengths: Float64Array,
+    /** Offset just past the last chunk. */
+    readonly end: number,
+    /** Bytes after the last chunk: ignored by readers, reported by validate. */
+    readonly trailingBytes: number,
+    /**
+     * True when every frame header was read at open. False when the manifest
+     * pinned the layout: each header is then checked by `checkFrameHeader`
+     * before its chunk is read, with the errors an open would have raised.
+     */
+    readonly framesVerified: boolean,
+  ) {}
+
+  frameAt(i: number): ChunkFrame {
+    return this.frameList?.[i] ?? { meta: this.manifest.chunks[i]!, index: i, offset: this.offsets[i]!, length: this.lengths[i]! };
+  }
+
+  /** Every frame, in manifest order. */
+  get frames(): ChunkFrame[] {
+    return (this.frameList ??= this.manifest.chunks.map((_, i) => this.frameAt(i)));
+  }
 }
 
 /** Most bytes one header read takes in, so that runs of small chunks cost one read. */
@@ -76,22 +98,23 @@ export async function indexBundle(src: ByteSource): Promise<BundleIndex> {
     throw formatError("TRUNCATED", `manifest of ${manifestByteLength} bytes runs past the end of the file (${src.size} bytes)`, { source });
 
   const manifestBytes = await src.read(HEADER_LENGTH, manifestByteLength);
-  const manifest = validateManifest(parseJsonUnderLimits(manifestBytes, "manifest", "MANIFEST_JSON", { source }), source);
-
+  const { manifest, positions } = validateManifest(parseJsonUnderLimits(manifestBytes, "manifest", "MANIFEST_JSON", { source }), source);
+  const n = manifest.chunks.length;
+  const offsets = new Float64Array(n);
   const start = HEADER_LENGTH + manifestByteLength;
-  const pinned = framesFromManifest(manifest.chunks, start, src.size);
-  if (pinned) return { manifest, manifestByteLength, frames: pinned, end: src.size, trailingBytes: 0, framesVerified: false };
+  const pinned = lengthsFromManifest(manifest.chunks, offsets, start, src.size);
+  if (pinned) return new BundleIndex(manifest, positions, manifestByteLength, offsets, pinned, src.size, 0, false);
 
-  const frames: ChunkFrame[] = [];
+  const lengths = new Float64Array(n);
   let pos = start;
   let win: Uint8Array = new Uint8Array(0);
   let winStart = 0;
   let lastLength = 0;
-  for (let i = 0; i < manifest.chunks.length; i++) {
+  for (let i = 0; i < n; i++) {
     const meta = manifest.chunks[i]!;
     const ctx = { source, chunkId: meta.id };
     if (pos + 4 > src.size)
-      throw formatError("TRUNCATED", `file ends before the length of chunk ${i + 1} of ${manifest.chunks.length}`, ctx);
+      throw formatError("TRUNCATED", `file ends before the length of chunk ${i + 1} of ${n}`, ctx);
     if (pos < winStart || pos + 4 > winStart + win.length) {
       winStart = pos;
       const n = Math.min(headerReadLength(manifest.chunks, i, lastLength), src.size - pos);
@@ -102,37 +125,32 @@ export async function indexBundle(src: ByteSource): Promise<BundleIndex> {
     const length = readU32LE(win, pos - winStart);
     const offset = pos + 4;
     checkFrameLength(meta, length, offset, src.size, ctx);
-    frames.push({ meta, index: i, offset, length });
+    offsets[i] = offset;
+    lengths[i] = length;
     pos = offset + length;
     lastLength = length;
   }
-  return { manifest, manifestByteLength, frames, end: pos, trailingBytes: src.size - pos, framesVerified: true };
+  return new BundleIndex(manifest, positions, manifestByteLength, offsets, lengths, pos, src.size - pos, true);
 }
 
 /**
- * The frames as the manifest places them, when every chunk declares a
- * storedBytes within the chunk limit and they end exactly at the end of the
- * file; null otherwise (the headers must then be walked to find the frames
- * and any trailing bytes).
+ * The frames' lengths as the manifest places them, with their offsets in
+ * `offsets`, when every chunk declares a storedBytes within the chunk limit
+ * and they end exactly at the end of the file; null otherwise (the headers
+ * must then be walked to find the frames and any trailing bytes).
  */
-function framesFromManifest(chunks: readonly ChunkMeta[], start: number, size: number): ChunkFrame[] | null {
+function lengthsFromManifest(chunks: readonly ChunkMeta[], offsets: Float64Array, start: number, size: number): Float64Array | null {
+  const lengths = new Float64Array(chunks.length);
   let pos = start;
-  for (const meta of chunks) {
-    const stored = meta.storedBytes;
+  for (let i = 0; i < chunks.length; i++) {
+    const stored = chunks[i]!.storedBytes;
     if (typeof stored !== "number" || stored > MAX_CHUNK_BYTES) return null;
+    offsets[i] = pos + 4;
+    lengths[i] = stored;
     pos += 4 + stored;
     if (pos > size) return null;
   }
-  if (pos !== size) return null;
-  const frames = new Array<ChunkFrame>(chunks.length);
-  pos = start + 4;
-  for (let i = 0; i < chunks.length; i++) {
-    const meta = chunks[i]!;
-    const length = meta.storedBytes!;
-    frames[i] = { meta, index: i, offset: pos, length };
-    pos += length + 4;
-  }
-  return frames;
+  return pos === size ? lengths : null;
 }
 
 /** The rules on a frame header that says `length`: the same at open and on a deferred check. */
@@ -146,14 +164,15 @@ function checkFrameLength(meta: ChunkMeta, length: number, offset: number, size:
 }
 
 /**
- * Reads and checks the 4-byte header of a frame that indexing placed from
- * the manifest (`framesVerified` false); throws CHUNK_LENGTH, TRUNCATED or
- * STORED_BYTES_MISMATCH naming the chunk, as an eager open would have.
+ * Reads and checks the 4-byte header of chunk `i`, which indexing placed
+ * from the manifest (`framesVerified` false); throws CHUNK_LENGTH, TRUNCATED
+ * or STORED_BYTES_MISMATCH naming the chunk, as an eager open would have.
  */
-export async function checkFrameHeader(src: ByteSource, frame: ChunkFrame): Promise<void> {
-  const at = frame.offset - 4;
-  const header = src.readSync ? src.readSync(at, 4) : await src.read(at, 4);
-  checkFrameLength(frame.meta, readU32LE(header, 0), frame.offset, src.size, { source: src.name, chunkId: frame.meta.id });
+export async function checkFrameHeader(src: ByteSource, index: BundleIndex, i: number): Promise<void> {
+  const offset = index.offsets[i]!;
+  const header = src.readSync ? src.readSync(offset - 4, 4) : await src.read(offset - 4, 4);
+  const meta = index.manifest.chunks[i]!;
+  checkFrameLength(meta, readU32LE(header, 0), offset, src.size, { source: src.name, chunkId: meta.id });
 }
 
 function isMagicPrefix(head: Uint8Array): boolean {

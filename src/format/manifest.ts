@@ -60,22 +60,23 @@ function isCount(v: unknown): v is number {
  * Checks what must hold before any chunk can be located: a JSON object with a
  * `chunks` array of objects with unique non-empty string ids, and numeric
  * size fields that are sane. Codec and kind are checked when a chunk is
- * decoded, so that one unsupported chunk does not hide the others.
+ * decoded, so that one unsupported chunk does not hide the others. Returns
+ * the manifest and each chunk's position by id.
  */
-export function validateManifest(value: unknown, source?: string): SessionManifest {
+export function validateManifest(value: unknown, source?: string): { manifest: SessionManifest; positions: Map<string, number> } {
   const ctx = { source };
   if (!isPlainObject(value)) throw formatError("MANIFEST_SHAPE", "manifest must be a JSON object", ctx);
   const chunks = value["chunks"];
   if (!Array.isArray(chunks)) throw formatError("MANIFEST_SHAPE", "manifest.chunks must be an array", ctx);
-  const seen = new Set<string>();
+  const positions = new Map<string, number>();
   for (let i = 0; i < chunks.length; i++) {
     const c: unknown = chunks[i];
     if (!isPlainObject(c)) throw formatError("MANIFEST_SHAPE", `manifest.chunks[${i}] must be an object`, ctx);
     const id = c["id"];
     if (typeof id !== "string" || id.length === 0)
       throw formatError("MANIFEST_SHAPE", `manifest.chunks[${i}].id must be a non-empty string`, ctx);
-    if (seen.has(id)) throw formatError("DUPLICATE_CHUNK_ID", `chunk id '${id}' appears twice in the manifest`, ctx);
-    seen.add(id);
+    if (positions.has(id)) throw formatError("DUPLICATE_CHUNK_ID", `chunk id '${id}' appears twice in the manifest`, ctx);
+    positions.set(id, i);
     const stored = c["storedBytes"];
     const uncompressed = c["uncompressedBytes"];
     if (stored !== undefined && stored !== null && !isCount(stored))
@@ -93,7 +94,7 @@ export function validateManifest(value: unknown, source?: string): SessionManife
         throw formatError("MANIFEST_SHAPE", `datasetFingerprint.${key} must be a non-negative integer`, ctx);
     }
   }
-  return value as SessionManifest;
+  return { manifest: value as SessionManifest, positions };
 }
 
 /** The fingerprint's cell / gene counts, when present. */

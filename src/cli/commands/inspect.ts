@@ -1,7 +1,8 @@
 /** `cellucid-session inspect FILE`: what a bundle holds, reading only its two small JSON chunks. */
 import { CellucidSessionBundle } from "../../apply/session-bundle.js";
-import { chunkRole } from "../../chunks/ids.js";
-import { type Io, bytes, count, table, writeJson } from "../output.js";
+import type { HighlightGroupMeta } from "../../chunks/highlights.js";
+import { chunkRole, highlightCellsId, userDefinedCodesId } from "../../chunks/ids.js";
+import { type Io, LazyRows, bytes, count, tableLines, writeBatches, writeJson } from "../output.js";
 import { parse } from "../args.js";
 
 export const inspectHelp = `Usage: cellucid-session inspect FILE [--json]
@@ -20,6 +21,29 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
   const meta = await b.highlightsMeta();
   const overlays = await b.fieldOverlays();
   const m = b.manifest;
+  // Rows are made as they are written (LazyRows): a bundle of 60,000 chunks is never 60,000 more objects.
+  const chunkRow = (i: number) => {
+    const c = m.chunks[i]!;
+    return {
+      id: c.id,
+      contributorId: c.contributorId ?? null,
+      kind: c.kind ?? null,
+      codec: c.codec ?? null,
+      priority: c.priority ?? null,
+      storedBytes: b.index.lengths[i]!,
+      uncompressedBytes: typeof c.uncompressedBytes === "number" ? c.uncompressedBytes : null,
+      datasetDependent: c.datasetDependent === true,
+      role: chunkRole(c.id),
+    };
+  };
+  const groupRow = (g: HighlightGroupMeta) => ({
+    id: g.id,
+    label: typeof g.label === "string" ? g.label : g.id,
+    type: g.type ?? null,
+    cellCount: typeof g.cellCount === "number" ? g.cellCount : null,
+    enabled: g.enabled !== false,
+    hasCells: b.hasChunk(highlightCellsId(g.id)),
+  });
   return {
     file: displayName ?? b.path ?? b.sourceName,
     fileBytes: b.byteLength,
@@ -28,17 +52,7 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
     datasetFingerprint: m.datasetFingerprint ?? null,
     cellOrder: b.cellOrder,
     trailingBytes: b.trailingBytes,
-    chunks: b.index.frames.map((f) => ({
-      id: f.meta.id,
-      contributorId: f.meta.contributorId ?? null,
-      kind: f.meta.kind ?? null,
-      codec: f.meta.codec ?? null,
-      priority: f.meta.priority ?? null,
-      storedBytes: f.length,
-      uncompressedBytes: typeof f.meta.uncompressedBytes === "number" ? f.meta.uncompressedBytes : null,
-      datasetDependent: f.meta.datasetDependent === true,
-      role: chunkRole(f.meta.id),
-    })),
+    chunks: new LazyRows(m.chunks.length, chunkRow),
     highlights: meta
       ? {
           activePageId: meta.activePageId ?? null,
@@ -46,14 +60,7 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
           pages: meta.pages.map((p) => ({
             id: p.id,
             name: p.name ?? null,
-            groups: p.highlightedGroups.map((g) => ({
-              id: g.id,
-              label: typeof g.label === "string" ? g.label : g.id,
-              type: g.type ?? null,
-              cellCount: typeof g.cellCount === "number" ? g.cellCount : null,
-              enabled: g.enabled !== false,
-              hasCells: b.hasChunk(`highlights/cells/${g.id}`),
-            })),
+            groups: new LazyRows(p.highlightedGroups.length, (j) => groupRow(p.highlightedGroups[j]!)),
           })),
         }
       : null,
@@ -66,9 +73,9 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
       codesLength: typeof f.codesLength === "number" ? f.codesLength : null,
       deleted: f.isDeleted === true,
       purged: f.isPurged === true,
-      hasCodes: b.hasChunk(`user-defined/codes/${f.id}`),
+      hasCodes: b.hasChunk(userDefinedCodesId(f.id)),
     })),
-    unknownChunks: b.listChunkIds().filter((id) => chunkRole(id) === "unknown"),
+    unknownChunks: m.chunks.map((c) => c.id).filter((id) => chunkRole(id) === "unknown"),
   };
 }
 
@@ -81,7 +88,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   try {
     const s = await inspectSummary(b, positionals[0]);
     if (values["json"]) await writeJson(io.out, s);
-    else io.out.write(renderInspect(s));
+    else await writeBatches(io.out, inspectText(s));
     return 0;
   } finally {
     await b.close();
@@ -93,51 +100,63 @@ function describeSource(o: Record<string, unknown> | null): string {
   return [o["sourceType"], o["datasetId"], o["userPath"]].filter((v) => v !== null && v !== undefined && v !== "").join(" · ") || "(empty)";
 }
 
-export function renderInspect(s: InspectSummary): string {
+/** inspect's text report, a line at a time (each with its newline). */
+export function* inspectText(s: InspectSummary): Generator<string> {
   const fp = s.datasetFingerprint;
   const dims = fp && (typeof fp.cellCount === "number" || typeof fp.varCount === "number")
     ? ` · ${typeof fp.cellCount === "number" ? count(fp.cellCount) : "?"} cells × ${typeof fp.varCount === "number" ? count(fp.varCount) : "?"} genes`
     : "";
-  const lines = [
+  const lines = function* (...texts: string[]) {
+    for (const text of texts) yield text + "\n";
+  };
+  yield* lines(
     `File         ${s.file} (${bytes(s.fileBytes)})`,
     `Created      ${s.createdAt ?? "(unknown)"}`,
     `Data source  ${describeSource(s.dataSource)}`,
     `Fingerprint  ${fp ? describeSource(fp) + dims : "(none)"}`,
     `Cell order   ${s.cellOrder ? `${s.cellOrder.dimension}D embedding, digest ${s.cellOrder.digest}` : fp && fp.cellOrder !== undefined ? "(malformed)" : "(not recorded: made before the web app recorded it)"}`,
-  ];
-  if (s.trailingBytes) lines.push(`Trailing     ${count(s.trailingBytes)} bytes after the last chunk (ignored)`);
-  lines.push("", `Chunks (${s.chunks.length})`);
-  lines.push(
-    table(
-      ["ID", "ROLE", "CONTRIBUTOR", "KIND", "CODEC", "PRIORITY", "STORED", "UNCOMPRESSED", "DATASET-DEP"],
-      s.chunks.map((c) => [c.id, c.role, c.contributorId ?? "", c.kind ?? "", c.codec ?? "", c.priority ?? "", bytes(c.storedBytes), c.uncompressedBytes === null ? "" : bytes(c.uncompressedBytes), c.datasetDependent ? "yes" : "no"]),
-      [6, 7],
-    ),
+  );
+  if (s.trailingBytes) yield* lines(`Trailing     ${count(s.trailingBytes)} bytes after the last chunk (ignored)`);
+  yield* lines("", `Chunks (${s.chunks.length})`);
+  yield* tableLines(
+    ["ID", "ROLE", "CONTRIBUTOR", "KIND", "CODEC", "PRIORITY", "STORED", "UNCOMPRESSED", "DATASET-DEP"],
+    new LazyRows(s.chunks.length, (i) => {
+      const c = s.chunks.at(i)!;
+      return [c.id, c.role, c.contributorId ?? "", c.kind ?? "", c.codec ?? "", c.priority ?? "", bytes(c.storedBytes), c.uncompressedBytes === null ? "" : bytes(c.uncompressedBytes), c.datasetDependent ? "yes" : "no"];
+    }),
+    [6, 7],
   );
   const h = s.highlights;
   if (h) {
     const nGroups = h.pages.reduce((n, p) => n + p.groups.length, 0);
-    lines.push("", `Highlights (${h.pages.length} page${h.pages.length === 1 ? "" : "s"}, ${nGroups} group${nGroups === 1 ? "" : "s"}; active page: ${h.activePageName ?? h.activePageId ?? "none"})`);
+    yield* lines("", `Highlights (${h.pages.length} page${h.pages.length === 1 ? "" : "s"}, ${nGroups} group${nGroups === 1 ? "" : "s"}; active page: ${h.activePageName ?? h.activePageId ?? "none"})`);
+    // Group k of all pages: its page, then its position there.
+    const pageOf = new Uint32Array(nGroups);
+    const firstOf: number[] = [];
+    let k = 0;
+    h.pages.forEach((p, i) => {
+      firstOf.push(k);
+      for (let j = 0; j < p.groups.length; j++) pageOf[k++] = i;
+    });
     if (nGroups) {
-      lines.push(
-        table(
-          ["PAGE", "GROUP", "LABEL", "TYPE", "CELLS", "ENABLED"],
-          h.pages.flatMap((p) => p.groups.map((g) => [p.name ?? p.id, g.id, g.label, g.type ?? "", g.cellCount === null ? "?" : count(g.cellCount), g.enabled ? "yes" : "no"])),
-          [4],
-        ),
+      yield* tableLines(
+        ["PAGE", "GROUP", "LABEL", "TYPE", "CELLS", "ENABLED"],
+        new LazyRows(nGroups, (k) => {
+          const p = h.pages[pageOf[k]!]!;
+          const g = p.groups.at(k - firstOf[pageOf[k]!]!)!;
+          return [p.name ?? p.id, g.id, g.label, g.type ?? "", g.cellCount === null ? "?" : count(g.cellCount), g.enabled ? "yes" : "no"];
+        }),
+        [4],
       );
     }
-  } else lines.push("", "Highlights: none (no highlights/meta chunk)");
+  } else yield* lines("", "Highlights: none (no highlights/meta chunk)");
   if (s.userDefinedFields.length) {
-    lines.push("", `User-defined fields (${s.userDefinedFields.length})`);
-    lines.push(
-      table(
-        ["SOURCE", "KEY", "KIND", "CATEGORIES", "DELETED", "CODES"],
-        s.userDefinedFields.map((f) => [f.source ?? "", f.key ?? f.id, f.kind ?? "", count(f.categoryCount), f.deleted ? (f.purged ? "purged" : "yes") : "no", f.hasCodes ? "yes" : "missing"]),
-        [3],
-      ),
+    yield* lines("", `User-defined fields (${s.userDefinedFields.length})`);
+    yield* tableLines(
+      ["SOURCE", "KEY", "KIND", "CATEGORIES", "DELETED", "CODES"],
+      s.userDefinedFields.map((f) => [f.source ?? "", f.key ?? f.id, f.kind ?? "", count(f.categoryCount), f.deleted ? (f.purged ? "purged" : "yes") : "no", f.hasCodes ? "yes" : "missing"]),
+      [3],
     );
-  } else lines.push("", "User-defined fields: none");
-  lines.push("", s.unknownChunks.length ? `Unknown chunks (kept, not applied): ${s.unknownChunks.join(", ")}` : "Unknown chunks: none");
-  return lines.join("\n") + "\n";
+  } else yield* lines("", "User-defined fields: none");
+  yield* lines("", s.unknownChunks.length ? `Unknown chunks (kept, not applied): ${s.unknownChunks.join(", ")}` : "Unknown chunks: none");
 }
