@@ -7,7 +7,7 @@
  */
 import { AnnDataError, type DenseMatrix, type NumericArray, type XReadOptions } from "../model.js";
 import type { XSource } from "./source.js";
-import { csrColumnIndex } from "./csr-index.js";
+import { csrColumn } from "./csr-index.js";
 
 export type { XLayout, XSource } from "./source.js";
 
@@ -24,8 +24,7 @@ export async function readXColumn(src: XSource, gene: number, opts: XReadOptions
     return out;
   }
   if (src.layout === "csr") {
-    const index = await csrColumnIndex(src, opts);
-    const { rowIds, values } = await index.column(gene);
+    const { rowIds, values } = await csrColumn(src, gene, opts);
     scatter(out, rowIds, values);
     return out;
   }
