@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdir } from "node:fs/promises";
+import { readFile, readdir, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type AnnDataStore, AnnDataError } from "../src/index.js";
 import { H5adStore, ZarrStore } from "../src/node/index.js";
@@ -97,5 +97,35 @@ test("a CSR matrix's column index: built once with progress, reused from cacheDi
       await store.close();
     }
     assert.equal((await readdir(cacheDir)).filter((f) => f.startsWith("cellucid-x-")).length, 4);
+  });
+});
+
+test("a cached column index damaged on disk (as a crash or a power loss can leave it, since it is not fsynced) is detected and rebuilt, never served", async () => {
+  await withTempDir(async (dir) => {
+    const cacheDir = join(dir, "cache");
+    const h5ad = join(dir, "x.h5ad");
+    const m = await write(h5ad, join(dir, "x.zarr"), "csr", 4);
+    const column = async (g: number, onProgress?: () => void) => {
+      const store = await H5adStore.open(h5ad);
+      try {
+        return Array.from(await store.readXColumn!(g, { cacheDir, onProgress }));
+      } finally {
+        await store.close();
+      }
+    };
+    await column(0);
+    const [index] = (await readdir(cacheDir)).filter((f) => f.startsWith("cellucid-x-"));
+    const entries = join(cacheDir, index!, "entries.bin");
+    // Zeroed entries (pages never written back): a gene read from them fails its checksum.
+    const bytes = await readFile(entries);
+    await writeFile(entries, new Uint8Array(bytes.length));
+    let rebuilt = 0;
+    for (let g = 0; g < M; g++) assert.deepEqual(await column(g, () => rebuilt++), m.map((r) => r[g]), `gene ${g} after zeroing`);
+    assert.ok(rebuilt > 0, "the damaged index was built again");
+    // A truncated index file: not opened at all, built again.
+    await truncate(join(cacheDir, index!, "index.bin"), 10);
+    rebuilt = 0;
+    assert.deepEqual(await column(6, () => rebuilt++), m.map((r) => r[6]));
+    assert.ok(rebuilt > 0, "the truncated index was built again");
   });
 });

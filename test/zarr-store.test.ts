@@ -774,3 +774,18 @@ test("transaction(): writes are checked as they come, invisible until published 
   await r.close();
   assert.ok(![...manifest(path).keys()].some((k) => k.includes(".cellucid")), "nothing of ours is left");
 });
+
+test("a transaction staging hundreds of files (flushed by one syncfs instead of an fsync each) is written whole and read back by Python anndata", async () => {
+  const path = copyOf("full.zarr");
+  const s = await ZarrStore.open(path, "r+");
+  // 100 dicts of 3 string scalars: ~1,300 staged files and folders, past the 256 that get an fsync each.
+  const groups: { [key: string]: UnsValue } = {};
+  for (let g = 0; g < 100; g++) groups[`col_${g}`] = { group_id: `g${g}`, label: `Group ${g} ✓`, page_id: "p" };
+  await s.setUns(["cellucid", "groups"], groups);
+  await s.close();
+  assert.ok(!existsSync(join(path, ".cellucid-staging")) && !existsSync(join(path, ".cellucid-journal")), "the transaction committed and cleaned up");
+  const back = pyJson<Record<string, Record<string, string>>>(`
+import sys, json, anndata as ad
+print(json.dumps({k: dict(v) for k, v in ad.read_zarr(sys.argv[1]).uns["cellucid"]["groups"].items()}))`, path);
+  assert.deepEqual(back, groups);
+});

@@ -6,7 +6,7 @@
  */
 import { type Axis, type Column, type ColumnKind, type DenseMatrix, type UnsValue, type XReadOptions, AnnDataError, checkRange } from "./model.js";
 import { isStorableName } from "./element-rules.js";
-import { csrColumnIndex } from "./x/csr-index.js";
+import { csrColumn } from "./x/csr-index.js";
 import { type ElementIO, join } from "./encodings/io.js";
 import { type FrameHeader, readIndexRange } from "./encodings/dataframe.js";
 import { type MatrixReader, columnKind, denseShape, isMatrix, openMatrix, readColumn, readDense, readUns } from "./encodings/registry.js";
@@ -110,7 +110,7 @@ export abstract class ElementStore {
     const known = this.matrices.get(path);
     if (known) return known;
     if (layer !== undefined && !isStorableName(layer)) throw new AnnDataError("NO_SUCH_COLUMN", `${this.name}: ${path}: no dense, csr_matrix or csc_matrix element there`);
-    const reader = openMatrix(this.io, path, [this.nObs, this.nVars], csrColumnIndex);
+    const reader = openMatrix(this.io, path, [this.nObs, this.nVars], csrColumn);
     this.matrices.set(path, reader);
     return reader;
   }

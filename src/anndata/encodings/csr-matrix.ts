@@ -16,7 +16,7 @@ export const csrMatrix: Encoding = {
     holds: holdsSparse("csr"),
     async column(src, gene, opts, indexOf) {
       const out = new Float32Array(src.shape[0]);
-      const { rowIds, values } = await (await indexOf(src, opts)).column(gene);
+      const { rowIds, values } = await indexOf(src, gene, opts);
       scatter(out, rowIds, values);
       return out;
     },

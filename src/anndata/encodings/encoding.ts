@@ -46,10 +46,11 @@ export interface SparseMatrix {
 }
 
 /**
- * The index of a CSR matrix by column (x/csr-index.ts, which needs Node's
- * file system): handed in by the stores, so this folder stays free of Node.
+ * One gene's entries of a CSR matrix, from its column index (x/csr-index.ts,
+ * which needs Node's file system): handed in by the stores, so this folder
+ * stays free of Node.
  */
-export type ColumnIndexOf = (src: XSource, opts: XReadOptions) => Promise<{ column(gene: number): Promise<{ rowIds: Uint32Array; values: Float32Array }> }>;
+export type ColumnIndexOf = (src: XSource, gene: number, opts: XReadOptions) => Promise<{ rowIds: Uint32Array; values: Float32Array }>;
 
 export interface MatrixRole {
   readonly layout: XSource["layout"];

@@ -88,14 +88,19 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
     if (output) {
       await writeAtomically(output, async (tmp) => {
         const fh = await open(tmp, "w");
+        // One batch is written (in libuv's pool) while the next is read and formatted.
+        let writing: Promise<unknown> = Promise.resolve();
         try {
           let first = true;
           for await (const text of batches) {
-            await fh.write(text);
+            await writing;
+            writing = fh.write(text);
             if (!first) tick();
             first = false;
           }
+          await writing;
         } finally {
+          await writing.catch(() => undefined);
           await fh.close();
         }
       });
