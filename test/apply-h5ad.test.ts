@@ -26,7 +26,7 @@ test("apply to a copy: Python reads bool highlights, categoricals with missing v
     assert.equal(await sha(DATASET), before, "the source is never touched");
     assert.deepEqual(await readdir(dir), ["out.h5ad"]);
     const py = await python<Record<string, unknown>>(`
-import sys, json, numpy as np, anndata as ad
+import sys, json, numpy as np, pandas as pd, anndata as ad
 a = ad.read_h5ad(sys.argv[1]); src = ad.read_h5ad(sys.argv[2])
 cd8 = a.obs["cellucid_highlight__highlight_2"]
 qc = a.obs["QC_flag"]
@@ -39,7 +39,7 @@ out = {
   "old_cols_same": all(a.obs[c].equals(src.obs[c]) for c in src.obs.columns),
   "obs_names_same": bool((a.obs_names == src.obs_names).all()),
   "uns_keys": sorted(a.uns["cellucid"]["session"].keys()),
-  "page": a.uns["cellucid"]["session"]["highlight_groups"]["cellucid_highlight__highlight_3"]["page_name"],
+  "page": pd.DataFrame(a.uns["cellucid"]["session"]["highlight_groups"]).set_index("column").loc["cellucid_highlight__highlight_3", "page_name"],
   "cell_order": {k: (v.item() if hasattr(v, "item") else v) for k, v in a.uns["cellucid"]["session"]["cell_order"].items()},
   "manifest_chunks": len(json.loads(a.uns["cellucid"]["session"]["manifest_json"])["chunks"]),
   "other_uns": a.uns["dataset_id"],

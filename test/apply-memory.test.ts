@@ -75,7 +75,10 @@ test("defaults: bool highlight columns, categorical fields, warnings, uns bookke
   const session = (await out.readUns(["cellucid", "session"])) as Record<string, unknown>;
   assert.deepEqual(Object.keys(session).sort(), ["added_obs_columns", "added_var_columns", "cell_order", "dataset_fingerprint", "field_overlays_json", "highlight_groups", "highlights_meta_json", "manifest_json", "mismatch_reasons", "options", "skipped_due_to_mismatch"]);
   assert.deepEqual(session["dataset_fingerprint"], { sourceType: "t", datasetId: "ds", cellCount: N, varCount: G });
-  assert.deepEqual((session["highlight_groups"] as Record<string, unknown>)["cellucid_highlight__g_1__2"], { group_id: "g 1", label: "B", page_id: "p2", page_name: "Page 2" });
+  const table = session["highlight_groups"] as Record<string, string[]>;
+  assert.deepEqual(Object.keys(table), ["column", "group_id", "label", "page_id", "page_name"]);
+  const row = table["column"]!.indexOf("cellucid_highlight__g_1__2");
+  assert.deepEqual(Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v[row]])), { column: "cellucid_highlight__g_1__2", group_id: "g 1", label: "B", page_id: "p2", page_name: "Page 2" });
   assert.equal((session["options"] as Record<string, unknown>)["column_conflict"], "suffix");
   assert.equal(JSON.parse(session["manifest_json"] as string).chunks.length > 0, true);
 });

@@ -31,7 +31,7 @@ test("apply to a Zarr copy: Python reads bool highlights, categoricals with miss
     assert.deepEqual(manifest(src), before, "the source is never touched");
     assert.deepEqual((await readdir(dir)).sort(), ["out.zarr", "pbmc.zarr"], "no temp files left");
     const py = await python<Record<string, unknown>>(`
-import sys, json, numpy as np, anndata as ad
+import sys, json, numpy as np, pandas as pd, anndata as ad
 a = ad.read_zarr(sys.argv[1]); src = ad.read_zarr(sys.argv[2])
 cd8 = a.obs["cellucid_highlight__highlight_2"]; qc = a.obs["QC_flag"]
 out = {
@@ -41,7 +41,7 @@ out = {
   "qc_categories": list(qc.cat.categories), "qc_missing": int(qc.isna().sum()),
   "x_same": bool((a.X != src.X).nnz == 0), "umap_same": bool(np.array_equal(a.obsm["X_umap"], src.obsm["X_umap"])),
   "old_cols_same": all(a.obs[c].equals(src.obs[c]) for c in src.obs.columns),
-  "page": a.uns["cellucid"]["session"]["highlight_groups"]["cellucid_highlight__highlight_3"]["page_name"],
+  "page": pd.DataFrame(a.uns["cellucid"]["session"]["highlight_groups"]).set_index("column").loc["cellucid_highlight__highlight_3", "page_name"],
 }
 a.write_zarr(sys.argv[3]); a.write_h5ad(sys.argv[4])
 out["rewritten_uns"] = sorted(ad.read_zarr(sys.argv[3]).uns["cellucid"]["session"].keys())

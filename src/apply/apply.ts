@@ -352,10 +352,16 @@ function bookkeeping(
   overlays: unknown,
   summary: ApplySummary,
 ): UnsDict {
-  const groups: UnsDict = {};
-  for (const h of summary.highlights) {
-    groups[h.column] = dropNulls({ group_id: h.groupId, label: h.label, page_id: h.pageId, page_name: h.pageName });
-  }
+  // One string array per property, a row per group (pd.DataFrame(...) reads it as a table): a handful of
+  // arrays whatever the group count, where a dict per group made thousands of array nodes (a file each in .zarr).
+  const hs = summary.highlights;
+  const groups: UnsDict = {
+    column: hs.map((h) => h.column),
+    group_id: hs.map((h) => h.groupId),
+    label: hs.map((h) => h.label),
+    page_id: hs.map((h) => h.pageId),
+    page_name: hs.map((h) => h.pageName ?? ""),
+  };
   const entry: UnsDict = {
     manifest_json: JSON.stringify(bundle.manifest),
     dataset_fingerprint: dropNulls(bundle.datasetFingerprint ?? {}),
