@@ -27,7 +27,8 @@ export function launchChromium(): Promise<Browser> {
   if (missing) return Promise.reject(new Error(`Chromium is required for the viewer tests: ${missing}`));
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    // WebGL2 through SwiftShader (ANGLE on a CPU Vulkan): the page's default renderer runs here, with no GPU.
+    args: ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     timeout: 30_000,
   });
 }

@@ -10,7 +10,9 @@ import { overlayHalos } from "./overlays.js";
 import { PointGrid } from "./point-grid.js";
 import { categoryRgba32, hexToRgba32, MISSING, SELECTED, UNCOLOURED } from "./palette.js";
 import { type Projection, depthAxis, project } from "./projection.js";
-import { PointRenderer } from "./render.js";
+import { MIN_SUBSET, SETTLE_MS, subsetOf, subsetSize } from "./lod.js";
+import { pickRenderer } from "./pick-renderer.js";
+import type { PointRenderer } from "./render.js";
 import { SelectorPool } from "./selector.js";
 import type { ViewSnapshot } from "./session-io.js";
 import { type ViewerState, combineCells } from "./state.js";
@@ -25,7 +27,9 @@ const HOVER_RADIUS = 6;
 
 export class App implements ControlsHost, HoverHost {
   readonly view = new View();
-  readonly renderer = new PointRenderer(byId<HTMLCanvasElement>("points"));
+  readonly renderer: PointRenderer;
+  /** Why the page draws with Canvas2D though WebGL2 was wanted, or null. */
+  readonly rendererNote: string | null;
   readonly selector = new SelectorPool();
   /** The last polygon previewed while dragging: the release usually ends on it, and then takes its answer. */
   private lastPreview: { polygon: Float64Array; cells: Promise<Uint32Array> } | null = null;
@@ -66,6 +70,19 @@ export class App implements ControlsHost, HoverHost {
   private previewNext: Float64Array | null | undefined = undefined;
   private readonly obsCodes = new Map<string, Int32Array>();
   private drawQueued = false;
+  /** Bumped when `colors` is rewritten in place. */
+  private colorsVersion = 0;
+  /** Until when (performance.now()) the view counts as moving: frames before it draw the subset. */
+  private movingUntil = 0;
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Cells a moving frame draws: fixed by `?lod=N` (0: never a subset), else sized from the last full frame. */
+  private readonly lodFixed: number | null;
+  private lodSize = Infinity;
+  /** The subset of the current draw list (and of big halos) for the current size. */
+  private subset: { list: Uint32Array | null; n: number; size: number; cells: Uint32Array } | null = null;
+  private readonly haloSubsets = new WeakMap<Uint32Array, { size: number; cells: Uint32Array }>();
+  /** What the last frame drew: a subset while moving, or everything. */
+  lastFrame = { lod: false, points: 0, ms: 0 };
   /** performance.now() of the first frame with points (navigation start is 0). */
   firstDrawAt: number | null = null;
   /** Pointer release to selection stored, for the last lasso/rectangle. */
@@ -74,8 +91,14 @@ export class App implements ControlsHost, HoverHost {
   private selectionJob: Promise<void> = Promise.resolve();
 
   constructor(readonly config: ViewerConfig, readonly state: ViewerState, readonly api: ViewerApi) {
+    const params = new URLSearchParams(location.search);
+    const picked = pickRenderer(byId<HTMLCanvasElement>("points"), params.get("renderer"), () => this.requestDraw());
+    this.renderer = picked.renderer;
+    this.rendererNote = picked.note;
+    const lod = params.get("lod");
+    this.lodFixed = lod !== null && /^\d+$/.test(lod) ? Number(lod) : null;
     this.input = new CanvasInput(byId<HTMLCanvasElement>("overlay"), this.view, {
-      redraw: () => this.requestDraw(),
+      redraw: () => this.moved(),
       onPolygon: (poly, type, t0, mode) => this.select(poly, type, t0, mode),
       onPreview: (poly) => this.previewPolygon(poly),
       onHover: (at) => this.hover.hover(at),
@@ -326,6 +349,7 @@ export class App implements ControlsHost, HoverHost {
     else colors.fill(hexToRgba32(UNCOLOURED));
     this.order = this.continuous ? drawOrder(this.continuous.values, this.continuous.range) : null;
     this.colors = colors;
+    this.colorsVersion++;
     this.controls?.renderColorOptions();
     this.controls?.renderLegend();
     this.hover.refresh();
@@ -345,14 +369,60 @@ export class App implements ControlsHost, HoverHost {
     });
   }
 
+  /** The view was panned or zoomed: moving frames until it has been still for SETTLE_MS, then a full one. */
+  moved(): void {
+    this.movingUntil = performance.now() + SETTLE_MS;
+    if (this.settleTimer === null) this.settleTimer = setTimeout(() => this.settle(), SETTLE_MS);
+    this.requestDraw();
+  }
+
+  private settle(): void {
+    const left = this.movingUntil - performance.now();
+    this.settleTimer = left > 0 ? setTimeout(() => this.settle(), left) : null;
+    if (left <= 0) this.requestDraw();
+  }
+
+  get moving(): boolean {
+    return performance.now() < this.movingUntil;
+  }
+
   drawNow(): void {
     this.view.resize(this.renderer.canvas.clientWidth, this.renderer.canvas.clientHeight);
-    const hasPoints = this.xs.length > 0 && this.colors.length === this.xs.length;
-    const halos = overlayHalos(this.state, this.preview);
-    if (this.pinned >= 0 && this.pinned < this.xs.length) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
-    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, order: this.order, halos } : null);
+    const n = this.xs.length;
+    const hasPoints = n > 0 && this.colors.length === n;
+    let halos = overlayHalos(this.state, this.preview);
+    if (this.pinned >= 0 && this.pinned < n) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
+    const size = this.lodFixed ?? this.lodSize;
+    const lod = hasPoints && this.moving && size > 0 && size < n;
+    let subset: Uint32Array | null = null;
+    if (lod) {
+      subset = this.subsetFor(n, size);
+      halos = halos.map((h) => (h.cells.length > MIN_SUBSET ? { cells: this.haloSubset(h.cells, n, size), color: h.color } : h));
+    }
+    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, colorsVersion: this.colorsVersion, order: this.order, subset, halos } : null);
+    const ms = this.renderer.lastFrameMs;
+    if (hasPoints && !lod) this.lodSize = subsetSize(n, ms);
+    this.lastFrame = { lod, points: this.renderer.lastPoints, ms };
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
-    byId("hud").textContent = `${formatCount(this.xs.length)} cells · ${this.renderer.lastFrameMs.toFixed(1)} ms/frame`;
+    const what = lod ? `${formatCount(this.renderer.lastPoints)} of ${formatCount(n)} cells while moving` : `${formatCount(n)} cells`;
+    byId("hud").textContent = `${what} · ${ms.toFixed(1)} ms/frame · ${this.renderer.kind === "webgl2" ? "WebGL2" : "Canvas2D"}`;
+  }
+
+  private subsetFor(n: number, size: number): Uint32Array {
+    const list = this.order;
+    const s = this.subset;
+    if (s && s.list === list && s.n === n && s.size === size) return s.cells;
+    const cells = subsetOf(n, list, size / n);
+    this.subset = { list, n, size, cells };
+    return cells;
+  }
+
+  private haloSubset(cells: Uint32Array, n: number, size: number): Uint32Array {
+    const s = this.haloSubsets.get(cells);
+    if (s && s.size === size) return s.cells;
+    const sub = subsetOf(n, cells, size / n);
+    this.haloSubsets.set(cells, { size, cells: sub });
+    return sub;
   }
 
   /**

@@ -146,6 +146,7 @@ async function boot(token: string): Promise<void> {
   autosaver.markSafe();
 
   app.drawNow();
+  if (app.rendererNote) setStatus(app.rendererNote, "info");
   hook.ready = true;
   document.body.dataset.ready = "true";
   api.event("ready", { nObs: ds.nObs, embedding: app.embeddingKey, firstDrawMs: app.firstDrawAt });
