@@ -83,6 +83,8 @@ export class App implements ControlsHost, HoverHost {
   private readonly haloSubsets = new WeakMap<Uint32Array, { size: number; cells: Uint32Array }>();
   /** What the last frame drew: a subset while moving, or everything. */
   lastFrame = { lod: false, points: 0, ms: 0 };
+  /** Frames drawn with points, moving (a subset) and full. */
+  readonly frameCounts = { lod: 0, full: 0 };
   /** performance.now() of the first frame with points (navigation start is 0). */
   firstDrawAt: number | null = null;
   /** Pointer release to selection stored, for the last lasso/rectangle. */
@@ -403,6 +405,7 @@ export class App implements ControlsHost, HoverHost {
     const ms = this.renderer.lastFrameMs;
     if (hasPoints && !lod) this.lodSize = subsetSize(n, ms);
     this.lastFrame = { lod, points: this.renderer.lastPoints, ms };
+    if (hasPoints) this.frameCounts[lod ? "lod" : "full"]++;
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
     const what = lod ? `${formatCount(this.renderer.lastPoints)} of ${formatCount(n)} cells while moving` : `${formatCount(n)} cells`;
     byId("hud").textContent = `${what} · ${ms.toFixed(1)} ms/frame · ${this.renderer.kind === "webgl2" ? "WebGL2" : "Canvas2D"}`;

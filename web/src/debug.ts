@@ -25,6 +25,8 @@ export interface DebugHook {
   readonly renderer: RendererKind;
   /** The last frame: a subset while the view moved (lod), the points it drew, its time. */
   readonly lastFrame: { lod: boolean; points: number; ms: number };
+  /** Frames drawn with points so far: moving ones (a subset) and full ones. */
+  readonly frameCounts: { lod: number; full: number };
   readonly firstDrawMs: number | null;
   readonly lastSelectionMs: number | null;
   /** Of which the worker's point-in-polygon time. */
@@ -91,6 +93,9 @@ export function installDebugHook(app: App, bundle: () => Promise<Blob>, autosave
     },
     get lastFrame() {
       return app.lastFrame;
+    },
+    get frameCounts() {
+      return { ...app.frameCounts };
     },
     get firstDrawMs() {
       return app.firstDrawAt;
