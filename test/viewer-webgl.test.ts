@@ -1,9 +1,11 @@
 /**
- * The two point renderers in real Chromium (WebGL2 through SwiftShader, and
- * Canvas2D forced by ?renderer=canvas or by a browser without WebGL2), with
+ * The two point renderers in real Chromium (WebGL2 through SwiftShader,
+ * asked for with ?renderer=webgl, and Canvas2D: by default on a software
+ * WebGL2 like this one, forced by ?renderer=canvas, or where WebGL2 is missing), with
  * real mouse and keyboard: known cells drawn at their pixels in their
  * categorical and gene colours, a highlight group's rim, a range group,
- * the lasso, the same picture from both renderers, and level of detail
+ * the lasso, a 3D embedding turned with the keyboard (on the GPU with
+ * WebGL2), the same pictures from both renderers, and level of detail
  * while panning with the full frame back once the view is still.
  */
 import { after, before, describe, test } from "node:test";
@@ -21,9 +23,10 @@ const CATEGORY = ["#1f77b4", "#ff7f0e", "#2ca02c"];
 const GROUP0 = "#e6194b";
 const WHITE = "#ffffff";
 
-/** Cells on a 30×30 grid: category = column mod 3; CD3E rises left to right. */
+/** Cells on a 30×30 grid: category = column mod 3; CD3E rises left to right; a 3D embedding tilts the grid in depth. */
 function gridStore(): MemoryAnnData {
   const umap = new Float32Array(N * 2);
+  const sheet = new Float32Array(N * 3);
   const X = new Float32Array(N * GENES.length);
   const codes = new Int8Array(N);
   for (let i = 0; i < N; i++) {
@@ -32,12 +35,13 @@ function gridStore(): MemoryAnnData {
     umap[2 * i + 1] = row;
     X[i * GENES.length + CD3E] = col;
     codes[i] = col % 3;
+    sheet.set([col, row, row - col], 3 * i);
   }
   return new MemoryAnnData({
     obs: { index: Array.from({ length: N }, (_, i) => `cell${i}`), columns: { band: { kind: "categorical", codes, categories: ["a", "b", "c"], ordered: false } } },
     var: { index: GENES },
     X: { shape: [N, GENES.length], data: X },
-    obsm: { X_umap: { shape: [N, 2], data: umap } },
+    obsm: { X_umap: { shape: [N, 2], data: umap }, X_sheet: { shape: [N, 3], data: sheet } },
   });
 }
 
@@ -64,7 +68,7 @@ async function plotPixels(page: Page): Promise<Uint8Array> {
 }
 
 const RENDERERS = [
-  { kind: "webgl2", query: "" },
+  { kind: "webgl2", query: "&renderer=webgl" },
   { kind: "canvas2d", query: "&renderer=canvas" },
 ] as const;
 
@@ -74,6 +78,8 @@ describe("WebGL2 and Canvas2D renderers", { timeout: 240_000 }, () => {
   const errors: string[] = [];
   /** Each renderer's plot as the page opens (fitted view, categorical colours), without the HUD line at its foot, compared after. */
   const pictures = new Map<string, Uint8Array>();
+  /** The same, for the 3D embedding turned by 30°. */
+  const turned = new Map<string, Uint8Array>();
 
   before(async () => {
     browser = await launchChromium();
@@ -143,9 +149,41 @@ describe("WebGL2 and Canvas2D renderers", { timeout: 240_000 }, () => {
     });
   }
 
-  test("both renderers draw the same picture (a pixel or two off where float precision rounds differently)", () => {
-    const gl = pictures.get("webgl2"), cv = pictures.get("canvas2d");
-    assert.ok(gl && cv && gl.length === cv.length, "both pictures taken at the same size");
+  for (const { kind, query } of RENDERERS) {
+    test(`${kind}: a 3D embedding turned with the keyboard draws each cell where its turned coordinates put it`, async () => {
+      const page = await openViewerPage(browser, viewer.url + query, errors);
+      try {
+        await page.locator('[data-testid="embedding-select"]').selectOption("X_sheet");
+        await page.waitForFunction(() => window.cellucidViewer!.embedding.key === "X_sheet");
+        await page.focus('[data-testid="rotate-yaw"]');
+        for (let k = 0; k < 30; k++) await page.keyboard.press("ArrowRight");
+        await page.waitForFunction(() => window.cellucidViewer!.view.rotation.yaw === 30);
+        await page.waitForFunction(() => !window.cellucidViewer!.lastFrame.lod);
+        await nextFrame(page);
+        // The projection the lasso and hover use (computed on the CPU) agrees with what is drawn.
+        for (const i of [0, 29, 31 * 15, N - 30, N - 1]) {
+          const [x, y] = await page.evaluate((c) => window.cellucidViewer!.dataToScreen(window.cellucidViewer!.embedding.xs[c]!, window.cellucidViewer!.embedding.ys[c]!), i);
+          const png = decodePng(await page.screenshot({ clip: { x: Math.floor(x), y: Math.floor(y), width: 1, height: 1 } }));
+          const hex = "#" + Array.from(png.pixels.subarray(0, 3), (v) => v.toString(16).padStart(2, "0")).join("");
+          assert.equal(hex, CATEGORY[(i % SIDE) % 3], `cell ${i}`);
+        }
+        // Turned 30° about the vertical: x = 0.866·col + 0.5·(row − col) around the centre, so the grid is sheared.
+        const xs = await page.evaluate(() => [window.cellucidViewer!.embedding.xs[0]!, window.cellucidViewer!.embedding.xs[30 * 29]!]);
+        assert.ok(Math.abs(xs[1]! - xs[0]! - 29 * 0.5) < 1e-3, `x of the top-left cell moved by ${xs[1]! - xs[0]!}`);
+        turned.set(kind, await plotPixels(page));
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  test("both renderers draw the same pictures, flat and turned (a pixel or two off where float precision rounds differently)", () => {
+    for (const [name, set] of [["flat", pictures], ["turned", turned]] as const) samePicture(name, set);
+  });
+
+  function samePicture(name: string, set: Map<string, Uint8Array>): void {
+    const gl = set.get("webgl2"), cv = set.get("canvas2d");
+    assert.ok(gl && cv && gl.length === cv.length, `both ${name} pictures taken at the same size`);
     let drawn = 0, differ = 0;
     for (let i = 0; i < gl.length; i += 4) {
       const same = gl[i] === cv[i] && gl[i + 1] === cv[i + 1] && gl[i + 2] === cv[i + 2];
@@ -153,9 +191,9 @@ describe("WebGL2 and Canvas2D renderers", { timeout: 240_000 }, () => {
       if (!same) differ++;
     }
     // 900 cells of 3×3 pixels.
-    assert.ok(drawn >= N * 9, `${drawn} drawn pixels`);
-    assert.ok(differ <= drawn * 0.02, `${differ} of ${drawn} drawn pixels differ`);
-  });
+    assert.ok(drawn >= N * 9, `${name}: ${drawn} drawn pixels`);
+    assert.ok(differ <= drawn * 0.02, `${name}: ${differ} of ${drawn} drawn pixels differ`);
+  }
 
   for (const { kind, query } of RENDERERS) {
     test(`${kind}: panning draws a subset of the cells (level of detail), the full frame returns once the view is still`, async () => {
@@ -187,7 +225,18 @@ describe("WebGL2 and Canvas2D renderers", { timeout: 240_000 }, () => {
     });
   }
 
-  test("a browser without WebGL2 draws with Canvas2D and says so", async () => {
+  test("on a software WebGL2 (SwiftShader here) the page draws with Canvas2D by default; the HUD says why", async () => {
+    const page = await openViewerPage(browser, viewer.url, errors);
+    try {
+      assert.equal(await page.evaluate(() => window.cellucidViewer!.renderer), "canvas2d");
+      assert.match((await page.getAttribute("#hud", "title"))!, /software rasterizer \(.*SwiftShader.*\).*\?renderer=webgl/);
+      assert.match((await page.textContent("#hud"))!, /Canvas2D/);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("a browser without WebGL2 draws with Canvas2D even when WebGL2 is asked for, and says so", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
       page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
@@ -197,7 +246,7 @@ describe("WebGL2 and Canvas2D renderers", { timeout: 240_000 }, () => {
           return type === "webgl2" ? null : original.call(this, type as "2d", options as CanvasRenderingContext2DSettings);
         } as typeof original;
       });
-      await page.goto(viewer.url);
+      await page.goto(viewer.url + "&renderer=webgl");
       await page.waitForFunction(() => window.cellucidViewer?.ready === true);
       assert.equal(await page.evaluate(() => window.cellucidViewer!.renderer), "canvas2d");
       assert.match((await page.textContent("#status"))!, /Drawing with Canvas2D: WebGL2 is not available/);

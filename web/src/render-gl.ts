@@ -15,6 +15,11 @@ const VERTEX = `#version 300 es
 layout(location = 0) in float a_x;
 layout(location = 1) in float a_y;
 layout(location = 2) in vec4 a_color;
+layout(location = 3) in float a_z;
+uniform bool u_turn;
+uniform vec3 u_turnCentre;
+/** cos and sin of yaw, then of pitch. */
+uniform vec4 u_turnTrig;
 uniform vec2 u_centre;
 uniform float u_k;
 uniform vec2 u_size;
@@ -22,11 +27,19 @@ uniform float u_point;
 uniform vec4 u_rim;
 out vec4 v_color;
 void main() {
+  vec2 d = vec2(a_x, a_y);
+  if (u_turn) {
+    // As projection.ts turns them: yaw about the vertical, then pitch about the horizontal, around the centre.
+    vec3 q = vec3(a_x, a_y, a_z) - u_turnCentre;
+    float x1 = q.x * u_turnTrig.x + q.z * u_turnTrig.y;
+    float z1 = q.z * u_turnTrig.x - q.x * u_turnTrig.y;
+    d = vec2(x1 + u_turnCentre.x, q.y * u_turnTrig.z - z1 * u_turnTrig.w + u_turnCentre.y);
+  }
   // Device pixels from the top left, as the Canvas2D loop computes them, snapped the same way:
   // the pixel under the point, squares of odd size centred on it, of even size a half pixel up-left.
-  vec2 p = vec2((a_x - u_centre.x) * u_k + 0.5 * u_size.x, 0.5 * u_size.y - (a_y - u_centre.y) * u_k);
+  vec2 p = vec2((d.x - u_centre.x) * u_k + 0.5 * u_size.x, 0.5 * u_size.y - (d.y - u_centre.y) * u_k);
   p = floor(p) + (mod(u_point, 2.0) == 1.0 ? 0.5 : 0.0);
-  bool hidden = a_color.a == 0.0 || isnan(a_x) || isnan(a_y);
+  bool hidden = a_color.a == 0.0 || isnan(d.x) || isnan(d.y);
   gl_Position = hidden ? vec4(2.0, 2.0, 2.0, 1.0) : vec4(p.x / u_size.x * 2.0 - 1.0, 1.0 - p.y / u_size.y * 2.0, 0.0, 1.0);
   gl_PointSize = u_point;
   v_color = u_rim.a > 0.0 ? u_rim : a_color;
@@ -51,9 +64,11 @@ export class WebGLRenderer implements PointRenderer {
   private readonly gl: WebGL2RenderingContext;
   private program!: WebGLProgram;
   private vao!: WebGLVertexArrayObject;
-  private uniforms!: Record<"centre" | "k" | "size" | "point" | "rim", WebGLUniformLocation | null>;
+  private uniforms!: Record<"centre" | "k" | "size" | "point" | "rim" | "turn" | "turnCentre" | "turnTrig", WebGLUniformLocation | null>;
   private xBuffer!: WebGLBuffer;
   private yBuffer!: WebGLBuffer;
+  private zBuffer!: WebGLBuffer;
+  private zs: Float32Array | null = null;
   private colorBuffer!: WebGLBuffer;
   private xs: Float32Array | null = null;
   private ys: Float32Array | null = null;
@@ -77,7 +92,7 @@ export class WebGLRenderer implements PointRenderer {
     });
     canvas.addEventListener("webglcontextrestored", () => {
       this.lost = false;
-      this.xs = this.ys = this.colors = null;
+      this.xs = this.ys = this.zs = this.colors = null;
       this.indices = new Map();
       this.setup();
       onRestored();
@@ -100,7 +115,10 @@ export class WebGLRenderer implements PointRenderer {
     if (!gl.getProgramParameter(program, gl.LINK_STATUS) && !gl.isContextLost()) throw new Error(`WebGL2 program: ${gl.getProgramInfoLog(program)}`);
     this.program = program;
     const at = (name: string) => gl.getUniformLocation(program, name);
-    this.uniforms = { centre: at("u_centre"), k: at("u_k"), size: at("u_size"), point: at("u_point"), rim: at("u_rim") };
+    this.uniforms = {
+      centre: at("u_centre"), k: at("u_k"), size: at("u_size"), point: at("u_point"), rim: at("u_rim"),
+      turn: at("u_turn"), turnCentre: at("u_turnCentre"), turnTrig: at("u_turnTrig"),
+    };
     this.vao = gl.createVertexArray()!;
     gl.bindVertexArray(this.vao);
     const attribute = (location: number, size: number, type: number, normalized: boolean): WebGLBuffer => {
@@ -114,6 +132,7 @@ export class WebGLRenderer implements PointRenderer {
     this.yBuffer = attribute(1, 1, gl.FLOAT, false);
     // RGBA words are bytes R, G, B, A in memory (little-endian), read as normalized vec4.
     this.colorBuffer = attribute(2, 4, gl.UNSIGNED_BYTE, true);
+    this.zBuffer = attribute(3, 1, gl.FLOAT, false);
     gl.disable(gl.BLEND);
     gl.disable(gl.DEPTH_TEST);
     gl.disable(gl.DITHER);
@@ -138,6 +157,20 @@ export class WebGLRenderer implements PointRenderer {
       gl.uniform2f(u.centre, view.cx, view.cy);
       gl.uniform1f(u.k, view.scale * dpr);
       gl.uniform2f(u.size, W, H);
+      // Unturned, the columns are drawn as they are (the same float arithmetic as Canvas2D, so the same pixels).
+      const turn = layer.turn && (layer.turn.yaw !== 0 || layer.turn.pitch !== 0) ? layer.turn : null;
+      gl.uniform1i(u.turn, turn ? 1 : 0);
+      // Flat embeddings have no depth column: a constant stands in for it.
+      if (layer.turn) gl.enableVertexAttribArray(3);
+      else {
+        gl.disableVertexAttribArray(3);
+        gl.vertexAttrib1f(3, 0);
+      }
+      if (turn) {
+        const yaw = (turn.yaw * Math.PI) / 180, pitch = (turn.pitch * Math.PI) / 180;
+        gl.uniform3f(u.turnCentre, ...turn.centre);
+        gl.uniform4f(u.turnTrig, Math.cos(yaw), Math.sin(yaw), Math.cos(pitch), Math.sin(pitch));
+      }
       const size = pointSize(layer.xs.length, dpr);
       gl.uniform1f(u.point, rimSize(size, dpr));
       for (const halo of layer.halos) {
@@ -164,15 +197,22 @@ export class WebGLRenderer implements PointRenderer {
 
   private upload(layer: Layer): void {
     const gl = this.gl;
-    if (layer.xs !== this.xs) {
+    // A turned embedding is drawn from its columns (the z column only then); a flat one from xs, ys.
+    const xs = layer.turn?.x ?? layer.xs, ys = layer.turn?.y ?? layer.ys, zs = layer.turn?.z ?? null;
+    if (xs !== this.xs) {
       gl.bindBuffer(gl.ARRAY_BUFFER, this.xBuffer);
-      gl.bufferData(gl.ARRAY_BUFFER, layer.xs, gl.STATIC_DRAW);
-      this.xs = layer.xs;
+      gl.bufferData(gl.ARRAY_BUFFER, xs, gl.STATIC_DRAW);
+      this.xs = xs;
     }
-    if (layer.ys !== this.ys) {
+    if (ys !== this.ys) {
       gl.bindBuffer(gl.ARRAY_BUFFER, this.yBuffer);
-      gl.bufferData(gl.ARRAY_BUFFER, layer.ys, gl.STATIC_DRAW);
-      this.ys = layer.ys;
+      gl.bufferData(gl.ARRAY_BUFFER, ys, gl.STATIC_DRAW);
+      this.ys = ys;
+    }
+    if (zs && zs !== this.zs) {
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.zBuffer);
+      gl.bufferData(gl.ARRAY_BUFFER, zs, gl.STATIC_DRAW);
+      this.zs = zs;
     }
     if (layer.colors !== this.colors || layer.colorsVersion !== this.colorsVersion) {
       gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);

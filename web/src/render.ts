@@ -6,11 +6,14 @@
  */
 import type { Halo } from "./overlays.js";
 import { BACKGROUND, hexToRgba32 } from "./palette.js";
+import type { TurnColumns } from "./projection.js";
 import type { View } from "./view.js";
 
 export interface Layer {
   xs: Float32Array;
   ys: Float32Array;
+  /** A 3D embedding's columns and rotation, for a renderer that turns the points itself (then xs, ys may lag behind). */
+  turn?: (TurnColumns & { yaw: number; pitch: number }) | null;
   /** One RGBA word per point; 0 = hidden (not drawn). */
   colors: Uint32Array;
   /** Changes whenever `colors` is rewritten in place (renderers that copy the colours compare it). */
