@@ -76,6 +76,12 @@ export async function drawLasso(page: Page, poly: [number, number][]): Promise<v
   await page.mouse.up();
 }
 
+/** The colour on screen at page pixel (x, y), as "#rrggbb", from a 1-pixel screenshot. */
+export async function pixelColor(page: Page, x: number, y: number): Promise<string> {
+  const png = decodePng(await page.screenshot({ clip: { x: Math.floor(x), y: Math.floor(y), width: 1, height: 1 } }));
+  return "#" + Array.from(png.pixels.subarray(0, 3), (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
 export interface DecodedPng {
   width: number;
   height: number;

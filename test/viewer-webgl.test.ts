@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { MemoryAnnData, startViewer, type Viewer } from "../src/node/index.js";
-import { decodePng, drawLasso, insidePolygon, launchChromium, openViewerPage } from "./viewer-browser.js";
+import { decodePng, drawLasso, insidePolygon, launchChromium, openViewerPage, pixelColor } from "./viewer-browser.js";
 
 const SIDE = 30;
 const N = SIDE * SIDE;
@@ -53,8 +53,7 @@ async function screenAt(page: Page, col: number, row: number): Promise<[number, 
 /** The colour on screen `dx` pixels right of grid cell (col, row), as "#rrggbb". */
 async function colorAt(page: Page, col: number, row: number, dx = 0): Promise<string> {
   const [x, y] = await screenAt(page, col, row);
-  const png = decodePng(await page.screenshot({ clip: { x: x + dx, y, width: 1, height: 1 } }));
-  return "#" + Array.from(png.pixels.subarray(0, 3), (v) => v.toString(16).padStart(2, "0")).join("");
+  return pixelColor(page, x + dx, y);
 }
 
 async function nextFrame(page: Page): Promise<void> {
@@ -163,9 +162,7 @@ describe("WebGL2 and Canvas2D renderers", { timeout: 240_000 }, () => {
         // The projection the lasso and hover use (computed on the CPU) agrees with what is drawn.
         for (const i of [0, 29, 31 * 15, N - 30, N - 1]) {
           const [x, y] = await page.evaluate((c) => window.cellucidViewer!.dataToScreen(window.cellucidViewer!.embedding.xs[c]!, window.cellucidViewer!.embedding.ys[c]!), i);
-          const png = decodePng(await page.screenshot({ clip: { x: Math.floor(x), y: Math.floor(y), width: 1, height: 1 } }));
-          const hex = "#" + Array.from(png.pixels.subarray(0, 3), (v) => v.toString(16).padStart(2, "0")).join("");
-          assert.equal(hex, CATEGORY[(i % SIDE) % 3], `cell ${i}`);
+          assert.equal(await pixelColor(page, x, y), CATEGORY[(i % SIDE) % 3], `cell ${i}`);
         }
         // Turned 30° about the vertical: x = 0.866·col + 0.5·(row − col) around the centre, so the grid is sheared.
         const xs = await page.evaluate(() => [window.cellucidViewer!.embedding.xs[0]!, window.cellucidViewer!.embedding.xs[30 * 29]!]);

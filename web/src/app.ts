@@ -500,7 +500,8 @@ export class App implements ControlsHost, HoverHost {
         if (this.input.dragging) {
           this.preview = cells;
           byId("preview-count").textContent = `${formatCount(cells.length)} cells`;
-          this.requestDraw();
+          // Drawing the lasso is a moving picture too: previews draw the subset, the release the full frame.
+          this.moved();
         }
         const next = this.previewNext;
         this.previewNext = undefined;
@@ -539,6 +540,7 @@ export class App implements ControlsHost, HoverHost {
         }
         this.state.setSelection(cells);
         this.state.addGroup(cells, type);
+        this.movingUntil = 0;
         this.drawNow();
         this.lastSelectionMs = performance.now() - t0;
         this.api.event("selection", { count: cells.length, tool: type });
