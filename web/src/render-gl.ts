@@ -53,7 +53,7 @@ void main() { o_color = v_color; }`;
 
 interface Uploaded {
   buffer: WebGLBuffer;
-  /** Frame it was last drawn in; buffers not drawn in a frame are freed after it. */
+  /** Frame it was last drawn in; buffers a full frame did not draw are freed after it. */
   frame: number;
 }
 
@@ -185,11 +185,13 @@ export class WebGLRenderer implements PointRenderer {
       else gl.drawArrays(gl.POINTS, 0, layer.xs.length);
       this.lastPoints = list ? list.length : layer.xs.length;
     }
-    for (const [cells, up] of this.indices)
-      if (up.frame !== this.frame) {
-        gl.deleteBuffer(up.buffer);
-        this.indices.delete(cells);
-      }
+    // Full frames free the lists they did not draw; moving frames keep them (the full draw order and group lists come back when the view is still).
+    if (!layer?.subset)
+      for (const [cells, up] of this.indices)
+        if (up.frame !== this.frame) {
+          gl.deleteBuffer(up.buffer);
+          this.indices.delete(cells);
+        }
     // Reading one pixel waits for the GPU: the frame time then counts the drawing, not just its submission.
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.probe);
     this.lastFrameMs = performance.now() - t0;
