@@ -171,7 +171,8 @@ export class WebGLRenderer implements PointRenderer {
         gl.uniform3f(u.turnCentre, ...turn.centre);
         gl.uniform4f(u.turnTrig, Math.cos(yaw), Math.sin(yaw), Math.cos(pitch), Math.sin(pitch));
       }
-      const size = pointSize(layer.xs.length, dpr);
+      // A subset is drawn with the points of a dataset its size (bigger when smaller), so the picture keeps its density.
+      const size = pointSize(layer.subset ? layer.subset.length : layer.xs.length, dpr);
       gl.uniform1f(u.point, rimSize(size, dpr));
       for (const halo of layer.halos) {
         const c = halo.color;

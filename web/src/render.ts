@@ -92,7 +92,8 @@ export class CanvasRenderer implements PointRenderer {
       const k = view.scale * dpr;
       const tx = W / 2 - view.cx * k;
       const ty = H / 2 + view.cy * k;
-      const size = pointSize(layer.xs.length, dpr);
+      // A subset is drawn with the points of a dataset its size (bigger when smaller), so the picture keeps its density.
+      const size = pointSize(layer.subset ? layer.subset.length : layer.xs.length, dpr);
       const { xs, ys, colors } = layer;
       const list = layer.subset ?? layer.order ?? null;
       const count = list ? list.length : xs.length;
