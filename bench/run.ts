@@ -7,7 +7,7 @@
  *   3. `validate` throughput as a ratio to plain gunzip (in-process)
  *   4. peak RSS while `validate` rejects a zip bomb (CLI child)
  *   5. `apply --inplace` / copy on 1M-cell .h5ad files (CLI child)
- *   6. the viewer page with 1M cells in headless Chromium
+ *   6. the viewer page with 5M and 10M cells in headless Chromium, WebGL2 and Canvas2D
  *   7. peak RSS of validate / apply on hostile bundles (CLI children)
  *   8. AnnData stores: apply of 1,000 groups, consolidated .zarr, export of 10M names (CLI child)
  *

@@ -27,7 +27,8 @@ export function launchChromium(): Promise<Browser> {
   if (missing) return Promise.reject(new Error(`Chromium is required for the viewer tests: ${missing}`));
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    // WebGL2 through SwiftShader (ANGLE on a CPU Vulkan): the page's default renderer runs here, with no GPU.
+    args: ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     timeout: 30_000,
   });
 }
@@ -73,6 +74,12 @@ export async function drawLasso(page: Page, poly: [number, number][]): Promise<v
   await page.mouse.down();
   for (const [x, y] of poly.slice(1)) await page.mouse.move(x, y);
   await page.mouse.up();
+}
+
+/** The colour on screen at page pixel (x, y), as "#rrggbb", from a 1-pixel screenshot. */
+export async function pixelColor(page: Page, x: number, y: number): Promise<string> {
+  const png = decodePng(await page.screenshot({ clip: { x: Math.floor(x), y: Math.floor(y), width: 1, height: 1 } }));
+  return "#" + Array.from(png.pixels.subarray(0, 3), (v) => v.toString(16).padStart(2, "0")).join("");
 }
 
 export interface DecodedPng {

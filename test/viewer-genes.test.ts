@@ -15,7 +15,7 @@ import { MemoryAnnData, applySessionToStore, startViewer, validateBundle, type A
 import { fileURLToPath } from "node:url";
 import { python } from "./python.js";
 import { request } from "./server-client.js";
-import { decodePng, launchChromium, openViewerPage } from "./viewer-browser.js";
+import { launchChromium, openViewerPage, pixelColor } from "./viewer-browser.js";
 
 const SIDE = 30;
 const N = SIDE * SIDE;
@@ -50,8 +50,7 @@ function gridStore(): MemoryAnnData {
 /** The viewer's drawn colour of the cell at grid (col, row), as "#rrggbb". */
 async function cellColor(page: Page, col: number, row: number): Promise<string> {
   const [x, y] = await page.evaluate(([c, r]) => window.cellucidViewer!.dataToScreen(c!, r!), [col, row]);
-  const png = decodePng(await page.screenshot({ clip: { x: Math.floor(x), y: Math.floor(y), width: 1, height: 1 } }));
-  return "#" + Array.from(png.pixels.subarray(0, 3), (v) => v.toString(16).padStart(2, "0")).join("");
+  return pixelColor(page, x, y);
 }
 
 async function searchAndPick(page: Page, query: string): Promise<string[]> {

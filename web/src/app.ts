@@ -9,8 +9,10 @@ import { type ValueRange, colorValues, drawOrder, formatValue, valueRange } from
 import { overlayHalos } from "./overlays.js";
 import { PointGrid } from "./point-grid.js";
 import { categoryRgba32, hexToRgba32, MISSING, SELECTED, UNCOLOURED } from "./palette.js";
-import { type Projection, depthAxis, project } from "./projection.js";
-import { PointRenderer } from "./render.js";
+import { type Projection, type TurnColumns, depthAxis, project, turnColumns } from "./projection.js";
+import { MIN_SUBSET, SETTLE_MS, subsetOf, subsetSize } from "./lod.js";
+import { pickRenderer } from "./pick-renderer.js";
+import type { PointRenderer } from "./render.js";
 import { SelectorPool } from "./selector.js";
 import type { ViewSnapshot } from "./session-io.js";
 import { type ViewerState, combineCells } from "./state.js";
@@ -25,7 +27,11 @@ const HOVER_RADIUS = 6;
 
 export class App implements ControlsHost, HoverHost {
   readonly view = new View();
-  readonly renderer = new PointRenderer(byId<HTMLCanvasElement>("points"));
+  readonly renderer: PointRenderer;
+  /** Why the page draws with Canvas2D though it did not ask for it, or null. */
+  readonly rendererNote: string | null;
+  /** The renderer the page address asked for (`?renderer=`), or null. */
+  readonly rendererWanted: string | null;
   readonly selector = new SelectorPool();
   /** The last polygon previewed while dragging: the release usually ends on it, and then takes its answer. */
   private lastPreview: { polygon: Float64Array; cells: Promise<Uint32Array> } | null = null;
@@ -44,8 +50,13 @@ export class App implements ControlsHost, HoverHost {
   dims = 0;
   axes: [number, number] = [0, 1];
   rotation = { yaw: 0, pitch: 0 };
-  xs = new Float32Array(0);
-  ys = new Float32Array(0);
+  /** The drawn coordinates: of the current rotation once `stale` is false (see `xs`). */
+  private shownXs = new Float32Array(0);
+  private shownYs = new Float32Array(0);
+  /** The rotation changed since shownXs/shownYs were projected (WebGL2 turns on the GPU; the CPU catches up when needed). */
+  private stale = false;
+  /** The columns WebGL2 turns a 3D+ embedding with, for the current axes. */
+  private turn: TurnColumns | null = null;
   colorBy = "";
   colors = new Uint32Array(0);
   /** The current colouring when it is continuous (a numeric obs column, "num:key", or a gene, "gene:index[:layer]"). */
@@ -66,6 +77,23 @@ export class App implements ControlsHost, HoverHost {
   private previewNext: Float64Array | null | undefined = undefined;
   private readonly obsCodes = new Map<string, Int32Array>();
   private drawQueued = false;
+  /** Bumped when `colors` is rewritten in place. */
+  private colorsVersion = 0;
+  /** Until when (performance.now()) the view counts as moving: frames before it draw the subset. */
+  private movingUntil = 0;
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Cells a moving frame draws: fixed by `?lod=N` (0: never a subset), else sized from the last full frame. */
+  private readonly lodFixed: number | null;
+  private lodSize = Infinity;
+  /** The subset of the current draw list (and of big halos) for the current size. */
+  private subset: { list: Uint32Array | null; n: number; size: number; cells: Uint32Array } | null = null;
+  private turnAxes: [number, number] | null = null;
+  private turnData: Float32Array | null = null;
+  private readonly haloSubsets = new WeakMap<Uint32Array, { size: number; cells: Uint32Array }>();
+  /** What the last frame drew: a subset while moving, or everything. */
+  lastFrame = { lod: false, points: 0, ms: 0 };
+  /** Frames drawn with points, moving (a subset) and full. */
+  readonly frameCounts = { lod: 0, full: 0 };
   /** performance.now() of the first frame with points (navigation start is 0). */
   firstDrawAt: number | null = null;
   /** Pointer release to selection stored, for the last lasso/rectangle. */
@@ -74,8 +102,15 @@ export class App implements ControlsHost, HoverHost {
   private selectionJob: Promise<void> = Promise.resolve();
 
   constructor(readonly config: ViewerConfig, readonly state: ViewerState, readonly api: ViewerApi) {
+    const params = new URLSearchParams(location.search);
+    this.rendererWanted = params.get("renderer");
+    const picked = pickRenderer(byId<HTMLCanvasElement>("points"), this.rendererWanted, () => this.requestDraw());
+    this.renderer = picked.renderer;
+    this.rendererNote = picked.note;
+    const lod = params.get("lod");
+    this.lodFixed = lod !== null && /^\d+$/.test(lod) ? Number(lod) : null;
     this.input = new CanvasInput(byId<HTMLCanvasElement>("overlay"), this.view, {
-      redraw: () => this.requestDraw(),
+      redraw: () => this.moved(),
       onPolygon: (poly, type, t0, mode) => this.select(poly, type, t0, mode),
       onPreview: (poly) => this.previewPolygon(poly),
       onHover: (at) => this.hover.hover(at),
@@ -117,12 +152,33 @@ export class App implements ControlsHost, HoverHost {
     this.fit();
   }
 
-  /** Turns a 3D+ embedding around its centre (degrees); the camera stays put. */
+  /**
+   * Turns a 3D+ embedding around its centre (degrees); the camera stays put.
+   * WebGL2 turns the points with uniforms, and the projection the lasso,
+   * hover and Canvas2D use is computed once the turning stops (or when one
+   * of them needs it first).
+   */
   setRotation(yaw: number, pitch: number): void {
     if (!this.embeddingData || this.dims < 3) return;
     this.rotation = { yaw, pitch };
-    this.reproject();
-    this.requestDraw();
+    if (this.turn) this.stale = true;
+    else this.reproject();
+    this.moved();
+  }
+
+  /** Projected x of every cell under the current axes and rotation. */
+  get xs(): Float32Array {
+    this.catchUp();
+    return this.shownXs;
+  }
+
+  get ys(): Float32Array {
+    this.catchUp();
+    return this.shownYs;
+  }
+
+  private catchUp(): void {
+    if (this.stale) this.reproject();
   }
 
   projection(): Projection {
@@ -130,9 +186,17 @@ export class App implements ControlsHost, HoverHost {
   }
 
   private reproject(): void {
-    const { xs, ys } = project(this.embeddingData!, this.dims, this.projection());
-    this.xs = xs;
-    this.ys = ys;
+    const p = this.projection();
+    const { xs, ys } = project(this.embeddingData!, this.dims, p);
+    this.shownXs = xs;
+    this.shownYs = ys;
+    this.stale = false;
+    const sameAxes = this.turn && this.turnAxes?.[0] === p.axes[0] && this.turnAxes[1] === p.axes[1] && this.turnData === this.embeddingData;
+    if (!sameAxes) {
+      this.turn = this.renderer.kind === "webgl2" && p.depth !== null ? turnColumns(this.embeddingData!, this.dims, p.axes, p.depth) : null;
+      this.turnAxes = p.axes;
+      this.turnData = this.embeddingData;
+    }
     this.selector.setPoints(xs, ys);
     this.lastPreview = null;
     this.grid = null;
@@ -326,6 +390,7 @@ export class App implements ControlsHost, HoverHost {
     else colors.fill(hexToRgba32(UNCOLOURED));
     this.order = this.continuous ? drawOrder(this.continuous.values, this.continuous.range) : null;
     this.colors = colors;
+    this.colorsVersion++;
     this.controls?.renderColorOptions();
     this.controls?.renderLegend();
     this.hover.refresh();
@@ -345,14 +410,68 @@ export class App implements ControlsHost, HoverHost {
     });
   }
 
+  /** The view was panned or zoomed: moving frames until it has been still for SETTLE_MS, then a full one. */
+  moved(): void {
+    this.movingUntil = performance.now() + SETTLE_MS;
+    if (this.settleTimer === null) this.settleTimer = setTimeout(() => this.settle(), SETTLE_MS);
+    this.requestDraw();
+  }
+
+  private settle(): void {
+    const left = this.movingUntil - performance.now();
+    this.settleTimer = left > 0 ? setTimeout(() => this.settle(), left) : null;
+    if (left > 0) return;
+    this.catchUp();
+    this.requestDraw();
+  }
+
+  get moving(): boolean {
+    return performance.now() < this.movingUntil;
+  }
+
   drawNow(): void {
     this.view.resize(this.renderer.canvas.clientWidth, this.renderer.canvas.clientHeight);
-    const hasPoints = this.xs.length > 0 && this.colors.length === this.xs.length;
-    const halos = overlayHalos(this.state, this.preview);
-    if (this.pinned >= 0 && this.pinned < this.xs.length) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
-    this.renderer.draw(this.view, hasPoints ? { xs: this.xs, ys: this.ys, colors: this.colors, order: this.order, halos } : null);
+    // WebGL2 turns a 3D embedding itself: the projected coordinates may lag while it turns.
+    const turn = this.turn ? { ...this.turn, yaw: this.rotation.yaw, pitch: this.rotation.pitch } : null;
+    if (!turn) this.catchUp();
+    const n = this.shownXs.length;
+    const hasPoints = n > 0 && this.colors.length === n;
+    let halos = overlayHalos(this.state, this.preview);
+    if (this.pinned >= 0 && this.pinned < n) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
+    const size = this.lodFixed ?? this.lodSize;
+    const lod = hasPoints && this.moving && size > 0 && size < n;
+    let subset: Uint32Array | null = null;
+    if (lod) {
+      subset = this.subsetFor(n, size);
+      halos = halos.map((h) => (h.cells.length > MIN_SUBSET ? { cells: this.haloSubset(h.cells, n, size), color: h.color } : h));
+    }
+    this.renderer.draw(this.view, hasPoints ? { xs: this.shownXs, ys: this.shownYs, turn, colors: this.colors, colorsVersion: this.colorsVersion, order: this.order, subset, halos } : null);
+    const ms = this.renderer.lastFrameMs;
+    if (hasPoints && !lod) this.lodSize = subsetSize(n, ms);
+    this.lastFrame = { lod, points: this.renderer.lastPoints, ms };
+    if (hasPoints) this.frameCounts[lod ? "lod" : "full"]++;
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
-    byId("hud").textContent = `${formatCount(this.xs.length)} cells · ${this.renderer.lastFrameMs.toFixed(1)} ms/frame`;
+    const what = lod ? `${formatCount(this.renderer.lastPoints)} of ${formatCount(n)} cells while moving` : `${formatCount(n)} cells`;
+    const hud = byId("hud");
+    hud.textContent = `${what} · ${ms.toFixed(1)} ms/frame · ${this.renderer.kind === "webgl2" ? "WebGL2" : "Canvas2D"}`;
+    hud.title = this.rendererNote ?? "";
+  }
+
+  private subsetFor(n: number, size: number): Uint32Array {
+    const list = this.order;
+    const s = this.subset;
+    if (s && s.list === list && s.n === n && s.size === size) return s.cells;
+    const cells = subsetOf(n, list, size / n);
+    this.subset = { list, n, size, cells };
+    return cells;
+  }
+
+  private haloSubset(cells: Uint32Array, n: number, size: number): Uint32Array {
+    const s = this.haloSubsets.get(cells);
+    if (s && s.size === size) return s.cells;
+    const sub = subsetOf(n, cells, size / n);
+    this.haloSubsets.set(cells, { size, cells: sub });
+    return sub;
   }
 
   /**
@@ -372,6 +491,7 @@ export class App implements ControlsHost, HoverHost {
       return;
     }
     this.previewBusy = true;
+    this.catchUp();
     const cells = this.selector.select(polygon);
     this.lastPreview = { polygon, cells };
     void cells.then(
@@ -380,7 +500,8 @@ export class App implements ControlsHost, HoverHost {
         if (this.input.dragging) {
           this.preview = cells;
           byId("preview-count").textContent = `${formatCount(cells.length)} cells`;
-          this.requestDraw();
+          // Drawing the lasso is a moving picture too: previews draw the subset, the release the full frame.
+          this.moved();
         }
         const next = this.previewNext;
         this.previewNext = undefined;
@@ -398,6 +519,7 @@ export class App implements ControlsHost, HoverHost {
    */
   private select(polygon: Float64Array, type: "lasso" | "rectangle", t0: number, mode: SelectMode = "new"): void {
     this.lastPolygon = polygon;
+    this.catchUp();
     const preview = this.lastPreview;
     this.previewPolygon(null);
     this.selectionJob = this.selectionJob.then(async () => {
@@ -418,6 +540,7 @@ export class App implements ControlsHost, HoverHost {
         }
         this.state.setSelection(cells);
         this.state.addGroup(cells, type);
+        this.movingUntil = 0;
         this.drawNow();
         this.lastSelectionMs = performance.now() - t0;
         this.api.event("selection", { count: cells.length, tool: type });

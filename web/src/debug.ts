@@ -5,6 +5,7 @@
 import type { App } from "./app.js";
 import type { Autosaver } from "./autosave.js";
 import type { Projection } from "./projection.js";
+import type { RendererKind } from "./render.js";
 import type { ViewSnapshot } from "./session-io.js";
 
 export interface DebugHook {
@@ -20,6 +21,12 @@ export interface DebugHook {
   /** What Save State records of the view (embedding, axes, rotation, colour, camera). */
   readonly view: ViewSnapshot;
   readonly lastFrameMs: number;
+  /** What draws the points: "webgl2", or "canvas2d" (forced by ?renderer=canvas, or WebGL2 missing). */
+  readonly renderer: RendererKind;
+  /** The last frame: a subset while the view moved (lod), the points it drew, its time. */
+  readonly lastFrame: { lod: boolean; points: number; ms: number };
+  /** Frames drawn with points so far: moving ones (a subset) and full ones. */
+  readonly frameCounts: { lod: number; full: number };
   readonly firstDrawMs: number | null;
   readonly lastSelectionMs: number | null;
   /** Of which the worker's point-in-polygon time. */
@@ -80,6 +87,15 @@ export function installDebugHook(app: App, bundle: () => Promise<Blob>, autosave
     },
     get lastFrameMs() {
       return app.renderer.lastFrameMs;
+    },
+    get renderer() {
+      return app.renderer.kind;
+    },
+    get lastFrame() {
+      return app.lastFrame;
+    },
+    get frameCounts() {
+      return { ...app.frameCounts };
     },
     get firstDrawMs() {
       return app.firstDrawAt;

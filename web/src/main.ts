@@ -146,6 +146,8 @@ async function boot(token: string): Promise<void> {
   autosaver.markSafe();
 
   app.drawNow();
+  // Asked for WebGL2 and not given it: said in the status line (otherwise the HUD's tooltip says why).
+  if (app.rendererNote && app.rendererWanted === "webgl") setStatus(app.rendererNote, "info");
   hook.ready = true;
   document.body.dataset.ready = "true";
   api.event("ready", { nObs: ds.nObs, embedding: app.embeddingKey, firstDrawMs: app.firstDrawAt });

@@ -2,8 +2,8 @@
  * What is drawn around cells rather than as their colour: every enabled
  * highlight group of the active page in its group colour, and the selection
  * (or the live preview of a lasso being drawn) in the selection colour on
- * top. Kept apart from the renderer so any renderer (Canvas2D today) draws
- * the same layers.
+ * top. Kept apart from the renderers so WebGL2 and Canvas2D draw the same
+ * layers.
  */
 import { SELECTED, groupColor, hexToRgba32 } from "./palette.js";
 import type { ViewerState } from "./state.js";

@@ -66,3 +66,23 @@ export function project(data: Float32Array, dims: number, p: Projection): { xs: 
   }
   return { xs, ys };
 }
+
+/** The shown axes and the depth axis as columns, with the centre turning goes around: what a GPU turns by itself. */
+export interface TurnColumns {
+  x: Float32Array;
+  y: Float32Array;
+  z: Float32Array;
+  centre: [number, number, number];
+}
+
+export function turnColumns(data: Float32Array, dims: number, axes: [number, number], depth: number): TurnColumns {
+  const n = Math.floor(data.length / dims);
+  const x = new Float32Array(n), y = new Float32Array(n), z = new Float32Array(n);
+  const [ax, ay] = axes;
+  for (let i = 0, o = 0; i < n; i++, o += dims) {
+    x[i] = data[o + ax]!;
+    y[i] = data[o + ay]!;
+    z[i] = data[o + depth]!;
+  }
+  return { x, y, z, centre: [columnCentre(data, dims, ax), columnCentre(data, dims, ay), columnCentre(data, dims, depth)] };
+}

@@ -1,25 +1,44 @@
 /**
- * Points drawn with a Canvas2D pixel loop into one ImageData. Chosen over
- * WebGL because it behaves the same everywhere, including headless Chromium
- * with --disable-gpu (where WebGL falls back to a slow software rasterizer):
- * 1M points are one tight loop of integer stores, ~10-30 ms a frame.
+ * What a point renderer draws, the choice between the two renderers, and the
+ * Canvas2D one: a pixel loop into one ImageData, kept as the fallback where
+ * WebGL2 is missing (and selectable with `?renderer=canvas`). The WebGL2 one
+ * (render-gl.ts) draws the same layer to the same pixels.
  */
 import type { Halo } from "./overlays.js";
 import { BACKGROUND, hexToRgba32 } from "./palette.js";
+import type { TurnColumns } from "./projection.js";
 import type { View } from "./view.js";
 
 export interface Layer {
   xs: Float32Array;
   ys: Float32Array;
+  /** A 3D embedding's columns and rotation, for a renderer that turns the points itself (then xs, ys may lag behind). */
+  turn?: (TurnColumns & { yaw: number; pitch: number }) | null;
   /** One RGBA word per point; 0 = hidden (not drawn). */
   colors: Uint32Array;
+  /** Changes whenever `colors` is rewritten in place (renderers that copy the colours compare it). */
+  colorsVersion: number;
   /** The order to draw points in (later on top); index order when absent. */
   order?: Uint32Array | null;
+  /** While the view moves: the only points drawn (a random subset, in draw order); null draws all. */
+  subset?: Uint32Array | null;
   /** Rims drawn under the points, in order (later ones on top): the cells keep their own colour inside. */
   halos: Halo[];
 }
 
-const BG = hexToRgba32(BACKGROUND);
+export type RendererKind = "webgl2" | "canvas2d";
+
+export interface PointRenderer {
+  readonly kind: RendererKind;
+  readonly canvas: HTMLCanvasElement;
+  /** Wall time of the last draw, until its pixels were done (the GPU included). */
+  readonly lastFrameMs: number;
+  /** Points drawn in the last frame (halos not counted). */
+  readonly lastPoints: number;
+  draw(view: View, layer: Layer | null): void;
+}
+
+export const BG = hexToRgba32(BACKGROUND);
 
 /** Dense data gets 1-pixel points (overdraw hides nothing more); sparse data bigger ones, to stay visible. */
 export function pointSize(n: number, dpr: number): number {
@@ -27,12 +46,30 @@ export function pointSize(n: number, dpr: number): number {
   return Math.max(1, Math.round(css * dpr));
 }
 
-export class PointRenderer {
+/** Halo rims are this much wider than the points, on every side. */
+export function rimSize(size: number, dpr: number): number {
+  return size + 2 * Math.max(1, Math.round(dpr));
+}
+
+/** Matches the backing store to the element's CSS size; returns the device pixel ratio used. */
+export function fitToElement(canvas: HTMLCanvasElement): number {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
+  const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  return dpr;
+}
+
+export class CanvasRenderer implements PointRenderer {
+  readonly kind = "canvas2d";
   private image: ImageData | null = null;
   private words: Uint32Array | null = null;
   private readonly ctx: CanvasRenderingContext2D;
   lastFrameMs = 0;
-  frames = 0;
+  lastPoints = 0;
 
   constructor(readonly canvas: HTMLCanvasElement) {
     const ctx = canvas.getContext("2d", { alpha: false });
@@ -40,36 +77,27 @@ export class PointRenderer {
     this.ctx = ctx;
   }
 
-  /** Matches the backing store to the element's CSS size; returns the device pixel ratio used. */
-  fitToElement(): number {
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(this.canvas.clientWidth * dpr));
-    const h = Math.max(1, Math.round(this.canvas.clientHeight * dpr));
-    if (this.canvas.width !== w || this.canvas.height !== h) {
-      this.canvas.width = w;
-      this.canvas.height = h;
-    }
-    if (!this.image || this.image.width !== w || this.image.height !== h) {
-      this.image = this.ctx.createImageData(w, h);
-      this.words = new Uint32Array(this.image.data.buffer);
-    }
-    return dpr;
-  }
-
   draw(view: View, layer: Layer | null): void {
     const t0 = performance.now();
-    const dpr = this.fitToElement();
+    const dpr = fitToElement(this.canvas);
+    const W = this.canvas.width, H = this.canvas.height;
+    if (!this.image || this.image.width !== W || this.image.height !== H) {
+      this.image = this.ctx.createImageData(W, H);
+      this.words = new Uint32Array(this.image.data.buffer);
+    }
     const words = this.words!;
     words.fill(BG);
+    this.lastPoints = 0;
     if (layer) {
-      const W = this.canvas.width, H = this.canvas.height;
       const k = view.scale * dpr;
       const tx = W / 2 - view.cx * k;
       const ty = H / 2 + view.cy * k;
-      const size = pointSize(layer.xs.length, dpr);
+      // A subset is drawn with the points of a dataset its size (bigger when smaller), so the picture keeps its density.
+      const size = pointSize(layer.subset ? layer.subset.length : layer.xs.length, dpr);
       const { xs, ys, colors } = layer;
-      const order = layer.order ?? null;
-      const rim = size + 2 * Math.max(1, Math.round(dpr));
+      const list = layer.subset ?? layer.order ?? null;
+      const count = list ? list.length : xs.length;
+      const rim = rimSize(size, dpr);
       for (const halo of layer.halos) {
         const cells = halo.cells, color = halo.color;
         if (rim === 3) {
@@ -92,8 +120,8 @@ export class PointRenderer {
         }
       }
       if (size === 1) {
-        for (let j = 0; j < xs.length; j++) {
-          const i = order ? order[j]! : j;
+        for (let j = 0; j < count; j++) {
+          const i = list ? list[j]! : j;
           const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
           // Negated comparisons also drop NaN coordinates.
           if (!(px >= 0 && px < W && py >= 0 && py < H)) continue;
@@ -101,15 +129,15 @@ export class PointRenderer {
           if (c !== 0) words[(py | 0) * W + (px | 0)] = c;
         }
       } else {
-        for (let j = 0; j < xs.length; j++) {
-          const i = order ? order[j]! : j;
+        for (let j = 0; j < count; j++) {
+          const i = list ? list[j]! : j;
           if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, size, colors[i]!);
         }
       }
+      this.lastPoints = count;
     }
     this.ctx.putImageData(this.image!, 0, 0);
     this.lastFrameMs = performance.now() - t0;
-    this.frames++;
   }
 
   private square(words: Uint32Array, W: number, H: number, px: number, py: number, size: number, color: number): void {
