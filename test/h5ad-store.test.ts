@@ -167,3 +167,23 @@ print(json.dumps(out))`, p);
     await r.close();
   });
 });
+
+test("a bool column's trueRows must be ascending rows whose value is 1: written from them when they are, refused (BAD_VALUE) when not", async () => {
+  await withTempDir(async (dir) => {
+    const p = join(dir, "rows.h5ad");
+    await python(`
+import sys, json, pandas as pd, anndata as ad
+ad.AnnData(obs=pd.DataFrame(index=[str(i) for i in range(10)])).write_h5ad(sys.argv[1])
+print(json.dumps(True))`, p);
+    const s = await H5adStore.open(p, "r+");
+    const values = Uint8Array.from([0, 1, 1, 0, 0, 0, 0, 0, 0, 1]);
+    await s.setColumn("obs", "ok", { kind: "bool", values, trueRows: Uint32Array.from([1, 2, 9]) });
+    for (const trueRows of [Uint32Array.from([2, 1, 9]), Uint32Array.from([1, 3]), Uint32Array.from([1, 2, 10])])
+      await assert.rejects(s.setColumn("obs", "bad", { kind: "bool", values, trueRows }), (e: AnnDataError) => e.code === "BAD_VALUE");
+    await s.close();
+    const back = await python<number[]>(`
+import sys, json, anndata as ad
+print(json.dumps(ad.read_h5ad(sys.argv[1]).obs["ok"].astype(int).tolist()))`, p);
+    assert.deepEqual(back, [...values]);
+  });
+});

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inflateSync } from "node:zlib";
 import fc from "fast-check";
-import { zlibRuns } from "../src/codecs/zlib-runs.js";
+import { zlibRuns, zlibRunsOfRows } from "../src/codecs/zlib-runs.js";
 
 const roundTrips = (data: Uint8Array) => assert.deepEqual(new Uint8Array(inflateSync(zlibRuns(data))), data);
 
@@ -42,4 +42,14 @@ test("arbitrary bytes and long runs (property)", () => {
 test("booleans: any non-zero byte is stored as 1", () => {
   const bytes = Uint8Array.from([0, 0, 3, 255, 1, 0, 7, 7, 7, 7, 0]);
   assert.deepEqual([...inflateSync(zlibRuns(bytes, { booleans: true }))], [0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0]);
+});
+
+test("zlibRunsOfRows: the same stream as zlibRuns of the dense booleans, for any rows and any window (property)", () => {
+  const sets = fc.uniqueArray(fc.integer({ min: 0, max: 3000 }), { maxLength: 300 });
+  fc.assert(fc.property(sets, fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 1500 }), (set, from, length) => {
+    const rows = Uint32Array.from(set.sort((a, b) => a - b));
+    const dense = new Uint8Array(from + length);
+    for (const r of rows) if (r >= from && r < from + length) dense[r] = 1;
+    assert.deepEqual(zlibRunsOfRows(rows, from, length), zlibRuns(dense.subarray(from), { booleans: true }));
+  }), { numRuns: 500 });
 });

@@ -88,7 +88,8 @@ export class MemoryAnnData implements AnnDataStore {
     const column = await resolveColumn(lazy);
     checkLength(this, axis, name, column);
     checkColumn(column, `${this.name}: ${axis}/${name}`);
-    this.frames[axis].columns.set(name, column);
+    // trueRows is a hint for encoders; what is stored, and read back, is the column itself.
+    this.frames[axis].columns.set(name, column.kind === "bool" ? { kind: "bool", values: column.values } : column);
   }
   async readUns(path: string[] = []): Promise<UnsValue | undefined> {
     let v: UnsValue | undefined = this.uns;

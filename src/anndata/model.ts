@@ -18,8 +18,12 @@ export type NumericArray =
 export type CategoricalCodes = Int8Array | Int16Array | Int32Array | BigInt64Array;
 
 export type Column =
-  /** anndata `array` of numpy bool (h5py enum / zarr `|b1`); one byte per row, 0 or 1. */
-  | { kind: "bool"; values: Uint8Array }
+  /**
+   * anndata `array` of numpy bool (h5py enum / zarr `|b1`); one byte per row, 0 or 1.
+   * `trueRows`: the rows that are 1, ascending, when the producer knows them (a group's
+   * cells): stores encode from them instead of scanning every byte.
+   */
+  | { kind: "bool"; values: Uint8Array; trueRows?: Uint32Array }
   /** anndata `array` of a numeric dtype. */
   | { kind: "numeric"; values: NumericArray }
   /** anndata `categorical` 0.2.0: signed codes, −1 = missing. */

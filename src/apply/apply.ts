@@ -173,14 +173,23 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
       const produce = async (): Promise<{ column: Column; cells: number }> => {
         const cells = await bundle.readHighlightCells(h.groupId, { nObs: basis.nObs });
         const values = new Uint8Array(basis.nObs);
-        for (let i = 0; i < cells.length; i++) values[cells[i]!] = 1;
-        const column: Column = { kind: "bool", values };
+        let ascending = true;
+        for (let i = 0; i < cells.length; i++) {
+          values[cells[i]!] = 1;
+          if (i > 0 && cells[i]! <= cells[i - 1]!) ascending = false;
+        }
+        // Ascending cells are the column's runs: stores encode from them (see the bool Column's trueRows).
+        const column: Column = ascending && cells instanceof Uint32Array ? { kind: "bool", values, trueRows: cells } : { kind: "bool", values };
         return { column: match ? onTarget(column, match.obs) : column, cells: cells.length };
       };
-      const planned = await produce();
       writes.push({ axis: "obs", column: h.column, produce: async () => (await produce()).column });
-      if (!match) summary.highlights.push({ ...h, cells: planned.cells });
-      else summary.highlights.push({ ...h, cells: countTrue(planned.column), notInData: planned.cells - countTrue(planned.column) });
+      if (!match) {
+        // Planning only checks the chunk and counts its cells: the column is made when it is written.
+        summary.highlights.push({ ...h, cells: (await bundle.readHighlightCells(h.groupId, { nObs: basis.nObs })).length });
+      } else {
+        const planned = await produce();
+        summary.highlights.push({ ...h, cells: countTrue(planned.column), notInData: planned.cells - countTrue(planned.column) });
+      }
     }
     for (const field of candidateFields(overlays, o)) {
       const planned = await planField(bundle, basis, field, namers, o.userDefinedPrefix);

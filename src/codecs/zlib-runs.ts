@@ -33,14 +33,19 @@ function fixedCode(symbol: number): [code: number, bits: number] {
 }
 
 const LITERAL_CODES = Array.from({ length: 286 }, (_, s) => fixedCode(s));
-/** For each match length 3..258: [symbol code | extra << symbolBits, total bits], distance code 0 (5 zero bits) appended. */
-const MATCH_CODES: [number, number][] = [];
+/** The same as flat tables, read in the hot loop without destructuring. */
+const LIT_CODE = Int32Array.from(LITERAL_CODES, ([c]) => c);
+const LIT_BITS = Int32Array.from(LITERAL_CODES, ([, b]) => b);
+/** For each match length 3..258: the symbol code with its extra bits above it, and the total bits (distance code 0, five zero bits, appended). */
+const MATCH_CODE = new Int32Array(MAX_MATCH + 1);
+const MATCH_BITS = new Int32Array(MAX_MATCH + 1);
 for (let len = 3; len <= MAX_MATCH; len++) {
   let i = LENGTH_BASE.length - 1;
   while (LENGTH_BASE[i]! > len) i--;
   const [code, bits] = LITERAL_CODES[257 + i]!;
   const extra = LENGTH_EXTRA[i]!;
-  MATCH_CODES[len] = [code | ((len - LENGTH_BASE[i]!) << bits), bits + extra + 5];
+  MATCH_CODE[len] = code | ((len - LENGTH_BASE[i]!) << bits);
+  MATCH_BITS[len] = bits + extra + 5;
 }
 
 class BitWriter {
@@ -86,17 +91,60 @@ function endOfZeros(data: Uint8Array, words: Uint32Array | null, i: number): num
   return i;
 }
 
+/** The stream being built: header, one fixed-Huffman block of runs, Adler-32 of what the runs stand for. */
+class RunStream {
+  private readonly out: BitWriter;
+  private a = 1;
+  private b = 0;
+  constructor(capacity: number) {
+    this.out = new BitWriter(capacity);
+    this.out.put(0x78, 8);
+    this.out.put(0x01, 8);
+    this.out.put(0b011, 3); // BFINAL, fixed Huffman
+  }
+
+  /** `run` (≥ 1) bytes of value `v`. */
+  run(v: number, run: number): void {
+    // Adler-32 over a run of one value, in closed form.
+    const t = run % ADLER_MOD;
+    this.b = (this.b + t * this.a + v * ((((t * (t + 1)) % ADLER_MOD) * HALF_MOD) % ADLER_MOD)) % ADLER_MOD;
+    this.a = (this.a + v * t) % ADLER_MOD;
+    const code = LIT_CODE[v]!, bits = LIT_BITS[v]!;
+    const out = this.out;
+    out.put(code, bits);
+    let rest = run - 1;
+    while (rest >= 3) {
+      let len = Math.min(MAX_MATCH, rest);
+      // Never leave 1 or 2: those would have to be literals; 3 fit one more match.
+      if (rest - len === 1 || rest - len === 2) len = rest - 3;
+      out.put(MATCH_CODE[len]!, MATCH_BITS[len]!);
+      rest -= len;
+    }
+    for (; rest > 0; rest--) out.put(code, bits);
+  }
+
+  finish(): Uint8Array {
+    const [eob, eobBits] = LITERAL_CODES[256]!;
+    this.out.put(eob, eobBits);
+    const body = this.out.bytes();
+    const result = new Uint8Array(body.length + 4);
+    result.set(body);
+    const adler = ((this.b << 16) | this.a) >>> 0;
+    result[body.length] = adler >>> 24;
+    result[body.length + 1] = (adler >>> 16) & 0xff;
+    result[body.length + 2] = (adler >>> 8) & 0xff;
+    result[body.length + 3] = adler & 0xff;
+    return result;
+  }
+}
+
 /** zlib-wrapped deflate of `data` as literals and runs; `booleans`: every non-zero byte is stored as 1. */
 export function zlibRuns(data: Uint8Array, opts: { booleans?: boolean } = {}): Uint8Array {
   const booleans = opts.booleans === true;
   const n = data.length;
-  const out = new BitWriter(Math.min(n + (n >> 3) + 64, 64 + (n >> 4)));
-  out.put(0x78, 8);
-  out.put(0x01, 8);
-  out.put(0b011, 3); // BFINAL, fixed Huffman
+  const stream = new RunStream(Math.min(n + (n >> 3) + 64, 64 + (n >> 4)));
   // Whole 32-bit words of zeros are skipped at once when the view is aligned.
   const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, n >> 2) : null;
-  let a = 1, b = 0;
   let i = 0;
   while (i < n) {
     const raw = data[i]!;
@@ -106,34 +154,36 @@ export function zlibRuns(data: Uint8Array, opts: { booleans?: boolean } = {}): U
       if (booleans) while (end < n && data[end] !== 0) end++;
       else while (end < n && data[end] === v) end++;
     }
-    const run = end - i;
-    // Adler-32 over a run of one value, in closed form.
-    const t = run % ADLER_MOD;
-    b = (b + t * a + v * ((((t * (t + 1)) % ADLER_MOD) * HALF_MOD) % ADLER_MOD)) % ADLER_MOD;
-    a = (a + v * t) % ADLER_MOD;
-    const [code, bits] = LITERAL_CODES[v]!;
-    out.put(code, bits);
-    let rest = run - 1;
-    while (rest >= 3) {
-      let len = Math.min(MAX_MATCH, rest);
-      // Never leave 1 or 2: those would have to be literals; 3 fit one more match.
-      if (rest - len === 1 || rest - len === 2) len = rest - 3;
-      const [mc, mbits] = MATCH_CODES[len]!;
-      out.put(mc, mbits);
-      rest -= len;
-    }
-    for (; rest > 0; rest--) out.put(code, bits);
+    stream.run(v, end - i);
     i = end;
   }
-  const [eob, eobBits] = LITERAL_CODES[256]!;
-  out.put(eob, eobBits);
-  const body = out.bytes();
-  const result = new Uint8Array(body.length + 4);
-  result.set(body);
-  const adler = ((b << 16) | a) >>> 0;
-  result[body.length] = adler >>> 24;
-  result[body.length + 1] = (adler >>> 16) & 0xff;
-  result[body.length + 2] = (adler >>> 8) & 0xff;
-  result[body.length + 3] = adler & 0xff;
-  return result;
+  return stream.finish();
+}
+
+/**
+ * zlibRuns of the booleans [from, from + length) that are 1 exactly at
+ * `rows` (ascending, no repeats; those outside the range are ignored):
+ * O(rows) instead of a pass over every byte, for a group whose cells are known.
+ */
+export function zlibRunsOfRows(rows: Uint32Array, from: number, length: number): Uint8Array {
+  const to = from + length;
+  let lo = 0, hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  const stream = new RunStream(64 + (length >> 8) + 2 * (hi - lo));
+  let at = from;
+  for (let k = lo; k < rows.length && rows[k]! < to; ) {
+    const first = rows[k]!;
+    let last = first;
+    while (k + 1 < rows.length && rows[k + 1] === last + 1 && last + 1 < to) last = rows[++k]!;
+    k++;
+    if (first > at) stream.run(0, first - at);
+    stream.run(1, last - first + 1);
+    at = last + 1;
+  }
+  if (to > at) stream.run(0, to - at);
+  return stream.finish();
 }

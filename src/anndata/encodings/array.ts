@@ -4,7 +4,7 @@
  * obsm entry), read a block of rows at a time (written as 1-d only: both
  * backends write 1-d arrays).
  */
-import type { Column, NumericArray } from "../model.js";
+import { AnnDataError, type Column, type NumericArray } from "../model.js";
 import { type Encoding, encodingAttrs } from "./encoding.js";
 import { type ElementIO, dimsOf, isNumericArray, readVector } from "./io.js";
 import { readUnsLeaf } from "./scalar.js";
@@ -34,8 +34,18 @@ export const array: Encoding = {
       return dtype === null ? null : dtype === "string" ? "string" : dtype === "bool" ? "bool" : "numeric";
     },
     read: readVectorColumn,
+    // A bool column's trueRows are what encoders write from: they must be ascending rows that are 1 in values.
+    check: (c, at) => {
+      if (c.kind !== "bool" || !c.trueRows) return;
+      const rows = c.trueRows;
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        if (r >= c.values.length || c.values[r] !== 1 || (i > 0 && r <= rows[i - 1]!))
+          throw new AnnDataError("BAD_VALUE", `${at}: trueRows must list, in ascending order, rows whose value is 1 (row ${r} does not)`);
+      }
+    },
     write: (io, path, c) => {
-      if (c.kind === "bool") return io.writeArray(path, { type: "bool", data: c.values }, encodingAttrs(array));
+      if (c.kind === "bool") return io.writeArray(path, { type: "bool", data: c.values, ...(c.trueRows && { trueRows: c.trueRows }) }, encodingAttrs(array));
       return io.writeArray(path, { type: "numeric", data: (c as Extract<Column, { kind: "numeric" }>).values }, encodingAttrs(array));
     },
   },

@@ -21,8 +21,8 @@ export type NodeKind = "group" | "array";
 /** Array values as the encodings use them. */
 export type ArrayData =
   | { type: "numeric"; data: NumericArray }
-  /** numpy bool: one byte per element, 0 or 1. */
-  | { type: "bool"; data: Uint8Array }
+  /** numpy bool: one byte per element, 0 or 1; `trueRows` as in the model's bool column. */
+  | { type: "bool"; data: Uint8Array; trueRows?: Uint32Array }
   | { type: "string"; data: string[] };
 
 /** A read: N-d data comes back flattened, row-major, with its (selected) shape. */

@@ -23,7 +23,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AnnDataError } from "../model.js";
-import { zlibRuns } from "../../codecs/zlib-runs.js";
+import { zlibRuns, zlibRunsOfRows } from "../../codecs/zlib-runs.js";
 
 export type H5DType =
   | "bool"
@@ -114,6 +114,8 @@ export interface CreateDatasetOptions {
    * 1,000 cells of 1M.
    */
   runs?: boolean;
+  /** With `runs` and bool data: the rows that are 1 (ascending), encoded without a pass over the data. */
+  trueRows?: Uint32Array;
 }
 
 /** Elements per chunk of a `runs` dataset: a range read inflates at most this much. */
@@ -121,12 +123,13 @@ export const RUN_CHUNK = 1 << 20;
 const ONE_BYTE_DTYPES: ReadonlySet<H5DType> = new Set(["bool", "int8", "uint8"]);
 
 /** The chunks of `data` as run-length zlib streams, or null when they are not smaller than the data. */
-function runChunks(dtype: H5DType, data: Uint8Array | Int8Array): Uint8Array[] | null {
+function runChunks(dtype: H5DType, data: Uint8Array | Int8Array, trueRows: Uint32Array | undefined): Uint8Array[] | null {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (let at = 0; at < bytes.length; at += RUN_CHUNK) {
-    const z = zlibRuns(bytes.subarray(at, at + RUN_CHUNK), { booleans: dtype === "bool" });
+    const length = Math.min(RUN_CHUNK, bytes.length - at);
+    const z = dtype === "bool" && trueRows ? zlibRunsOfRows(trueRows, at, length) : zlibRuns(bytes.subarray(at, at + length), { booleans: dtype === "bool" });
     total += z.length;
     if (total >= bytes.length) return null;
     chunks.push(z);
@@ -518,7 +521,7 @@ export class H5File {
       fail(op, path, "chunks must be a positive integer");
     }
     const payload = datasetPayload(op, path, dtype, data);
-    const deflated = opts.runs && !opts.scalar && ONE_BYTE_DTYPES.has(dtype) && ArrayBuffer.isView(payload) && payload.byteLength > 0 ? runChunks(dtype, payload as Uint8Array) : null;
+    const deflated = opts.runs && !opts.scalar && ONE_BYTE_DTYPES.has(dtype) && ArrayBuffer.isView(payload) && payload.byteLength > 0 ? runChunks(dtype, payload as Uint8Array, opts.trueRows) : null;
     if (deflated) this.#write(() => this.#native.createDataset(path, dtype, payload, 1, RUN_CHUNK, false, deflated));
     else this.#write(() => this.#native.createDataset(path, dtype, payload, gzip, chunks, opts.scalar === true));
   }

@@ -59,7 +59,7 @@ export class H5Elements implements ElementIO {
     const p = h5Path(path);
     // One-byte arrays of long runs (a group's bool column, masks, small codes) are stored as deflated runs, when smaller.
     if (value.type === "numeric") this.file.createDataset(p, dtypeOf(value.data), value.data as never, { scalar, runs: !scalar });
-    else this.file.createDataset(p, value.type, value.data as never, { scalar, runs: !scalar });
+    else this.file.createDataset(p, value.type, value.data as never, { scalar, runs: !scalar, ...(value.type === "bool" && value.trueRows && { trueRows: value.trueRows }) });
     this.writeAttrs(p, attrs);
   }
 

@@ -7,7 +7,7 @@
 import { endianness } from "node:os";
 import * as zarr from "zarrita";
 import Blosc from "numcodecs/blosc";
-import { zlibRuns } from "../../codecs/zlib-runs.js";
+import { zlibRuns, zlibRunsOfRows } from "../../codecs/zlib-runs.js";
 import { AnnDataError, type NumericArray } from "../model.js";
 import { type Json, type JsonObject, NodeReader, PyFloat, type ZarrFiles, keyJoin } from "./files.js";
 import { installCheckedBlosc } from "./codecs.js";
@@ -211,8 +211,9 @@ export async function writeArray(files: ZarrFiles, key: string, value: ArrayData
   for (let c = 0; c < chunkCount; c++) {
     const start = c * chunkLength;
     const end = Math.min(n, start + chunkLength);
-    const raw = scalar && value.type === "string" ? utf32(value.data[0]!, typesize / 4) : chunkBytes(value, start, end, chunkLength);
-    const stored = scalar ? raw : runs ? zlibRuns(raw, { booleans: true }) : await blosc.encode(raw);
+    const rows = value.type === "bool" ? value.trueRows : undefined;
+    const raw = () => (scalar && value.type === "string" ? utf32(value.data[0]!, typesize / 4) : chunkBytes(value, start, end, chunkLength));
+    const stored = scalar ? raw() : !runs ? await blosc.encode(raw()) : rows ? zlibRunsOfRows(rows, start, chunkLength) : zlibRuns(raw(), { booleans: true });
     // Zarr v2 names chunks by grid index; a 0-d array's only chunk is "0".
     await files.writeNewBytes(keyJoin(key, String(c)), stored);
   }

@@ -5,35 +5,41 @@ import { basename } from "node:path";
 import { formatError } from "../../format/errors.js";
 import type { ByteSource } from "../../format/source.js";
 
+/** Reads up to this size are made synchronously: a chunk of a few KB costs less than a trip through libuv's pool. */
+const SMALL_READ = 256 * 1024;
+
 export async function fileSource(path: string): Promise<ByteSource> {
   const fh: FileHandle = await open(path, "r");
   try {
     const { size } = await fh.stat();
     let closed = false;
+    const shrank = (at: number) => formatError("TRUNCATED", `the file shrank while it was being read (offset ${at})`, { source: path });
+    const readSync = (offset: number, length: number): Uint8Array => {
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const bytesRead = readFdSync(fh.fd, buf, got, length - got, offset + got);
+        if (bytesRead === 0) throw shrank(offset + got);
+        got += bytesRead;
+      }
+      return buf;
+    };
     return {
       name: basename(path),
       size,
       async read(offset, length) {
+        if (length <= SMALL_READ) return readSync(offset, length);
         const buf = new Uint8Array(length);
         let got = 0;
         while (got < length) {
           const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-          if (bytesRead === 0) throw formatError("TRUNCATED", `the file shrank while it was being read (offset ${offset + got})`, { source: path });
+          if (bytesRead === 0) throw shrank(offset + got);
           got += bytesRead;
         }
         return buf;
       },
       // Frame headers: thousands of dependent 4-byte reads, each far cheaper synchronously.
-      readSync(offset, length) {
-        const buf = new Uint8Array(length);
-        let got = 0;
-        while (got < length) {
-          const bytesRead = readFdSync(fh.fd, buf, got, length - got, offset + got);
-          if (bytesRead === 0) throw new Error(`${path}: file shrank while reading (offset ${offset + got})`);
-          got += bytesRead;
-        }
-        return buf;
-      },
+      readSync,
       async close() {
         if (closed) return;
         closed = true;
