@@ -173,7 +173,8 @@ export function zlibRunsOfRows(rows: Uint32Array, from: number, length: number):
     if (rows[mid]! < from) lo = mid + 1;
     else hi = mid;
   }
-  const stream = new RunStream(64 + (length >> 8) + 2 * (hi - lo));
+  // ~4 bytes a row covers its run of ones and the zeros before it, unless runs of zeros are long (length / 64).
+  const stream = new RunStream(64 + (length >> 6) + 4 * (hi - lo));
   let at = from;
   for (let k = lo; k < rows.length && rows[k]! < to; ) {
     const first = rows[k]!;

@@ -125,6 +125,8 @@ const ONE_BYTE_DTYPES: ReadonlySet<H5DType> = new Set(["bool", "int8", "uint8"])
 /** The chunks of `data` as run-length zlib streams, or null when they are not smaller than the data. */
 function runChunks(dtype: H5DType, data: Uint8Array | Int8Array, trueRows: Uint32Array | undefined): Uint8Array[] | null {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  // Above one cell in 16 the runs save little and cost more time than the raw bytes they spare.
+  if (trueRows && trueRows.length * 16 > bytes.length) return null;
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (let at = 0; at < bytes.length; at += RUN_CHUNK) {
