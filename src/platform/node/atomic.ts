@@ -6,20 +6,10 @@
 import { randomBytes } from "node:crypto";
 import { copyFile, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { registerTemp, releaseTemp } from "./cleanup.js";
+import { processAlive, registerTemp, releaseTemp } from "./cleanup.js";
 
 export function tempPathFor(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-}
-
-/** Whether a process with this id runs on this machine (EPERM: it does, as another user). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

@@ -95,3 +95,13 @@ export async function deferSignals<T>(fn: () => Promise<T>): Promise<T> {
     update();
   }
 }
+
+/** Whether a process with this id runs on this machine (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

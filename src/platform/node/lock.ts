@@ -25,7 +25,7 @@ import { createConnection, createServer, type Server } from "node:net";
 import { readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { AnnDataError } from "../../format/errors.js";
-import { registerTemp, releaseTemp } from "./cleanup.js";
+import { processAlive, registerTemp, releaseTemp } from "./cleanup.js";
 
 export interface LockOptions {
   /** How long to wait for another holder to finish (default 0: fail at once). */
@@ -216,15 +216,7 @@ async function foreignHolder(file: string): Promise<string | null> {
     return null;
   }
   if (typeof info.host !== "string" || (USE_SOCKET && info.host === hostname())) return null;
-  if (!USE_SOCKET && info.host === hostname() && typeof info.pid === "number" && !isAlive(info.pid)) return null;
+  if (!USE_SOCKET && info.host === hostname() && typeof info.pid === "number" && !processAlive(info.pid)) return null;
   return `PID ${String(info.pid)} on host ${info.host} (according to ${file}; delete it if no such process runs there)`;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
