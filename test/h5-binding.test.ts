@@ -523,3 +523,21 @@ test("errors are thrown as JS Errors naming the operation and path; never crash"
     });
   });
 });
+
+test("string reads keep empty strings and counts exactly (they cross from C as one NUL-separated string)", () => {
+  withTmp((dir) => {
+    const file = join(dir, "strings.h5");
+    py(`import sys, h5py; h5py.File(sys.argv[1], "w").close()`, file);
+    const cases: string[][] = [["", "x", "", "é✓ 𝔸"], [""], ["", ""], ["only"]];
+    withFile(file, "r+", (f) => {
+      cases.forEach((c, i) => f.createDataset(`/s${i}`, "string", c));
+      f.createDataset("/scalar", "string", [""], { scalar: true });
+    });
+    withFile(file, "r", (r) => {
+      cases.forEach((c, i) => assert.deepEqual(expectDtype(r.readDataset(`/s${i}`), "string").data, c));
+      assert.deepEqual(expectDtype(r.readDataset("/s0", { start: 1, count: 2 }), "string").data, ["x", ""]);
+      assert.deepEqual(expectDtype(r.readDataset("/s0", { start: 4 }), "string").data, []);
+      assert.deepEqual(expectDtype(r.readDataset("/scalar"), "string").data, [""]);
+    });
+  });
+});

@@ -109,6 +109,10 @@ napi_typedarray_type dtype_typedarray(DType dt);
 /* Decode `n` string elements read from an object of string type `ftype`
  * into a JS array (handles both vlen and fixed-length layouts). `buf` holds
  * either char* pointers (vlen) or n*size bytes (fixed). */
+/* The same strings as one JS string, NUL between them (JS splits it: far
+ * cheaper than an N-API call per element); an array when they are huge. */
+napi_value h5_strings_joined_to_js(napi_env env, hid_t ftype, const void *buf,
+                                   size_t n);
 napi_value h5_strings_to_js(napi_env env, hid_t ftype, const void *buf,
                             size_t n);
 /* Memory type for reading strings stored with file type `ftype`. */

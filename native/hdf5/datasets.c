@@ -199,7 +199,7 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
       h5err_throw(env, "readDataset", path);
       goto cleanup;
     }
-    if (!(data = h5_strings_to_js(env, ftype, strbuf, n))) goto cleanup;
+    if (!(data = h5_strings_joined_to_js(env, ftype, strbuf, n))) goto cleanup;
   } else {
     void *raw = NULL;
     NAPI_CHECK_GOTO(env, napi_create_arraybuffer(env, n * esize, &raw, &ab), cleanup);

@@ -212,6 +212,53 @@ napi_value h5_strings_to_js(napi_env env, hid_t ftype, const void *buf,
   return arr;
 }
 
+/* Above this many bytes the strings go one by one (a JS string has a length limit). */
+#define MAX_JOINED_BYTES ((size_t)256 * 1024 * 1024)
+
+napi_value h5_strings_joined_to_js(napi_env env, hid_t ftype, const void *buf,
+                                   size_t n) {
+  bool is_vlen = H5Tis_variable_str(ftype) > 0;
+  size_t fixed = is_vlen ? 0 : H5Tget_size(ftype);
+  bool spacepad = !is_vlen && H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+  /* Pass 1: lengths (HDF5 strings end at their first NUL, so NUL separates them). */
+  size_t total = 0;
+  for (size_t i = 0; i < n && total <= MAX_JOINED_BYTES; i++) {
+    const char *s = is_vlen ? ((char *const *)buf)[i] : (const char *)buf + i * fixed;
+    size_t len = 0;
+    if (is_vlen) len = s ? strlen(s) : 0;
+    else {
+      const char *nul = memchr(s, '\0', fixed);
+      len = nul ? (size_t)(nul - s) : fixed;
+      while (spacepad && len > 0 && s[len - 1] == ' ') len--;
+    }
+    total += len + 1;
+  }
+  if (total > MAX_JOINED_BYTES) return h5_strings_to_js(env, ftype, buf, n);
+  char *joined = (char *)malloc(total ? total : 1);
+  if (!joined) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *s = is_vlen ? ((char *const *)buf)[i] : (const char *)buf + i * fixed;
+    size_t len = 0;
+    if (is_vlen) len = s ? strlen(s) : 0;
+    else {
+      const char *nul = memchr(s, '\0', fixed);
+      len = nul ? (size_t)(nul - s) : fixed;
+      while (spacepad && len > 0 && s[len - 1] == ' ') len--;
+    }
+    if (len) memcpy(joined + at, s, len);
+    at += len;
+    joined[at++] = '\0';
+  }
+  /* Without the last separator: n strings, n - 1 separators (n == 0 gives ""). */
+  napi_value out = napi_make_string(env, joined, at ? at - 1 : 0);
+  free(joined);
+  return out;
+}
+
 void free_cstrings(char **strs, uint32_t n) {
   if (!strs) return;
   for (uint32_t i = 0; i < n; i++) free(strs[i]);

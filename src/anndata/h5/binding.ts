@@ -505,7 +505,14 @@ export class H5File {
     if (opts.count !== undefined && (!Number.isInteger(count) || count < 0)) {
       fail("readDataset", path, "count must be a non-negative integer");
     }
-    return io(() => this.#native.readDataset(path, start, count));
+    const r = io(() => this.#native.readDataset(path, start, count));
+    // Strings come as one string with NUL between them (HDF5 strings hold no NUL): one split, not an N-API call each.
+    if (r.dtype === "string" && typeof r.data === "string") {
+      const joined = r.data as unknown as string;
+      const n = r.shape.reduce((a, b) => a * b, 1);
+      return { ...r, data: n === 0 ? [] : joined.split("\0") };
+    }
+    return r;
   }
 
   /**
