@@ -5,8 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EncodedChunkCache } from "../src/bundle/chunk-cache.js";
-import { CellucidSessionBundle, SessionWriter, validateBundle } from "../src/node/index.js";
+import { CellucidSessionBundle, EncodedChunkCache, SessionWriter, validateBundle } from "../src/node/index.js";
 
 const N = 200_000;
 const FP = { sourceType: "local-user", datasetId: "d", cellCount: N, varCount: 9, cellOrder: { dimension: 2 as const, digest: "0123456789abcdef" } };

@@ -81,7 +81,7 @@ export class Autosaver {
     const revision = this.state.revision;
     try {
       const { view, cellOrder } = this.current();
-      const reply = await this.encoder.autosave(sessionData(this.state), view, await cellOrder(), this.token);
+      const reply = await this.encoder.autosave(sessionData(this.state), view, await cellOrder(), this.token, this.state.appLoadable);
       this.last = { savedAt: reply.savedAt, encodeMs: reply.encodeMs, totalMs: reply.totalMs, bytes: reply.bytes };
       if (this.state.revision === revision) this.safeRevision = revision;
       else this.schedule();

@@ -43,7 +43,7 @@ async function boot(token: string): Promise<void> {
   // Save State, captures and autosaves are written by one worker, which reuses what did not change.
   const encoder = new SessionEncoder(config);
   // What the app cannot load goes into captures (for Python) as it is; Save State asks.
-  const bundle = async (canonical = state.carried.notForApp.length === 0): Promise<Blob> => {
+  const bundle = async (canonical = state.appLoadable): Promise<Blob> => {
     await app.settled();
     const view = app.snapshot();
     const cellOrder = await cellOrderOf(view);

@@ -10,7 +10,7 @@ import type { EncodeStats, SessionRequest, SessionResponse } from "./session-wor
 import { WireSender } from "./session-wire.js";
 
 type Answer<K> = Extract<SessionResponse, { ok: true; kind: K }>;
-type Job = { kind: "encode"; canonical: boolean } | { kind: "autosave"; token: string };
+type Job = { kind: "encode"; canonical: boolean } | { kind: "autosave"; token: string; prepare: boolean };
 
 export class SessionEncoder {
   private readonly worker = new Worker("/assets/session-worker.js", { type: "module" });
@@ -32,9 +32,13 @@ export class SessionEncoder {
     return (await this.run<"encode">(data, view, cellOrder, { kind: "encode", canonical })).blob;
   }
 
-  /** Writes a permissive bundle and uploads it as this dataset's autosave. */
-  autosave(data: SessionData, view: ViewSnapshot, cellOrder: CellOrder, token: string): Promise<Answer<"autosave">> {
-    return this.run<"autosave">(data, view, cellOrder, { kind: "autosave", token });
+  /**
+   * Writes a permissive bundle and uploads it as this dataset's autosave;
+   * then the worker prepares the chunks of the bundle a capture would take
+   * (canonical or not: `prepare`).
+   */
+  autosave(data: SessionData, view: ViewSnapshot, cellOrder: CellOrder, token: string, prepare: boolean): Promise<Answer<"autosave">> {
+    return this.run<"autosave">(data, view, cellOrder, { kind: "autosave", token, prepare });
   }
 
   private async run<K extends Job["kind"]>(data: SessionData, view: ViewSnapshot, cellOrder: CellOrder, job: Job): Promise<Answer<K>> {

@@ -22,8 +22,14 @@ interface RequestBase {
   cellOrder: CellOrder;
 }
 
-/** `encode`: the bundle back to the page. `autosave`: a permissive bundle, with stored gzip, uploaded with `token`. */
-export type SessionRequest = (RequestBase & { kind: "encode"; canonical: boolean }) | (RequestBase & { kind: "autosave"; token: string });
+/**
+ * `encode`: the bundle back to the page. `autosave`: a permissive bundle,
+ * with stored gzip, uploaded with `token`; then, while nothing else waits,
+ * the bundle a capture would take (`prepare`: canonical or not) is encoded
+ * and thrown away, so that its gzip'd chunks are in the cache when a capture
+ * or Save State comes.
+ */
+export type SessionRequest = (RequestBase & { kind: "encode"; canonical: boolean }) | (RequestBase & { kind: "autosave"; token: string; prepare: boolean });
 
 /** How a bundle was made: its time, and how many group / field chunks were encoded anew or taken from the cache. */
 export interface EncodeStats {
@@ -49,6 +55,7 @@ const cache = new EncodedChunkCache();
 
 // One bundle at a time: the cache's counts then tell what each bundle reused.
 let queue = Promise.resolve();
+let waiting = 0;
 
 scope.onmessage = (ev) => {
   const req = ev.data;
@@ -60,7 +67,11 @@ scope.onmessage = (ev) => {
   } catch (err) {
     return fail(err);
   }
-  queue = queue.then(() => answer(req, data)).catch(fail);
+  waiting++;
+  queue = queue
+    .then(() => answer(req, data))
+    .catch(fail)
+    .finally(() => waiting--);
 };
 
 async function answer(req: SessionRequest, data: SessionData): Promise<void> {
@@ -74,4 +85,6 @@ async function answer(req: SessionRequest, data: SessionData): Promise<void> {
   const body = (await res.json().catch(() => ({}))) as { savedAt?: string; bytes?: number; error?: string };
   if (!res.ok) throw new Error(`HTTP ${res.status}${body.error ? ` (${body.error})` : ""}`);
   scope.postMessage({ id: req.id, ok: true, kind: "autosave", savedAt: body.savedAt ?? new Date().toISOString(), bytes: body.bytes ?? blob.size, totalMs: performance.now() - t0, ...stats });
+  // Only a head start: the capture or Save State that comes reports its own refusal, if any.
+  if (waiting === 1) await writeSession(data, req.config, req.view, req.cellOrder, req.prepare, webGzip, cache).catch(() => undefined);
 }
