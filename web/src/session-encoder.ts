@@ -46,9 +46,17 @@ export class SessionEncoder {
       const id = this.nextId++;
       this.pending.set(id, resolve);
       // toWire and postMessage together: the worker must see the requests in the order their arrays were counted.
-      this.worker.postMessage({ id, data: this.sender.toWire(data), config: { dataset: this.config.dataset }, view, cellOrder, ...job } as SessionRequest);
+      try {
+        this.worker.postMessage({ id, data: this.sender.toWire(data), config: { dataset: this.config.dataset }, view, cellOrder, ...job } as SessionRequest);
+      } catch (err) {
+        this.pending.delete(id);
+        resolve({ id, ok: false, message: err instanceof Error ? err.message : String(err) });
+      }
     });
-    if (!reply.ok) throw new Error(reply.message);
+    if (!reply.ok) {
+      this.sender.forget();
+      throw new Error(reply.message);
+    }
     this.last = { encodeMs: reply.encodeMs, encoded: reply.encoded, reused: reply.reused };
     return reply as Answer<K>;
   }

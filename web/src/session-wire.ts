@@ -47,6 +47,11 @@ export class WireSender {
     this.held = named;
     return out;
   }
+
+  /** After a request that failed: the worker may not hold what this side counts on, so the next one sends every array. */
+  forget(): void {
+    this.held = new Set();
+  }
 }
 
 /** The worker's side. */
@@ -57,7 +62,8 @@ export class WireReceiver {
   fromWire(wire: WireSession): SessionData {
     const named = new Map<number, object>();
     const take = <T extends object>(w: WireArray<T>): T => {
-      const arr = (w.data ?? this.held.get(w.ref)) as T | undefined;
+      // A number stands for one array on the page: the one kept here stays the object the cache knows, even when sent again.
+      const arr = (this.held.get(w.ref) ?? w.data) as T | undefined;
       if (!arr) throw new Error(`session worker: array ${w.ref} was neither sent nor kept`);
       named.set(w.ref, arr);
       return arr;
