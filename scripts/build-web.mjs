@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the viewer page into dist/web: index.html, assets/style.css and the
- * bundled ES modules assets/main.js, assets/select-worker.js and assets/autosave-worker.js
+ * bundled ES modules assets/main.js, assets/select-worker.js and assets/session-worker.js
  * (each worker is its own entry point: the page loads it by its fixed URL). tsc type-checks
  * web/; esbuild only bundles and minifies.
  */
@@ -17,7 +17,7 @@ const assets = join(out, "assets");
 await rm(assets, { recursive: true, force: true });
 await mkdir(assets, { recursive: true });
 const result = await build({
-  entryPoints: { main: join(root, "web/src/main.ts"), "select-worker": join(root, "web/src/select-worker.ts"), "autosave-worker": join(root, "web/src/autosave-worker.ts") },
+  entryPoints: { main: join(root, "web/src/main.ts"), "select-worker": join(root, "web/src/select-worker.ts"), "session-worker": join(root, "web/src/session-worker.ts") },
   outdir: assets,
   bundle: true,
   format: "esm",

@@ -42,6 +42,7 @@ export type { CellOrderDimension, CellOrder, PositionsPath, ObsmEntry, CellOrder
 export { CellucidSessionBundle } from "./bundle/bundle.js";
 export type { BundleOpenOptions, IterChunksOptions, ChunkItem, HighlightGroup, HighlightPage, UserDefinedFieldCodes } from "./bundle/bundle.js";
 export { SessionWriter } from "./bundle/writer.js";
+export { EncodedChunkCache } from "./bundle/chunk-cache.js";
 export type { ChunkOptions, HighlightGroupInput, HighlightPageInput, UserDefinedFieldInput, SessionWriterOptions } from "./bundle/writer.js";
 export { validateBundle } from "./bundle/validate.js";
 export type { ValidationIssue, ChunkCheck, ValidationReport, ValidateOptions } from "./bundle/validate.js";

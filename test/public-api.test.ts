@@ -12,7 +12,7 @@ import { main } from "../src/cli/main.js";
 
 const CORE = [
   "AnnDataError", "ByteWriter", "CODES_RAW_U16", "CODES_RAW_U8", "CODES_RLE_U16", "CODES_RLE_U8", "CellucidError",
-  "CellucidSessionBundle", "CellucidSessionError", "EXIT_STATUS", "FIELD_OVERLAYS_ID", "HIGHLIGHTS_META_ID", "MAGIC",
+  "CellucidSessionBundle", "CellucidSessionError", "EXIT_STATUS", "EncodedChunkCache", "FIELD_OVERLAYS_ID", "HIGHLIGHTS_META_ID", "MAGIC",
   "MAX_CATEGORIES_PER_BUNDLE", "MAX_CATEGORIES_PER_FIELD", "MAX_CATEGORY_BYTES_PER_BUNDLE", "MAX_CATEGORY_BYTES_PER_FIELD",
   "MAX_CHUNK_BYTES", "MAX_JSON_BYTES", "MAX_JSON_DEPTH", "MAX_JSON_VALUES", "MAX_MANIFEST_BYTES", "MAX_UNCOMPRESSED_BYTES",
   "MemoryAnnData", "NoSuchChunkError", "checkJsonLimits", "parseJsonUnderLimits",

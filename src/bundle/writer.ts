@@ -24,6 +24,7 @@ import {
 } from "./canonical.js";
 import { checkFieldOverlays, checkHighlightsMeta } from "./webapp-shapes.js";
 import { formatError } from "../format/errors.js";
+import type { CachedPayload, EncodedChunkCache } from "./chunk-cache.js";
 
 function duplicateId(id: string): Error {
   return formatError("DUPLICATE_CHUNK_ID", "this chunk id was already added", { chunkId: id });
@@ -98,12 +99,22 @@ export interface SessionWriterOptions {
    * that app saved; each entry is checked for the app's shape (default: none).
    */
   uiControls?: Record<string, unknown>;
+  /**
+   * Chunks of earlier bundles, by the cells / codes arrays they were made
+   * from: a group or field whose array is the same object as before is not
+   * encoded again (see EncodedChunkCache: such arrays must never change).
+   * Every check still runs on what goes into the bundle; the bytes are those
+   * a writer without a cache writes.
+   */
+  cache?: EncodedChunkCache;
 }
 
 interface PendingChunk {
   meta: ChunkMeta;
   payload: Uint8Array;
   codec: ChunkCodec | "auto";
+  /** The payload is the cache's: so may its stored bytes be. */
+  cached?: boolean;
 }
 
 interface EncodedChunk {
@@ -176,16 +187,19 @@ export class SessionWriter {
     const pageId = this.canonical ? this.pageIds.take(page.id) : page.id ?? `page-${this.highlights.pages.length + 1}`;
     const groups = page.groups.map((g) => {
       const { cells, ...shell } = g;
-      const sorted = normalizeIndices(cells);
+      const { payload, count } = this.fromSource(cells, "cells", () => {
+        const sorted = normalizeIndices(cells);
+        return { payload: encodeIndexSet(sorted), count: sorted.length };
+      });
       const groupId = this.canonical ? this.groupIds.take(g.id) : g.id ?? `group-${this.chunks.length + 1}`;
       const label = g.label ?? groupId;
-      if (this.canonical && sorted.length === 0) throw notAppLoadable("WEBAPP_EMPTY_GROUP", `highlight group '${label}' has no cells: the app has no empty groups`);
-      if (sorted.length > 0 || this.canonical) {
-        this.addCellsChunk(groupId, encodeIndexSet(sorted), label);
+      if (this.canonical && count === 0) throw notAppLoadable("WEBAPP_EMPTY_GROUP", `highlight group '${label}' has no cells: the app has no empty groups`);
+      if (count > 0 || this.canonical) {
+        this.addCellsChunk(groupId, payload, label);
       }
-      if (!this.canonical) return { type: "selection", label: groupId, enabled: true, ...shell, id: groupId, cellCount: sorted.length };
+      if (!this.canonical) return { type: "selection", label: groupId, enabled: true, ...shell, id: groupId, cellCount: count };
       const type = appGroupType(g.type);
-      const group: Record<string, unknown> = { id: groupId, type, label, enabled: g.enabled !== false, cellCount: sorted.length };
+      const group: Record<string, unknown> = { id: groupId, type, label, enabled: g.enabled !== false, cellCount: count };
       for (const k of GROUP_BINDING_KEYS[type] ?? []) group[k] = shell[k];
       return group;
     });
@@ -206,7 +220,12 @@ export class SessionWriter {
     const meta: ChunkMeta = this.canonical
       ? { id, contributorId: "highlights-cells", priority: "lazy", kind: "binary", codec: "gzip", label: highlightCellsLabel(label), datasetDependent: true }
       : { id, contributorId: "highlights-cells", priority: "lazy", kind: "binary", codec: "none", label: `Highlight cells: ${label}`, datasetDependent: true, dependsOn: [HIGHLIGHTS_META_ID] };
-    this.chunks.push({ meta, payload, codec: this.canonical ? "gzip" : "auto" });
+    this.chunks.push({ meta, payload, codec: this.canonical ? "gzip" : "auto", cached: this.opts.cache !== undefined });
+  }
+
+  /** What `make` builds from `source`, from the cache when the writer has one. */
+  private fromSource(source: ArrayLike<number>, how: string, make: () => CachedPayload): CachedPayload {
+    return this.opts.cache && typeof source === "object" ? this.opts.cache.payload(source, how, make) : make();
   }
 
   /** Adds a categorical user-defined field; codes are stored raw or RLE, whichever is smaller. */
@@ -214,8 +233,12 @@ export class SessionWriter {
     if (!this.overlays) this.overlays = { renames: {}, deletedFields: [], userDefinedFields: [] };
     if (this.canonical) return this.addAppField(field);
     const { codes, ...rest } = field;
-    let wide = field.categories.length > 256;
-    for (let i = 0; i < codes.length && !wide; i++) if (codes[i]! > 0xff) wide = true;
+    // count: 1 when the codes need u16 storage.
+    const { payload, count: wide } = this.fromSource(codes, "codes", () => {
+      let wide = field.categories.length > 256;
+      for (let i = 0; i < codes.length && !wide; i++) if (codes[i]! > 0xff) wide = true;
+      return { payload: encodeCodes(codes), count: wide ? 1 : 0 };
+    });
     this.overlays.userDefinedFields.push({
       source: "obs",
       kind: "category",
@@ -230,8 +253,9 @@ export class SessionWriter {
     this.ids.add(id);
     this.chunks.push({
       meta: { id, contributorId: "user-defined-codes", priority: "eager", kind: "binary", codec: "none", label: `User-defined field codes: ${field.key}`, datasetDependent: true, dependsOn: [FIELD_OVERLAYS_ID] },
-      payload: encodeCodes(codes),
+      payload,
       codec: "auto",
+      cached: this.opts.cache !== undefined,
     });
     return this;
   }
@@ -242,28 +266,33 @@ export class SessionWriter {
     if (typeof cellCount === "number" && field.codes.length !== cellCount)
       throw notAppLoadable("WEBAPP_FIELD_CODES", `${where} has ${field.codes.length} codes, not one per cell (${cellCount}): the app's codes are one per cell${field.source === "var" ? ", even for a var field" : ""}`);
     const wide = field.categories.length >= U16_FROM_CATEGORIES;
-    const marker = wide ? MISSING_U16 : MISSING_U8;
-    const codes = new (wide ? Uint16Array : Uint8Array)(field.codes.length);
-    for (let i = 0; i < codes.length; i++) {
-      const c = field.codes[i]!;
-      if (c === -1 || c === marker) codes[i] = marker;
-      else if (Number.isInteger(c) && c >= 0 && c < field.categories.length) codes[i] = c;
-      else throw notAppLoadable("WEBAPP_CODES", `${where}: code ${c} at cell ${i} is neither one of the ${field.categories.length} categories nor missing (-1 or ${marker})`);
-    }
+    // The codes are checked against the category count, so that is part of what the payload is made by.
+    const { payload } = this.fromSource(field.codes, `app-codes/${field.categories.length}`, () => {
+      const marker = wide ? MISSING_U16 : MISSING_U8;
+      const codes = new (wide ? Uint16Array : Uint8Array)(field.codes.length);
+      for (let i = 0; i < codes.length; i++) {
+        const c = field.codes[i]!;
+        if (c === -1 || c === marker) codes[i] = marker;
+        else if (Number.isInteger(c) && c >= 0 && c < field.categories.length) codes[i] = c;
+        else throw notAppLoadable("WEBAPP_CODES", `${where}: code ${c} at cell ${i} is neither one of the ${field.categories.length} categories nor missing (-1 or ${marker})`);
+      }
+      // The smaller of raw and RLE, at the width the field record declares.
+      const raw = encodeCodes(codes, { encoding: wide ? 1 : 0 });
+      const rle = encodeCodes(codes, { encoding: wide ? 3 : 2 });
+      return { payload: rle.length < raw.length ? rle : raw, count: codes.length };
+    });
     this.overlays!.userDefinedFields.push(appFieldRecord({
-      id: field.id, key: field.key, source: field.source ?? "obs", categories: [...field.categories], codesLength: codes.length, wide,
+      id: field.id, key: field.key, source: field.source ?? "obs", categories: [...field.categories], codesLength: field.codes.length, wide,
       isDeleted: field.isDeleted === true, isPurged: field.isPurged === true,
     }));
     const id = userDefinedCodesId(field.id);
     if (this.ids.has(id)) throw duplicateId(id);
     this.ids.add(id);
-    // The smaller of raw and RLE, at the width the field record declares.
-    const raw = encodeCodes(codes, { encoding: wide ? 1 : 0 });
-    const rle = encodeCodes(codes, { encoding: wide ? 3 : 2 });
     this.chunks.push({
       meta: { id, contributorId: "user-defined-codes", priority: field.id === this.opts.activeFieldId ? "eager" : "lazy", kind: "binary", codec: "gzip", label: userDefinedCodesLabel(field.key), datasetDependent: true },
-      payload: rle.length < raw.length ? rle : raw,
+      payload,
       codec: "gzip",
+      cached: this.opts.cache !== undefined,
     });
     return this;
   }
@@ -276,15 +305,9 @@ export class SessionWriter {
     for (const c of pending) {
       // Never write what a reader refuses.
       if (c.meta.kind === "json") checkJsonLimits(c.payload, "JSON chunk", { chunkId: c.meta.id });
-      let stored = c.payload;
-      let codec: ChunkCodec = "none";
-      if (c.codec !== "none") {
-        const zipped = await this.gzip.deflate(c.payload);
-        if (c.codec === "gzip" || zipped.length <= c.payload.length * 0.9) {
-          stored = zipped;
-          codec = "gzip";
-        }
-      }
+      const cache = c.cached ? this.opts.cache : undefined;
+      const { stored, codec } = cache?.storedBytes(this.gzip, c.payload, c.codec) ?? (await this.compress(c));
+      if (cache) cache.keepStored(this.gzip, c.payload, c.codec, { stored, codec });
       if (stored.length > MAX_CHUNK_BYTES) throw formatError("CHUNK_LENGTH", `chunk is ${stored.length} bytes, over the ${MAX_CHUNK_BYTES}-byte limit`, { chunkId: c.meta.id });
       encoded.push({ meta: { ...c.meta, codec, storedBytes: stored.length, uncompressedBytes: c.payload.length }, stored });
     }
@@ -305,6 +328,14 @@ export class SessionWriter {
     if (manifestBytes.length > MAX_MANIFEST_BYTES) throw formatError("MANIFEST_LENGTH", `manifest is ${manifestBytes.length} bytes, over the 16 MiB limit`);
     checkJsonLimits(manifestBytes, "manifest");
     return { manifest, manifestBytes, chunks: ordered };
+  }
+
+  private async compress(c: PendingChunk): Promise<{ stored: Uint8Array; codec: ChunkCodec }> {
+    if (c.codec !== "none") {
+      const zipped = await this.gzip.deflate(c.payload);
+      if (c.codec === "gzip" || zipped.length <= c.payload.length * 0.9) return { stored: zipped, codec: "gzip" };
+    }
+    return { stored: c.payload, codec: "none" };
   }
 
   /** The file in pieces, in order, for streaming to disk or a Blob without one big copy. */

@@ -11,7 +11,7 @@ export {
   MAX_CATEGORY_BYTES_PER_BUNDLE, checkJsonLimits, parseJsonUnderLimits, readUvarint, writeUvarint,
   ByteWriter, decodeIndexSet, encodeIndexSet, decodeCodes, encodeCodes, CODES_RAW_U8, CODES_RAW_U16, CODES_RLE_U8,
   CODES_RLE_U16, webGzip, FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId, chunkRole,
-  digestCellOrder, embeddingCellOrderDigest, compareCellOrder, SessionWriter, validateBundle, MemoryAnnData, safeKey,
+  digestCellOrder, embeddingCellOrderDigest, compareCellOrder, SessionWriter, EncodedChunkCache, validateBundle, MemoryAnnData, safeKey,
   applySessionToStore, planApply, applyCellucidSessionToAnnData, appCellOrder, checkCellOrder, buildExportTable,
   exportText, escapeCell, unescapeTsvCell
 } from "../index.js";

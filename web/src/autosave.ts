@@ -1,13 +1,13 @@
 /**
  * Keeps the page's work safe: within a second or so of any change (well
- * inside 3 s) the session goes to the autosave worker, which writes and
+ * inside 3 s) the session goes to the session worker, which writes and
  * uploads it; a change made meanwhile is saved right after. While a change
  * is not yet safe (autosaved, or saved to a file when autosave is off) the
  * browser warns before the tab closes or reloads.
  */
 import type { CellOrder } from "../../src/chunks/cell-order.js";
 import type { ViewerConfig } from "./api.js";
-import type { AutosaveRequest, AutosaveResponse } from "./autosave-worker.js";
+import type { SessionEncoder } from "./session-encoder.js";
 import { sessionData, type ViewSnapshot } from "./session-io.js";
 import type { ViewerState } from "./state.js";
 import { byId, messageOf, setStatus } from "./ui/dom.js";
@@ -15,11 +15,8 @@ import { byId, messageOf, setStatus } from "./ui/dom.js";
 const DELAY_MS = 800;
 
 export class Autosaver {
-  private readonly worker: Worker | null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, (r: AutosaveResponse) => void>();
   /** The state revision known safe (autosaved, or saved to a file). */
   private safeRevision: number;
   /** The last autosave's timings (for the bench). */
@@ -29,15 +26,10 @@ export class Autosaver {
     private readonly state: ViewerState,
     private readonly config: ViewerConfig,
     private readonly token: string,
+    private readonly encoder: SessionEncoder,
     private readonly current: () => { view: ViewSnapshot; cellOrder: () => Promise<CellOrder> },
   ) {
     this.safeRevision = state.revision;
-    this.worker = config.autosave.enabled ? new Worker("/assets/autosave-worker.js", { type: "module" }) : null;
-    if (this.worker)
-      this.worker.onmessage = (ev: MessageEvent<AutosaveResponse>) => {
-        this.pending.get(ev.data.id)?.(ev.data);
-        this.pending.delete(ev.data.id);
-      };
     state.onChange((c) => c === "history" && this.schedule());
     window.addEventListener("beforeunload", (ev) => {
       if (!this.unsaved) return;
@@ -49,7 +41,7 @@ export class Autosaver {
   }
 
   get enabled(): boolean {
-    return this.worker !== null;
+    return this.config.autosave.enabled;
   }
 
   /** Something changed that is neither autosaved nor saved to a file yet. */
@@ -70,7 +62,7 @@ export class Autosaver {
   }
 
   private schedule(): void {
-    if (!this.worker || !this.unsaved) return;
+    if (!this.enabled || !this.unsaved) return;
     this.show("Unsaved changes…");
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.flush(), DELAY_MS);
@@ -80,7 +72,7 @@ export class Autosaver {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     while (this.running) await this.running;
-    if (!this.worker || !this.unsaved) return;
+    if (!this.enabled || !this.unsaved) return;
     this.running = this.saveOnce().finally(() => (this.running = null));
     await this.running;
   }
@@ -89,12 +81,7 @@ export class Autosaver {
     const revision = this.state.revision;
     try {
       const { view, cellOrder } = this.current();
-      const msg: AutosaveRequest = { id: this.nextId++, data: sessionData(this.state), config: { dataset: this.config.dataset }, view, cellOrder: await cellOrder(), token: this.token };
-      const reply = await new Promise<AutosaveResponse>((resolve) => {
-        this.pending.set(msg.id, resolve);
-        this.worker!.postMessage(msg);
-      });
-      if (!reply.ok) throw new Error(reply.message);
+      const reply = await this.encoder.autosave(sessionData(this.state), view, await cellOrder(), this.token, this.state.appLoadable);
       this.last = { savedAt: reply.savedAt, encodeMs: reply.encodeMs, totalMs: reply.totalMs, bytes: reply.bytes };
       if (this.state.revision === revision) this.safeRevision = revision;
       else this.schedule();
@@ -107,7 +94,7 @@ export class Autosaver {
 
   /** "Start fresh": the server sets the autosave aside (…previous.cellucid-session). */
   async discard(): Promise<void> {
-    if (!this.worker) return;
+    if (!this.enabled) return;
     const res = await fetch("/_cellucid/autosave/discard", { method: "POST", cache: "no-store", headers: { Authorization: `Bearer ${this.token}` } });
     if (!res.ok) throw new Error(`could not set the autosave aside: HTTP ${res.status}`);
   }

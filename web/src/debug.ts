@@ -6,6 +6,7 @@ import type { App } from "./app.js";
 import type { Autosaver } from "./autosave.js";
 import type { Projection } from "./projection.js";
 import type { RendererKind } from "./render.js";
+import type { SessionEncoder } from "./session-encoder.js";
 import type { ViewSnapshot } from "./session-io.js";
 
 export interface DebugHook {
@@ -36,6 +37,8 @@ export interface DebugHook {
   settled(): Promise<void>;
   /** The bundle the page would save, as bytes. */
   bundleBytes(): Promise<Uint8Array>;
+  /** The session worker's last bundle (Save State, capture or autosave): its time and group / field chunks encoded anew or reused. */
+  readonly lastEncode: SessionEncoder["last"];
   /** This tab's id, as viewer.pages() lists it. */
   readonly tabId: string;
   /** Changes not yet autosaved (or saved to a file). */
@@ -52,7 +55,7 @@ declare global {
   }
 }
 
-export function installDebugHook(app: App, bundle: () => Promise<Blob>, autosaver: Autosaver, tabId: string): DebugHook {
+export function installDebugHook(app: App, bundle: () => Promise<Blob>, autosaver: Autosaver, encoder: SessionEncoder, tabId: string): DebugHook {
   const origin = (): DOMRect => app.renderer.canvas.getBoundingClientRect();
   const hook: DebugHook = {
     ready: false,
@@ -120,6 +123,9 @@ export function installDebugHook(app: App, bundle: () => Promise<Blob>, autosave
     },
     get hiddenCategories() {
       return [...app.hiddenSet()];
+    },
+    get lastEncode() {
+      return encoder.last;
     },
     bundleBytes: async () => new Uint8Array(await (await bundle()).arrayBuffer()),
   };

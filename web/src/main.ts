@@ -8,7 +8,8 @@ import { App } from "./app.js";
 import { Autosaver } from "./autosave.js";
 import { viewerCellOrder } from "./cell-order.js";
 import { installDebugHook } from "./debug.js";
-import { FingerprintMismatchError, type ViewSnapshot, restoreBundle, sessionData, writeSession } from "./session-io.js";
+import { SessionEncoder } from "./session-encoder.js";
+import { FingerprintMismatchError, type ViewSnapshot, restoreBundle, sessionData } from "./session-io.js";
 import { NOTHING_CARRIED, ViewerState } from "./state.js";
 import { Controls } from "./ui/controls.js";
 import { ask, confirmAction } from "./ui/dialog.js";
@@ -39,17 +40,20 @@ async function boot(token: string): Promise<void> {
     }
     return cellOrderCache.value;
   };
+  // Save State, captures and autosaves are written by one worker, which reuses what did not change.
+  const encoder = new SessionEncoder(config);
   // What the app cannot load goes into captures (for Python) as it is; Save State asks.
-  const bundle = async (canonical = state.carried.notForApp.length === 0): Promise<Blob> => {
+  const bundle = async (canonical = state.appLoadable): Promise<Blob> => {
     await app.settled();
     const view = app.snapshot();
-    return writeSession(sessionData(state), config, view, await cellOrderOf(view), canonical);
+    const cellOrder = await cellOrderOf(view);
+    return encoder.encode(sessionData(state), view, cellOrder, canonical);
   };
-  const autosaver = new Autosaver(state, config, token, () => {
+  const autosaver = new Autosaver(state, config, token, encoder, () => {
     const view = app.snapshot();
     return { view, cellOrder: () => cellOrderOf(view) };
   });
-  const hook = installDebugHook(app, bundle, autosaver, api.tabId);
+  const hook = installDebugHook(app, bundle, autosaver, encoder, api.tabId);
   app.controls = new Controls(app);
   new GeneSearch(app);
   const highlights = new HighlightsPanel(state);

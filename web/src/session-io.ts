@@ -12,6 +12,7 @@ import { CellucidSessionBundle } from "../../src/bundle/bundle.js";
 import { GROUP_BINDING_KEYS } from "../../src/bundle/canonical.js";
 import { mismatchReasons } from "../../src/bundle/mismatch.js";
 import { controlProblem } from "../../src/bundle/webapp-core-state.js";
+import type { EncodedChunkCache } from "../../src/bundle/chunk-cache.js";
 import { SessionWriter } from "../../src/bundle/writer.js";
 import type { CellOrder } from "../../src/chunks/cell-order.js";
 import { chunkRole, userDefinedCodesId } from "../../src/chunks/ids.js";
@@ -47,14 +48,32 @@ export interface ViewSnapshot {
   camera: { cx: number; cy: number; scale: number };
 }
 
-/** `canonical`: the web app's layout, without what it cannot load; otherwise everything, in SPEC's permissive layout. */
-export async function writeSession(state: SessionData, config: Pick<ViewerConfig, "dataset">, view: ViewSnapshot, cellOrder: CellOrder, canonical: boolean, gzip?: GzipCodec): Promise<Blob> {
+/** The permissive layout stores the codes as they are (the marker is missing there too); the canonical writer takes -1. */
+const canonicalCodes = new WeakMap<Uint8Array | Uint16Array, Int32Array>();
+
+/** One per codes array (arrays never change), so that a chunk cache knows the field again. */
+function codesForApp(codes: Uint8Array | Uint16Array): Int32Array {
+  let out = canonicalCodes.get(codes);
+  if (!out) {
+    const marker = missingMarkerOf(codes);
+    canonicalCodes.set(codes, (out = Int32Array.from(codes, (c) => (c === marker ? -1 : c))));
+  }
+  return out;
+}
+
+/**
+ * `canonical`: the web app's layout, without what it cannot load; otherwise
+ * everything, in SPEC's permissive layout. `cache`: chunks of earlier
+ * bundles, reused for groups and fields whose arrays are the same objects.
+ */
+export async function writeSession(state: SessionData, config: Pick<ViewerConfig, "dataset">, view: ViewSnapshot, cellOrder: CellOrder, canonical: boolean, gzip?: GzipCodec, cache?: EncodedChunkCache): Promise<Blob> {
   const fp = config.dataset.fingerprint;
   // A field nobody gave a category has nothing to keep, and the app has no field without categories.
   const fields = state.fields.filter((f) => f.categories.length > 0);
   const writer = new SessionWriter({
     canonical,
     ...(gzip && { gzip }),
+    ...(cache && { cache }),
     datasetFingerprint: { sourceType: fp.sourceType, datasetId: fp.datasetId, cellCount: config.dataset.nObs, varCount: config.dataset.nVars, cellOrder },
     activeFieldId: fields.some((f) => f.id === state.activeFieldId) ? state.activeFieldId : null,
     ...(canonical && state.carried.uiControls && { uiControls: state.carried.uiControls }),
@@ -64,11 +83,7 @@ export async function writeSession(state: SessionData, config: Pick<ViewerConfig
     const groups = page.groups.filter((g) => g.cells.length > 0);
     writer.addHighlightPage({ id: page.id, name: page.name, groups: groups.map((g) => ({ ...g.binding, id: g.id, label: g.label, type: g.type, enabled: g.enabled, cells: g.cells })) }, { active: page.id === state.activePageId });
   }
-  for (const f of fields) {
-    // The permissive layout stores the codes as they are (the marker is missing there too); the canonical writer takes -1.
-    const marker = missingMarkerOf(f.codes);
-    writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: canonical ? Int32Array.from(f.codes, (c) => (c === marker ? -1 : c)) : f.codes });
-  }
+  for (const f of fields) writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: canonical ? codesForApp(f.codes) : f.codes });
   for (const f of state.carried.fields) if (!state.fields.some((x) => x.id === f.id) && (!canonical || f.source !== "var")) writer.addUserDefinedField(f);
   for (const { id, meta, value } of state.carried.chunks) {
     if (canonical && chunkRole(id) === "unknown") continue;
@@ -80,6 +95,7 @@ export async function writeSession(state: SessionData, config: Pick<ViewerConfig
     writer.addJsonChunk("core/state", { viewer: "cellucid-session", ...view, ...(state.carried.uiControls && { uiControls: state.carried.uiControls }) });
   return writer.toBlob();
 }
+
 
 export async function buildBundle(state: ViewerState, config: ViewerConfig, view: ViewSnapshot, load: EmbeddingLoader, canonical = true): Promise<Blob> {
   return writeSession(sessionData(state), config, view, await viewerCellOrder(config, view, load), canonical);

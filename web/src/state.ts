@@ -193,6 +193,11 @@ export class ViewerState {
     return true;
   }
 
+  /** Nothing carried that the current web app cannot load: captures are then canonical bundles (otherwise they keep it all). */
+  get appLoadable(): boolean {
+    return this.carried.notForApp.length === 0;
+  }
+
   /** Nothing made yet: no group, no label field, nothing carried (a fresh page). */
   get isEmpty(): boolean {
     return this.pages.every((p) => p.groups.length === 0) && this.fields.length === 0 && this.carried.fields.length === 0 && this.carried.chunks.length === 0;
