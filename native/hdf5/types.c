@@ -178,28 +178,43 @@ hid_t h5type_mem_string_for(hid_t ftype) {
   return t;
 }
 
+/* String i of an H5Dread buffer: its bytes and length (vlen strings end at
+ * their NUL, fixed ones at a NUL or their width, space padding removed). */
+typedef struct { bool vlen; size_t fixed; bool spacepad; } StringLayout;
+
+static StringLayout string_layout(hid_t ftype) {
+  StringLayout l;
+  l.vlen = H5Tis_variable_str(ftype) > 0;
+  l.fixed = l.vlen ? 0 : H5Tget_size(ftype);
+  l.spacepad = !l.vlen && H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+  return l;
+}
+
+static const char *string_at(const StringLayout *l, const void *buf, size_t i, size_t *len) {
+  if (l->vlen) {
+    const char *s = ((char *const *)buf)[i]; /* NULL for never-written elements */
+    *len = s ? strlen(s) : 0;
+    return s;
+  }
+  const char *s = (const char *)buf + i * l->fixed;
+  const char *nul = memchr(s, '\0', l->fixed);
+  size_t n = nul ? (size_t)(nul - s) : l->fixed;
+  while (l->spacepad && n > 0 && s[n - 1] == ' ') n--;
+  *len = n;
+  return s;
+}
+
 napi_value h5_strings_to_js(napi_env env, hid_t ftype, const void *buf,
                             size_t n) {
   napi_value arr;
   NAPI_CHECK(env, napi_create_array_with_length(env, n, &arr));
-  bool is_vlen = H5Tis_variable_str(ftype) > 0;
-  size_t fixed = is_vlen ? 0 : H5Tget_size(ftype);
-  bool spacepad = !is_vlen && H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+  StringLayout layout = string_layout(ftype);
   for (size_t i = 0; i < n; i++) {
     /* A handle scope per element keeps memory flat for large columns. */
     napi_handle_scope scope;
     NAPI_CHECK(env, napi_open_handle_scope(env, &scope));
-    const char *s;
     size_t len;
-    if (is_vlen) {
-      s = ((char *const *)buf)[i]; /* NULL for never-written elements */
-      len = s ? strlen(s) : 0;
-    } else {
-      s = (const char *)buf + i * fixed;
-      const char *nul = memchr(s, '\0', fixed);
-      len = nul ? (size_t)(nul - s) : fixed;
-      while (spacepad && len > 0 && s[len - 1] == ' ') len--;
-    }
+    const char *s = string_at(&layout, buf, i, &len);
     napi_value str = napi_make_string(env, s, len);
     napi_status st = str ? napi_set_element(env, arr, (uint32_t)i, str)
                          : napi_generic_failure;
@@ -217,20 +232,11 @@ napi_value h5_strings_to_js(napi_env env, hid_t ftype, const void *buf,
 
 napi_value h5_strings_joined_to_js(napi_env env, hid_t ftype, const void *buf,
                                    size_t n) {
-  bool is_vlen = H5Tis_variable_str(ftype) > 0;
-  size_t fixed = is_vlen ? 0 : H5Tget_size(ftype);
-  bool spacepad = !is_vlen && H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+  StringLayout layout = string_layout(ftype);
   /* Pass 1: lengths (HDF5 strings end at their first NUL, so NUL separates them). */
-  size_t total = 0;
+  size_t total = 0, len = 0;
   for (size_t i = 0; i < n && total <= MAX_JOINED_BYTES; i++) {
-    const char *s = is_vlen ? ((char *const *)buf)[i] : (const char *)buf + i * fixed;
-    size_t len = 0;
-    if (is_vlen) len = s ? strlen(s) : 0;
-    else {
-      const char *nul = memchr(s, '\0', fixed);
-      len = nul ? (size_t)(nul - s) : fixed;
-      while (spacepad && len > 0 && s[len - 1] == ' ') len--;
-    }
+    string_at(&layout, buf, i, &len);
     total += len + 1;
   }
   if (total > MAX_JOINED_BYTES) return h5_strings_to_js(env, ftype, buf, n);
@@ -241,14 +247,7 @@ napi_value h5_strings_joined_to_js(napi_env env, hid_t ftype, const void *buf,
   }
   size_t at = 0;
   for (size_t i = 0; i < n; i++) {
-    const char *s = is_vlen ? ((char *const *)buf)[i] : (const char *)buf + i * fixed;
-    size_t len = 0;
-    if (is_vlen) len = s ? strlen(s) : 0;
-    else {
-      const char *nul = memchr(s, '\0', fixed);
-      len = nul ? (size_t)(nul - s) : fixed;
-      while (spacepad && len > 0 && s[len - 1] == ' ') len--;
-    }
+    const char *s = string_at(&layout, buf, i, &len);
     if (len) memcpy(joined + at, s, len);
     at += len;
     joined[at++] = '\0';
