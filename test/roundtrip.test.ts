@@ -158,3 +158,12 @@ test("writing over an existing file replaces it whole", async () => {
     await b.close();
   });
 });
+
+test("countHighlightCells counts what readHighlightCells decodes, and refuses what it refuses", async () => {
+  const w = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "t", datasetId: "d", cellCount: 100 } });
+  w.addHighlightPage({ id: "p", name: "P", groups: [{ id: "a", label: "A", cells: [1, 5, 99] }, { id: "empty", label: "E", cells: [] }] });
+  const b = await CellucidSessionBundle.fromBytes(await w.toBytes());
+  for (const id of ["a", "empty", "absent"]) assert.equal(await b.countHighlightCells(id), (await b.readHighlightCells(id)).length);
+  await assert.rejects(b.readHighlightCells("a", { nObs: 50 }), /INDEX_OUT_OF_RANGE|out of range|>= 50|limit/i);
+  await assert.rejects(b.countHighlightCells("a", { nObs: 50 }), /INDEX_OUT_OF_RANGE|out of range|>= 50|limit/i);
+});

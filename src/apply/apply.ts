@@ -185,7 +185,7 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
       writes.push({ axis: "obs", column: h.column, produce: async () => (await produce()).column });
       if (!match) {
         // Planning only checks the chunk and counts its cells: the column is made when it is written.
-        summary.highlights.push({ ...h, cells: (await bundle.readHighlightCells(h.groupId, { nObs: basis.nObs })).length });
+        summary.highlights.push({ ...h, cells: await bundle.countHighlightCells(h.groupId, { nObs: basis.nObs }) });
       } else {
         const planned = await produce();
         summary.highlights.push({ ...h, cells: countTrue(planned.column), notInData: planned.cells - countTrue(planned.column) });

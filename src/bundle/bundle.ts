@@ -9,7 +9,7 @@ import { type ChunkMeta, type DatasetFingerprint, type SessionManifest, fingerpr
 import { type ByteSource, type StreamReadOptions, blobSource, bytesSource, readStreamFully } from "../format/source.js";
 import { type DecodedCodes, decodeCodes } from "../codecs/codes.js";
 import { type GzipCodec, webGzip } from "../codecs/gzip.js";
-import { decodeIndexSet } from "../codecs/index-set.js";
+import { decodeIndexSet, scanIndexSet } from "../codecs/index-set.js";
 import { checkKind, checkStoredLength, decodeJsonPayload, decodePayload } from "../codecs/payload.js";
 import { type HighlightGroupMeta, type HighlightPageMeta, type HighlightsMeta, parseHighlightsMeta } from "../chunks/highlights.js";
 import { FIELD_OVERLAYS_ID, HIGHLIGHTS_META_ID, highlightCellsId, userDefinedCodesId } from "../chunks/ids.js";
@@ -252,6 +252,14 @@ export class CellucidSessionBundle {
     if (!this.hasChunk(id)) return new Uint32Array(0);
     const limit = opts.nObs !== undefined ? opts.nObs : this.counts.cellCount;
     return this.withChunkContext(id, async () => decodeIndexSet(await this.readChunkPayload(id), { limit }));
+  }
+
+  /** How many cells `readHighlightCells` would give, checked under the same rules, without holding them. */
+  async countHighlightCells(groupId: string, opts: { nObs?: number | null } = {}): Promise<number> {
+    const id = highlightCellsId(groupId);
+    if (!this.hasChunk(id)) return 0;
+    const limit = opts.nObs !== undefined ? opts.nObs : this.counts.cellCount;
+    return this.withChunkContext(id, async () => scanIndexSet(await this.readChunkPayload(id), { limit }));
   }
 
   /** Highlight pages with every group's cells decoded. */
