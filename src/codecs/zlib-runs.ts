@@ -58,14 +58,24 @@ class BitWriter {
   }
   /** Appends `bits` (≤ 24) bits of `value`, least significant first. */
   put(value: number, bits: number): void {
-    this.acc |= value << this.count;
-    this.count += bits;
-    while (this.count >= 8) {
-      if (this.at === this.out.length) this.grow();
-      this.out[this.at++] = this.acc & 0xff;
-      this.acc >>>= 8;
-      this.count -= 8;
+    this.reserve(4);
+    this.putReserved(value, bits);
+  }
+  /** Makes room for `bytes` more bytes, so that puts adding up to that many need no check. */
+  reserve(bytes: number): void {
+    while (this.at + bytes > this.out.length) this.grow();
+  }
+  /** put() within room made by reserve(). */
+  putReserved(value: number, bits: number): void {
+    let acc = this.acc | (value << this.count);
+    let count = this.count + bits;
+    while (count >= 8) {
+      this.out[this.at++] = acc & 0xff;
+      acc >>>= 8;
+      count -= 8;
     }
+    this.acc = acc;
+    this.count = count;
   }
   bytes(): Uint8Array {
     if (this.count > 0) this.put(0, 8 - this.count);
@@ -111,16 +121,18 @@ class RunStream {
     this.a = (this.a + v * t) % ADLER_MOD;
     const code = LIT_CODE[v]!, bits = LIT_BITS[v]!;
     const out = this.out;
-    out.put(code, bits);
+    // At most 3 bytes a symbol: a literal, the matches, two more literals.
+    out.reserve(3 * (4 + Math.ceil(run / MAX_MATCH)));
+    out.putReserved(code, bits);
     let rest = run - 1;
     while (rest >= 3) {
       let len = Math.min(MAX_MATCH, rest);
       // Never leave 1 or 2: those would have to be literals; 3 fit one more match.
       if (rest - len === 1 || rest - len === 2) len = rest - 3;
-      out.put(MATCH_CODE[len]!, MATCH_BITS[len]!);
+      out.putReserved(MATCH_CODE[len]!, MATCH_BITS[len]!);
       rest -= len;
     }
-    for (; rest > 0; rest--) out.put(code, bits);
+    for (; rest > 0; rest--) out.putReserved(code, bits);
   }
 
   finish(): Uint8Array {
