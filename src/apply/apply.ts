@@ -179,7 +179,7 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
           if (i > 0 && cells[i]! <= cells[i - 1]!) ascending = false;
         }
         // Ascending cells are the column's runs: stores encode from them (see the bool Column's trueRows).
-        const column: Column = ascending && cells instanceof Uint32Array ? { kind: "bool", values, trueRows: cells } : { kind: "bool", values };
+        const column: Column = ascending ? { kind: "bool", values, trueRows: cells } : { kind: "bool", values };
         return { column: match ? onTarget(column, match.obs) : column, cells: cells.length };
       };
       writes.push({ axis: "obs", column: h.column, produce: async () => (await produce()).column });

@@ -195,6 +195,7 @@ export async function writeArray(files: ZarrFiles, key: string, value: ArrayData
   // Booleans (a group's column, masks) are long runs: zlib streams of runs (zlibRuns, as the .h5ad
   // store writes them) are ~1% of the bytes and far cheaper to make than Blosc's.
   const runs = !scalar && value.type === "bool";
+  const rows = value.type === "bool" ? value.trueRows : undefined;
   const meta: JsonObject = {
     chunks: scalar ? [] : [chunkLength],
     compressor: scalar ? null : runs ? { ...ZLIB_CONFIG } : { ...BLOSC_CONFIG },
@@ -211,7 +212,6 @@ export async function writeArray(files: ZarrFiles, key: string, value: ArrayData
   for (let c = 0; c < chunkCount; c++) {
     const start = c * chunkLength;
     const end = Math.min(n, start + chunkLength);
-    const rows = value.type === "bool" ? value.trueRows : undefined;
     const raw = () => (scalar && value.type === "string" ? utf32(value.data[0]!, typesize / 4) : chunkBytes(value, start, end, chunkLength));
     const stored = scalar ? raw() : !runs ? await blosc.encode(raw()) : rows ? zlibRunsOfRows(rows, start, chunkLength) : zlibRuns(raw(), { booleans: true });
     // Zarr v2 names chunks by grid index; a 0-d array's only chunk is "0".
