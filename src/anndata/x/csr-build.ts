@@ -25,7 +25,7 @@ import type { XSource } from "./source.js";
 
 /** Entries (and rows) read at a time: large reads, in slots of a few MB. */
 const READ_BLOCK = 1024 * 1024;
-/** Bytes of one worker's gene buffers (8 an entry): small enough to stay in the CPU caches while scattering. */
+/** Bytes of one worker's gene buffers (6 an entry): small enough to stay in the CPU caches while scattering. */
 const SCATTER_BYTES = 1024 * 1024;
 /** Entries of a gene buffer, at least (so chunks stay large with many genes) and at most. */
 const MIN_RUN = 64;
@@ -52,7 +52,7 @@ export async function buildIndex(src: XSource, dir: string, opts: XReadOptions):
     entriesPath,
     fileEnd,
     genes,
-    run: Math.min(MAX_RUN, Math.max(MIN_RUN, Math.floor(SCATTER_BYTES / 8 / Math.max(1, genes)))),
+    run: Math.min(MAX_RUN, Math.max(MIN_RUN, Math.floor(SCATTER_BYTES / 6 / Math.max(1, genes)))),
     stagingBytes: STAGING_BYTES,
     slots: Array.from({ length: SLOTS }, () => ({
       ptr: new SharedArrayBuffer(4 * (READ_BLOCK + 1)),
@@ -156,17 +156,19 @@ function mergeByGene(tables: ChunkTable[], genes: number, nnz: number, what: str
   const chunks = first[genes]!;
   const next = first.slice(0, genes);
   const offset = new Float64Array(chunks);
+  const base = new Float64Array(chunks);
   const count = new Uint32Array(chunks);
   const hash = new Uint32Array(chunks);
   for (const t of tables) {
     for (let i = 0; i < t.gene.length; i++) {
       const c = next[t.gene[i]!]!++;
       offset[c] = t.offset[i]!;
+      base[c] = t.base[i]!;
       count[c] = t.count[i]!;
       hash[c] = t.hash[i]!;
     }
   }
-  return { first, offset, count, hash };
+  return { first, offset, base, count, hash };
 }
 
 /** Requests answered in order; the first failure fails every request after it. */

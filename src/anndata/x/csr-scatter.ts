@@ -1,13 +1,13 @@
 /**
  * Worker thread of the CSR column index build (csr-build.ts). It scatters
  * the entries of its share of the rows, a block at a time, into a small
- * buffer per gene; a full buffer becomes one chunk of entries.bin (its rows as
- * uint32, then its values as float32; index-file.ts). Chunks are copied into
+ * buffer per gene; a full buffer becomes one chunk of entries.bin (its values
+ * as float32, then its rows as uint16 offsets from a base row; index-file.ts). Chunks are copied into
  * a staging buffer that is appended to the file in one write, at a place
  * reserved with an atomic add on an offset shared by the workers, so they
  * write one file without waiting for each other. At the end the worker
- * flushes every gene and returns its chunk table: gene, file offset, count
- * and hash of each chunk, in the order written, which is row order within a
+ * flushes every gene and returns its chunk table: gene, file offset, base
+ * row, count and hash of each chunk, in the order written, which is row order within a
  * gene.
  *
  * The gene buffers are small on purpose: the scatter writes to every gene's
@@ -16,7 +16,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { hashWords } from "./index-file.js";
+import { chunkWords, hashWords } from "./index-file.js";
 
 /** Where a block travels from the reading thread: shared arrays, reused block after block. */
 export interface SlotBuffers {
@@ -49,6 +49,8 @@ export interface ScatterBlock {
 export interface ChunkTable {
   gene: Int32Array;
   offset: Float64Array;
+  /** The row its row offsets count from. */
+  base: Float64Array;
   count: Int32Array;
   hash: Uint32Array;
 }
@@ -63,19 +65,20 @@ class BadGene extends Error {}
 /** Chunks recorded so far, in growable columns. */
 class Chunks {
   n = 0;
-  private t: ChunkTable = { gene: new Int32Array(1024), offset: new Float64Array(1024), count: new Int32Array(1024), hash: new Uint32Array(1024) };
+  private t: ChunkTable = { gene: new Int32Array(1024), offset: new Float64Array(1024), base: new Float64Array(1024), count: new Int32Array(1024), hash: new Uint32Array(1024) };
 
-  add(gene: number, offset: number, count: number, hash: number): void {
+  add(gene: number, offset: number, base: number, count: number, hash: number): void {
     if (this.n === this.t.gene.length) {
       const grow = <T extends Int32Array | Float64Array | Uint32Array>(a: T): T => {
         const b = new (a.constructor as new (n: number) => T)(a.length * 2);
         b.set(a);
         return b;
       };
-      this.t = { gene: grow(this.t.gene), offset: grow(this.t.offset), count: grow(this.t.count), hash: grow(this.t.hash) };
+      this.t = { gene: grow(this.t.gene), offset: grow(this.t.offset), base: grow(this.t.base), count: grow(this.t.count), hash: grow(this.t.hash) };
     }
     this.t.gene[this.n] = gene;
     this.t.offset[this.n] = offset;
+    this.t.base[this.n] = base;
     this.t.count[this.n] = count;
     this.t.hash[this.n++] = hash;
   }
@@ -87,16 +90,19 @@ class Chunks {
 
   table(): ChunkTable {
     const n = this.n;
-    return { gene: this.t.gene.slice(0, n), offset: this.t.offset.slice(0, n), count: this.t.count.slice(0, n), hash: this.t.hash.slice(0, n) };
+    const { gene, offset, base, count, hash } = this.t;
+    return { gene: gene.slice(0, n), offset: offset.slice(0, n), base: base.slice(0, n), count: count.slice(0, n), hash: hash.slice(0, n) };
   }
 }
 
 class Scatter {
-  private readonly rows: Uint32Array;
+  private readonly rows: Uint16Array;
   private readonly values: Float32Array;
   private readonly valueBits: Uint32Array;
+  private readonly base: Float64Array;
   private readonly fill: Int32Array;
   private readonly staging: Uint32Array;
+  private readonly staging16: Uint16Array;
   private staged = 0;
   private firstStagedChunk = 0;
   private readonly chunks = new Chunks();
@@ -107,18 +113,26 @@ class Scatter {
   constructor(private readonly init: ScatterInit) {
     this.slots = init.slots.map((s) => ({ ptr: new Int32Array(s.ptr), indices: new Int32Array(s.indices), data: new Float32Array(s.data) }));
     const { genes, run } = init;
-    this.rows = new Uint32Array(genes * run);
+    this.rows = new Uint16Array(genes * run);
     this.values = new Float32Array(genes * run);
     this.valueBits = new Uint32Array(this.values.buffer);
+    // -Infinity: the first entry of every gene starts a chunk (its row is "too far" from the base).
+    this.base = new Float64Array(genes).fill(-Infinity);
     this.fill = new Int32Array(genes);
     this.staging = new Uint32Array(init.stagingBytes / 4);
+    this.staging16 = new Uint16Array(this.staging.buffer);
     this.fileEnd = new BigInt64Array(init.fileEnd);
     this.fd = openSync(init.entriesPath, "r+");
   }
 
-  /** The hot loop: plain code over typed arrays of one kind each. Returns the block's entries. */
+  /**
+   * The hot loop: plain code over typed arrays of one kind each. A gene's
+   * buffer holds rows as offsets from its chunk's base row (2 bytes, not 4:
+   * less to move at every step after this one); a row too far from the base
+   * ends the chunk. Returns the block's entries.
+   */
   block({ r0, rows: n, slot }: ScatterBlock): number {
-    const { rows, values, fill } = this;
+    const { rows, values, base, fill } = this;
     const { genes, run } = this.init;
     const { ptr, indices, data } = this.slots[slot]!;
     for (let i = 0; i < n; i++) {
@@ -126,9 +140,14 @@ class Scatter {
       for (let k = ptr[i]!, end = ptr[i + 1]!; k < end; k++) {
         const g = indices[k]!;
         if (!(g >= 0 && g < genes)) throw new BadGene(`indices holds gene ${g} outside 0..${genes}`);
-        const f = fill[g]!;
+        let f = fill[g]!;
+        if (r - base[g]! > 0xffff) {
+          if (f > 0) this.flush(g, f);
+          f = 0;
+          base[g] = r;
+        }
         const at = g * run + f;
-        rows[at] = r;
+        rows[at] = r - base[g]!;
         values[at] = data[k]!;
         if (f + 1 === run) this.flush(g, run);
         else fill[g] = f + 1;
@@ -137,17 +156,21 @@ class Scatter {
     return ptr[n]!;
   }
 
-  /** Gene g's buffered entries as one chunk in the staging buffer, copied by plain loops (subarray views allocate, per chunk). */
+  /** Gene g's buffered entries as one chunk in the staging buffer (chunkWords long), copied by plain loops (subarray views allocate, per chunk). */
   private flush(g: number, n: number): void {
     this.fill[g] = 0;
-    if (this.staged + 2 * n > this.staging.length) this.writeStaged();
-    const { rows, valueBits, staging } = this;
+    const words = chunkWords(n);
+    if (this.staged + words > this.staging.length) this.writeStaged();
+    const { rows, valueBits, staging, staging16 } = this;
     const from = g * this.init.run;
     const at = this.staged;
-    for (let i = 0; i < n; i++) staging[at + i] = rows[from + i]!;
-    for (let i = 0; i < n; i++) staging[at + n + i] = valueBits[from + i]!;
-    this.staged += 2 * n;
-    this.chunks.add(g, at * 4, n, hashWords(staging, at, at + 2 * n));
+    for (let i = 0; i < n; i++) staging[at + i] = valueBits[from + i]!;
+    const at16 = 2 * (at + n);
+    for (let i = 0; i < n; i++) staging16[at16 + i] = rows[from + i]!;
+    // An odd count leaves half a word: zero, not what the staging held before.
+    if (n % 2) staging16[at16 + n] = 0;
+    this.staged += words;
+    this.chunks.add(g, at * 4, this.base[g]!, n, hashWords(staging, at, at + words));
   }
 
   private writeStaged(): void {
@@ -184,7 +207,8 @@ port.on("message", (req: ScatterRequest) => {
       port.postMessage({ done: scatter.block(req.block) } satisfies ScatterReply);
     } else {
       const chunks = scatter.end();
-      port.postMessage({ chunks } satisfies ScatterReply, [chunks.gene.buffer, chunks.offset.buffer, chunks.count.buffer, chunks.hash.buffer] as ArrayBuffer[]);
+      const { gene, offset, base, count, hash } = chunks;
+      port.postMessage({ chunks } satisfies ScatterReply, [gene.buffer, offset.buffer, base.buffer, count.buffer, hash.buffer] as ArrayBuffer[]);
     }
   } catch (err) {
     scatter = null;

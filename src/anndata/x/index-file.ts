@@ -1,14 +1,17 @@
 /**
  * The on-disk CSR column index (written by csr-build.ts), read a gene at a time.
  *
- * entries.bin holds chunks, each the rows (uint32, ascending) then the values
- * (float32) of some consecutive entries of one gene, appended as the build
- * filled them. index.bin lists every chunk, grouped by gene in row order:
+ * entries.bin holds chunks, each some consecutive entries of one gene, as the
+ * build filled them: their values (float32), then their rows as offsets from
+ * the chunk's base row (uint16: the build ends a chunk before a row gets
+ * 65,536 past its base), padded to whole 4-byte words. index.bin lists every
+ * chunk, grouped by gene in row order:
  *
  *   offset  float64 × chunks     byte offset of the chunk in entries.bin
+ *   base    float64 × chunks     the row its offsets count from
  *   first   float64 × (genes+1)  gene g's chunks are first[g] .. first[g+1]-1
  *   count   uint32 × chunks      entries in the chunk
- *   hash    uint32 × chunks      hashWords of the chunk's bytes
+ *   hash    uint32 × chunks      hashWords of the chunk's words
  *   own     uint32               hashWords of everything above
  *
  * Nothing is fsynced (derived data; flushing it cost more than building it):
@@ -28,8 +31,14 @@ export interface ColumnEntries {
 export interface ChunkIndex {
   first: Float64Array;
   offset: Float64Array;
+  base: Float64Array;
   count: Uint32Array;
   hash: Uint32Array;
+}
+
+/** 4-byte words of a chunk of n entries: n values, n uint16 row offsets, rounded up. */
+export function chunkWords(n: number): number {
+  return n + Math.ceil(n / 2);
 }
 
 /**
@@ -70,7 +79,7 @@ export function indexBytes(genes: number, index: ChunkIndex): Uint8Array {
   const chunks = index.count.length;
   const out = new Uint8Array(indexSize(genes, chunks));
   let at = 0;
-  for (const part of [index.offset, index.first, index.count, index.hash]) {
+  for (const part of [index.offset, index.base, index.first, index.count, index.hash]) {
     out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), at);
     at += part.byteLength;
   }
@@ -79,7 +88,7 @@ export function indexBytes(genes: number, index: ChunkIndex): Uint8Array {
 }
 
 function indexSize(genes: number, chunks: number): number {
-  return 16 * chunks + 8 * (genes + 1) + 4;
+  return 24 * chunks + 8 * (genes + 1) + 4;
 }
 
 export class FileIndex {
@@ -98,7 +107,7 @@ export class FileIndex {
     } catch {
       return null;
     }
-    const chunks = (bytes.length - indexSize(genes, 0)) / 16;
+    const chunks = (bytes.length - indexSize(genes, 0)) / 24;
     if (!(Number.isInteger(chunks) && chunks >= 0)) return null;
     // readFile's buffer may sit at any offset of a pool: copy to an aligned one for the typed views.
     const own = new Uint8Array(bytes);
@@ -106,19 +115,21 @@ export class FileIndex {
     if (hashWords(new Uint32Array(own.buffer, 0, words), 0, words) !== new DataView(own.buffer).getUint32(own.length - 4, true)) return null;
     const index: ChunkIndex = {
       offset: new Float64Array(own.buffer, 0, chunks),
-      first: new Float64Array(own.buffer, 8 * chunks, genes + 1),
-      count: new Uint32Array(own.buffer, 8 * chunks + 8 * (genes + 1), chunks),
-      hash: new Uint32Array(own.buffer, 12 * chunks + 8 * (genes + 1), chunks),
+      base: new Float64Array(own.buffer, 8 * chunks, chunks),
+      first: new Float64Array(own.buffer, 16 * chunks, genes + 1),
+      count: new Uint32Array(own.buffer, 16 * chunks + 8 * (genes + 1), chunks),
+      hash: new Uint32Array(own.buffer, 20 * chunks + 8 * (genes + 1), chunks),
     };
     const { first, offset, count } = index;
     if (first[0] !== 0 || first[genes] !== chunks) return null;
     for (let g = 0; g < genes; g++) if (!(first[g + 1]! >= first[g]!)) return null;
     let total = 0;
     for (let c = 0; c < chunks; c++) {
-      if (!(offset[c]! >= 0 && offset[c]! + 8 * count[c]! <= entriesBytes)) return null;
-      total += count[c]!;
+      const bytes = 4 * chunkWords(count[c]!);
+      if (!(offset[c]! >= 0 && offset[c]! + bytes <= entriesBytes)) return null;
+      total += bytes;
     }
-    if (8 * total !== entriesBytes) return null;
+    if (total !== entriesBytes) return null;
     return new FileIndex(dir, index);
   }
 
@@ -128,7 +139,7 @@ export class FileIndex {
    * every cell), each a short read, where awaiting each costs more than it.
    */
   column(gene: number): ColumnEntries | null {
-    const { first, offset, count, hash } = this.index;
+    const { first, offset, base, count, hash } = this.index;
     let total = 0;
     let largest = 0;
     for (let c = first[gene]!; c < first[gene + 1]!; c++) {
@@ -138,15 +149,18 @@ export class FileIndex {
     const rowIds = new Uint32Array(total);
     const values = new Float32Array(total);
     const valueBits = new Uint32Array(values.buffer);
-    const chunk = new Uint32Array(2 * largest);
+    const chunk = new Uint32Array(chunkWords(largest));
+    const rows = new Uint16Array(chunk.buffer);
     const fd = openSync(join(this.dir, "entries.bin"), "r");
     try {
       let at = 0;
       for (let c = first[gene]!; c < first[gene + 1]!; c++) {
         const n = count[c]!;
-        if (readSync(fd, chunk, 0, 8 * n, offset[c]!) !== 8 * n || hashWords(chunk, 0, 2 * n) !== hash[c]) return null;
-        rowIds.set(chunk.subarray(0, n), at);
-        valueBits.set(chunk.subarray(n, 2 * n), at);
+        const words = chunkWords(n);
+        if (readSync(fd, chunk, 0, 4 * words, offset[c]!) !== 4 * words || hashWords(chunk, 0, words) !== hash[c]) return null;
+        valueBits.set(chunk.subarray(0, n), at);
+        const b = base[c]!;
+        for (let i = 0; i < n; i++) rowIds[at + i] = b + rows[2 * n + i]!;
         at += n;
       }
     } finally {
