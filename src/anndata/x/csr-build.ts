@@ -26,7 +26,7 @@ import type { XSource } from "./source.js";
 /** Entries (and rows) read at a time: large reads, in slots of a few MB. */
 const READ_BLOCK = 1024 * 1024;
 /** Bytes of one worker's gene buffers (6 an entry): small enough to stay in the CPU caches while scattering. */
-const SCATTER_BYTES = 1024 * 1024;
+const SCATTER_BYTES = 2 * 1024 * 1024;
 /** Entries of a gene buffer, at least (so chunks stay large with many genes) and at most. */
 const MIN_RUN = 64;
 const MAX_RUN = 64 * 1024;

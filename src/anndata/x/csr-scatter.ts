@@ -156,7 +156,7 @@ class Scatter {
     return ptr[n]!;
   }
 
-  /** Gene g's buffered entries as one chunk in the staging buffer (chunkWords long), copied by plain loops (subarray views allocate, per chunk). */
+  /** Gene g's buffered entries as one chunk in the staging buffer (chunkWords long). */
   private flush(g: number, n: number): void {
     this.fill[g] = 0;
     const words = chunkWords(n);
@@ -164,9 +164,9 @@ class Scatter {
     const { rows, valueBits, staging, staging16 } = this;
     const from = g * this.init.run;
     const at = this.staged;
-    for (let i = 0; i < n; i++) staging[at + i] = valueBits[from + i]!;
+    staging.set(valueBits.subarray(from, from + n), at);
     const at16 = 2 * (at + n);
-    for (let i = 0; i < n; i++) staging16[at16 + i] = rows[from + i]!;
+    staging16.set(rows.subarray(from, from + n), at16);
     // An odd count leaves half a word: zero, not what the staging held before.
     if (n % 2) staging16[at16 + n] = 0;
     this.staged += words;
