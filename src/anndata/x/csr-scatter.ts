@@ -141,13 +141,15 @@ class Scatter {
         const g = indices[k]!;
         if (!(g >= 0 && g < genes)) throw new BadGene(`indices holds gene ${g} outside 0..${genes}`);
         let f = fill[g]!;
-        if (r - base[g]! > 0xffff) {
+        let offset = r - base[g]!;
+        if (offset > 0xffff) {
           if (f > 0) this.flush(g, f);
           f = 0;
           base[g] = r;
+          offset = 0;
         }
         const at = g * run + f;
-        rows[at] = r - base[g]!;
+        rows[at] = offset;
         values[at] = data[k]!;
         if (f + 1 === run) this.flush(g, run);
         else fill[g] = f + 1;
