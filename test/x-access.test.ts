@@ -7,6 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFile, readdir, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type AnnDataStore, AnnDataError } from "../src/index.js";
@@ -127,5 +128,44 @@ test("a cached column index damaged on disk (as a crash or a power loss can leav
     rebuilt = 0;
     assert.deepEqual(await column(6, () => rebuilt++), m.map((r) => r[6]));
     assert.ok(rebuilt > 0, "the truncated index was built again");
+  });
+});
+
+test("a CSR column index of more than one read block (two workers, many chunks per gene, int64 indices in .h5ad) reads every gene as Python does; a gene number out of range is refused", async () => {
+  await withTempDir(async (dir) => {
+    const h5ad = join(dir, "big.h5ad");
+    const zarrPath = join(dir, "big.zarr");
+    // 150,000 × 60 with about 1.5M entries: more than one 1M-entry read block, so the build splits the rows between
+    // its workers; gene 7 is empty and gene 11 is in every row (a gene buffer fills many times in each worker).
+    const want = await python<string[]>(`
+import sys, json, hashlib, numpy as np, pandas as pd, anndata as ad, scipy.sparse as sp, h5py
+rng = np.random.default_rng(5)
+n, m = 150_000, 60
+mask = rng.random((n, m)) < 0.15
+mask[:, 7] = False; mask[:, 11] = True
+dense = np.where(mask, rng.integers(1, 100, (n, m)), 0).astype(np.float32)
+a = ad.AnnData(X=sp.csr_matrix(dense), obs=pd.DataFrame(index=[f"c{i}" for i in range(n)]), var=pd.DataFrame(index=[f"g{j}" for j in range(m)]))
+a.write_h5ad(sys.argv[1]); a.write_zarr(sys.argv[2])
+with h5py.File(sys.argv[1], "r+") as f:
+    idx = f["X/indices"][:].astype(np.int64); del f["X/indices"]; f["X/indices"] = idx
+assert (ad.read_h5ad(sys.argv[1]).X.toarray() == dense).all()
+print(json.dumps([hashlib.sha256(np.ascontiguousarray(dense[:, j]).tobytes()).hexdigest() for j in range(m)]))`, h5ad, zarrPath);
+    const cacheDir = join(dir, "cache");
+    for (const store of [await H5adStore.open(h5ad), await ZarrStore.open(zarrPath)]) {
+      for (let g = 0; g < want.length; g++) {
+        const col = await store.readXColumn!(g, { cacheDir });
+        assert.equal(createHash("sha256").update(new Uint8Array(col.buffer, col.byteOffset, col.byteLength)).digest("hex"), want[g], `${store.name} gene ${g}`);
+      }
+      await store.close();
+    }
+    await python(`
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f: f["X/indices"][1000] = 60
+print(0)`, h5ad);
+    const store = await H5adStore.open(h5ad);
+    await expectCode(store.readXColumn!(0, { cacheDir }), "BAD_LENGTH");
+    await store.close();
+    // The failed build left nothing behind: the two good indices only.
+    assert.deepEqual((await readdir(cacheDir)).filter((f) => f.includes("cellucid-x-")).length, 2);
   });
 });
