@@ -147,6 +147,11 @@ bool napi_get_typed(napi_env env, napi_value v, napi_typedarray_type want,
 napi_value attrs_read(napi_env env, napi_callback_info info);
 napi_value attrs_write(napi_env env, napi_callback_info info);
 napi_value attrs_delete(napi_env env, napi_callback_info info);
+/* Creates (or, unless `fresh`, replaces) attribute `name` on the open object `obj`. */
+bool h5_write_attr(napi_env env, hid_t obj, const char *path, const char *name,
+                   DType dt, napi_value data, bool scalar, bool fresh);
+/* Writes createDataset's [name, dtype, data, scalar] entries on the new object `obj`. */
+bool h5_write_attr_list(napi_env env, hid_t obj, const char *path, napi_value list);
 
 /* ---- datasets.c -------------------------------------------------------- */
 napi_value dataset_info(napi_env env, napi_callback_info info);

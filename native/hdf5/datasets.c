@@ -275,15 +275,18 @@ static bool write_deflated_chunks(napi_env env, hid_t did, napi_value deflated, 
   return true;
 }
 
-/* createDataset(path, dtype, data, gzip, chunks, scalar[, deflated]): 1-D, or a scalar
+/* createDataset(path, dtype, data, gzip, chunks, scalar[, deflated[, attrs]]): 1-D, or a scalar
  * dataspace when `scalar` is true and data holds exactly one value (anndata's
  * `string` and `numeric-scalar` encodings).
  * gzip < 0 disables compression; chunks <= 0 means "auto when needed".
  * `deflated` (with gzip >= 0 and chunks > 0): the chunks already deflated
- * (zlib streams of the file type's bytes); `data` then gives only the length. */
+ * (zlib streams of the file type's bytes); `data` then gives only the length,
+ * as an array of it or as the number itself.
+ * `attrs`: [name, dtype, data, scalar] entries written on the new dataset in
+ * the same call, through its open handle (no lookup of it by path). */
 napi_value dataset_create(napi_env env, napi_callback_info info) {
-  napi_value argv[7], out = NULL;
-  H5FileState *st = napi_get_file(env, info, 7, argv, "createDataset");
+  napi_value argv[8], out = NULL;
+  H5FileState *st = napi_get_file(env, info, 8, argv, "createDataset");
   if (!st) return NULL;
   char *path = NULL, *dtname = NULL, **strs = NULL;
   uint32_t nstr = 0;
@@ -308,12 +311,21 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
   if (predeflated && dt == DT_STRING) { h5err_throw_msg(env, "createDataset", path, "strings cannot be written as deflated chunks"); goto cleanup; }
   if (predeflated && scalar_or_unchunked(env, argv[5], gzip, chunk_req, path)) goto cleanup;
 
+  napi_valuetype data_type, attrs_type;
+  if (napi_typeof(env, argv[2], &data_type) != napi_ok || napi_typeof(env, argv[7], &attrs_type) != napi_ok) goto cleanup;
   const void *data = NULL;
   size_t n = 0;
   if (dt == DT_STRING) {
     if (!(strs = js_to_cstrings(env, argv[2], &nstr))) goto cleanup;
     data = strs;
     n = nstr;
+  } else if (predeflated && data_type == napi_number) {
+    double length = -1;
+    if (napi_get_value_double(env, argv[2], &length) != napi_ok || !(length >= 0) || length != floor(length) || length > 9007199254740991.0) {
+      h5err_throw_msg(env, "createDataset", path, "the length of deflated data must be a non-negative integer");
+      goto cleanup;
+    }
+    n = (size_t)length;
   } else {
     void *p = NULL;
     if (!napi_get_typed(env, argv[2], dtype_typedarray(dt), &p, &n, "dataset data"))
@@ -367,6 +379,7 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
     h5err_throw(env, "createDataset", path);
     goto cleanup;
   }
+  if (attrs_type != napi_undefined && !h5_write_attr_list(env, did, path, argv[7])) goto cleanup;
   created = false; /* success: keep it */
   NAPI_CHECK_GOTO(env, napi_get_undefined(env, &out), cleanup);
 

@@ -4,7 +4,7 @@
  * row-count and column-count limits. Each encoding's own checks are in its
  * module (encodings/); these are the ones around them.
  */
-import { AnnDataError, type Column, type LazyColumn } from "./model.js";
+import { AnnDataError, type ColumnInput, type LazyColumn } from "./model.js";
 
 /** The first value seen twice, or null. */
 export function firstRepeated(values: readonly string[]): string | null {
@@ -37,7 +37,7 @@ export function checkUnsKey(at: string, key: string): void {
   if (!isStorableName(key)) throw new AnnDataError("BAD_NAME", `${at}: uns key ${JSON.stringify(key)} cannot be stored (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names)`);
 }
 
-export async function resolveColumn(column: Column | LazyColumn): Promise<Column> {
+export async function resolveColumn(column: ColumnInput | LazyColumn): Promise<ColumnInput> {
   return typeof column === "function" ? column() : column;
 }
 

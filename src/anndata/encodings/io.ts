@@ -21,9 +21,19 @@ export type NodeKind = "group" | "array";
 /** Array values as the encodings use them. */
 export type ArrayData =
   | { type: "numeric"; data: NumericArray }
-  /** numpy bool: one byte per element, 0 or 1; `trueRows` as in the model's bool column. */
-  | { type: "bool"; data: Uint8Array; trueRows?: Uint32Array }
+  /** numpy bool: one byte per element, 0 or 1. */
+  | { type: "bool"; data: Uint8Array }
   | { type: "string"; data: string[] };
+
+/** A bool array by the rows that are 1 (the model's BoolRowsColumn): backends write its runs, never its dense bytes. */
+export interface BoolRows {
+  type: "bool";
+  length: number;
+  trueRows: Uint32Array;
+}
+
+/** What an array is written from. */
+export type ArrayWrite = ArrayData | BoolRows;
 
 /** A read: N-d data comes back flattened, row-major, with its (selected) shape. */
 export type ArrayRead = ArrayData & { shape: number[] };
@@ -59,7 +69,7 @@ export interface ElementIO {
   /** The whole array, or rows [start, end) of it. */
   read(path: string, range?: RowRange): Promise<ArrayRead>;
   /** A new array (0-d with `scalar`) with its attributes; `path` must not exist. */
-  writeArray(path: string, value: ArrayData, attrs: AttrsWrite, scalar?: boolean): Promise<void>;
+  writeArray(path: string, value: ArrayWrite, attrs: AttrsWrite, scalar?: boolean): Promise<void>;
   /** A new group with its attributes, then its members; it is complete only when `members` has run. */
   writeGroup(path: string, attrs: AttrsWrite, members?: () => Promise<void>): Promise<void>;
   /** Changes whenever the element at `path` may have changed: the key of cached one-time work. */
