@@ -115,6 +115,11 @@ napi_value h5_strings_joined_to_js(napi_env env, hid_t ftype, const void *buf,
                                    size_t n);
 napi_value h5_strings_to_js(napi_env env, hid_t ftype, const void *buf,
                             size_t n);
+/* The same strings as their UTF-8 bytes back to back and where each ends:
+ * [Uint8Array, Uint32Array], string i being bytes[ends[i - 1], ends[i]).
+ * For callers that copy names into text without a JS string for each. */
+napi_value h5_strings_utf8_to_js(napi_env env, hid_t ftype, const void *buf,
+                                 size_t n);
 /* Memory type for reading strings stored with file type `ftype`. */
 hid_t h5type_mem_string_for(hid_t ftype);
 /* Collect a JS string[] into malloc'd char* array (caller: free_cstrings). */

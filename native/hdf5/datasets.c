@@ -136,10 +136,52 @@ cleanup:
   return out;
 }
 
-/* readDataset(path, start, count): count < 0 means "to the end". */
+/* Variable-length strings read by H5Dread land in this arena, not in one
+ * malloc each: a batch of names is thousands of small strings, and freeing
+ * them one by one (H5Dvlen_reclaim) cost as much as allocating them. */
+#define ARENA_BLOCK ((size_t)1 << 20)
+
+typedef struct ArenaBlock {
+  struct ArenaBlock *next;
+  size_t used, cap;
+  char data[];
+} ArenaBlock;
+
+typedef struct { ArenaBlock *head; } Arena;
+
+static void *arena_alloc(size_t size, void *info) {
+  Arena *a = (Arena *)info;
+  size = (size + 7) & ~(size_t)7;
+  if (!a->head || a->head->cap - a->head->used < size) {
+    size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+    ArenaBlock *b = (ArenaBlock *)malloc(sizeof *b + cap);
+    if (!b) return NULL;
+    b->next = a->head;
+    b->used = 0;
+    b->cap = cap;
+    a->head = b;
+  }
+  void *p = a->head->data + a->head->used;
+  a->head->used += size;
+  return p;
+}
+
+/* Strings are not freed one by one: the whole arena goes at once. */
+static void arena_free_one(void *mem, void *info) { (void)mem; (void)info; }
+
+static void arena_release(Arena *a) {
+  while (a->head) {
+    ArenaBlock *next = a->head->next;
+    free(a->head);
+    a->head = next;
+  }
+}
+
+/* readDataset(path, start, count[, utf8]): count < 0 means "to the end";
+ * with `utf8`, strings come as h5_strings_utf8_to_js gives them. */
 napi_value dataset_read(napi_env env, napi_callback_info info) {
-  napi_value argv[3], out = NULL, obj, data = NULL, ab;
-  H5FileState *st = napi_get_file(env, info, 3, argv, "readDataset");
+  napi_value argv[4], out = NULL, obj, data = NULL, ab;
+  H5FileState *st = napi_get_file(env, info, 4, argv, "readDataset");
   if (!st) return NULL;
   char *path = napi_dup_string(env, argv[0], "path");
   if (!path) return NULL;
@@ -148,12 +190,17 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
   int rank = 0;
   DType dt;
   void *strbuf = NULL;
-  bool vlen = false;
+  Arena arena = {NULL};
+  hid_t dxpl = -1;
   size_t n = 1;
   double start_d = 0, count_d = -1;
+  bool utf8 = false;
+  napi_valuetype utf8_type;
   if (napi_get_value_double(env, argv[1], &start_d) != napi_ok ||
-      napi_get_value_double(env, argv[2], &count_d) != napi_ok) {
-    napi_throw_type_error(env, NULL, "start and count must be numbers");
+      napi_get_value_double(env, argv[2], &count_d) != napi_ok ||
+      napi_typeof(env, argv[3], &utf8_type) != napi_ok ||
+      (utf8_type != napi_undefined && napi_get_value_bool(env, argv[3], &utf8) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "start and count must be numbers, utf8 a boolean");
     goto cleanup;
   }
   if (!open_dataset(env, st->fid, path, "readDataset", &did, &ftype, &fspace,
@@ -181,7 +228,11 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
   H5T_class_t tclass = H5Tget_class(ftype);
   if (dt == DT_STRING) {
     mtype = h5type_mem_string_for(ftype);
-    vlen = H5Tis_variable_str(ftype) > 0;
+    dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (dxpl < 0 || H5Pset_vlen_mem_manager(dxpl, arena_alloc, &arena, arena_free_one, &arena) < 0) {
+      h5err_throw(env, "readDataset", path);
+      goto cleanup;
+    }
   } else if (tclass == H5T_ENUM && dt != DT_BOOL) {
     /* HDF5 cannot convert enum->integer; read the raw native enum bytes. */
     mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
@@ -194,12 +245,12 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
   if (dt == DT_STRING) {
     strbuf = calloc(n ? n : 1, esize);
     if (!strbuf) { h5err_throw_msg(env, "readDataset", path, "out of memory"); goto cleanup; }
-    if (n > 0 && H5Dread(did, mtype, mspace, fspace, H5P_DEFAULT, strbuf) < 0) {
-      vlen = false; /* nothing to reclaim */
+    if (n > 0 && H5Dread(did, mtype, mspace, fspace, dxpl, strbuf) < 0) {
       h5err_throw(env, "readDataset", path);
       goto cleanup;
     }
-    if (!(data = h5_strings_joined_to_js(env, ftype, strbuf, n))) goto cleanup;
+    data = utf8 ? h5_strings_utf8_to_js(env, ftype, strbuf, n) : h5_strings_joined_to_js(env, ftype, strbuf, n);
+    if (!data) goto cleanup;
   } else {
     void *raw = NULL;
     NAPI_CHECK_GOTO(env, napi_create_arraybuffer(env, n * esize, &raw, &ab), cleanup);
@@ -217,8 +268,9 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
     out = obj;
 
 cleanup:
-  if (strbuf && vlen && n > 0) H5Dvlen_reclaim(mtype, mspace, H5P_DEFAULT, strbuf);
+  arena_release(&arena);
   free(strbuf);
+  CLOSE_IF(dxpl, H5Pclose);
   CLOSE_IF(mtype, H5Tclose);
   CLOSE_IF(mspace, H5Sclose);
   CLOSE_IF(fspace, H5Sclose);

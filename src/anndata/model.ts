@@ -102,6 +102,13 @@ export interface AnnDataStore {
    * in batches (export) rather than hold them all as strings at once.
    */
   readIndexRange(axis: Axis, start: number, end: number): Promise<string[]>;
+  /**
+   * Names [start, end) of the index as valid UTF-8 bytes, back to back (see
+   * Utf8Strings), for callers that copy names into text (export) without a
+   * JS string for each; null when this store does not read them as bytes
+   * (then readIndexRange does).
+   */
+  readIndexUtf8?(axis: Axis, start: number, end: number): Promise<Utf8Strings | null>;
   /** The name of the data frame member holding the index (e.g. `_index`, or `barcode` when the index was named): never a column name. */
   indexName(axis: Axis): string;
   readColumn(axis: Axis, name: string): Promise<Column>;
@@ -147,6 +154,12 @@ export interface AnnDataStore {
   readXColumn?(varIndex: number, opts?: XReadOptions): Promise<Float32Array>;
   /** Rows [start, end) of X (or `opts.layer`) as a dense row-major float32 block. */
   readXRows?(start: number, end: number, opts?: XReadOptions): Promise<DenseMatrix>;
+}
+
+/** Strings as UTF-8 bytes back to back: string i is bytes[ends[i - 1], ends[i]) (from 0 for the first). */
+export interface Utf8Strings {
+  bytes: Uint8Array;
+  ends: Uint32Array;
 }
 
 export interface XReadOptions {

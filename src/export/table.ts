@@ -11,6 +11,7 @@ import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { type UserDefinedField, categoryOf, fieldSource } from "../chunks/user-defined.js";
 import { userDefinedCodesId } from "../chunks/ids.js";
 import { ColumnNamer, type ColumnPlanOptions, candidateFields, fieldColumnBase, planHighlightColumns } from "../apply/naming.js";
+import type { Utf8Strings } from "../anndata/model.js";
 
 export type ExportFormat = "tsv" | "csv" | "json";
 
@@ -37,6 +38,12 @@ export type RowNames = ArrayLike<string> | RowNameReader;
 export interface RowNameReader {
   readonly length: number;
   read(start: number, end: number): Promise<ArrayLike<string>>;
+  /**
+   * Optional: names [start, end) as valid UTF-8 bytes (null when they cannot
+   * be had so; read() then gives them). Names are copied into the output as
+   * bytes, never made JS strings, unless they need escaping.
+   */
+  readUtf8?(start: number, end: number): Promise<Utf8Strings | null>;
 }
 
 function isReader(names: RowNames): names is RowNameReader {
@@ -151,8 +158,20 @@ export interface ExportTextOptions {
  * names, category labels) goes through escapeCell.
  */
 export async function* exportText(t: ExportTable, format: ExportFormat, opts: ExportTextOptions = {}): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  for await (const piece of exportPieces(t, format, opts)) yield typeof piece === "string" ? piece : decoder.decode(piece);
+}
+
+/**
+ * exportText's batches as they are made: UTF-8 bytes for batches whose row
+ * names came as bytes (RowNameReader.readUtf8), text otherwise. What a file
+ * or stream takes as it is: no string is made of a row or a name that needs
+ * no escaping.
+ */
+export async function* exportPieces(t: ExportTable, format: ExportFormat, opts: ExportTextOptions = {}): AsyncGenerator<string | Uint8Array> {
   const batchRows = opts.batchRows ?? 8192;
-  const escape = (s: string) => (format === "json" ? s : escapeCell(s, format, opts.formulaEscape ?? true));
+  const formulaEscape = opts.formulaEscape ?? true;
+  const escape = (s: string) => (format === "json" ? s : escapeCell(s, format, formulaEscape));
   const first = t.rowNames ? (t.axis === "obs" ? "obs_name" : "var_name") : "index";
   const names = [first, ...t.columns.map((c) => c.name)];
   // Category texts are escaped once per category, not once per row.
@@ -161,38 +180,175 @@ export async function* exportText(t: ExportTable, format: ExportFormat, opts: Ex
   else yield "[";
   const sep = format === "csv" ? "," : "\t";
   const keys = names.map((n) => JSON.stringify(n));
+  const reader = t.rowNames !== null && isReader(t.rowNames) ? t.rowNames : null;
+  let bytes: ByteRows | null = null;
   for (let start = 0; start < t.rows; start += batchRows) {
     const end = Math.min(t.rows, start + batchRows);
+    const utf8 = reader?.readUtf8 ? await reader.readUtf8(start, end) : null;
+    if (utf8) {
+      bytes ??= new ByteRows(t, format, formulaEscape, escaped, keys);
+      yield bytes.batch(start, end, utf8);
+      continue;
+    }
     const lines: string[] = [];
     // Row names of this batch, indexed from `start`.
-    const batchNames = t.rowNames === null ? null : isReader(t.rowNames) ? await t.rowNames.read(start, end) : t.rowNames;
-    const offset = t.rowNames !== null && isReader(t.rowNames) ? start : 0;
+    const batchNames = t.rowNames === null ? null : reader ? await reader.read(start, end) : (t.rowNames as ArrayLike<string>);
+    const offset = reader ? start : 0;
     for (let r = start; r < end; r++) {
       const id = batchNames ? batchNames[r - offset]! : String(r);
       if (format === "json") {
         let row = `${r === 0 ? "\n" : ",\n"}{${keys[0]}:${t.rowNames ? jsonString(id) : id}`;
         for (let ci = 0; ci < t.columns.length; ci++) {
           const c = t.columns[ci]!;
-          row += `,${keys[ci + 1]}:${c.kind === "highlight" ? (c.member[r] ? "true" : "false") : jsonValue(c, r)}`;
+          row += `,${keys[ci + 1]}:${jsonCell(c, r)}`;
         }
         lines.push(row + "}");
         continue;
       }
       let line = t.rowNames ? escape(id) : id;
-      for (let ci = 0; ci < t.columns.length; ci++) {
-        const c = t.columns[ci]!;
-        let v: string | null;
-        if (c.kind === "field" && escaped[ci]!.length) {
-          const code = c.codes[r]!;
-          v = code < escaped[ci]!.length ? escaped[ci]![code]! : "";
-        } else v = cellText(c, r);
-        line += sep + (v ?? "");
-      }
+      for (let ci = 0; ci < t.columns.length; ci++) line += sep + textCell(t.columns[ci]!, escaped[ci]!, r);
       lines.push(line);
     }
     yield format === "json" ? lines.join("") : lines.join("\n") + "\n";
   }
   if (format === "json") yield "\n]\n";
+}
+
+/** A JSON value of a column. */
+function jsonCell(c: ExportColumn, r: number): string {
+  return c.kind === "highlight" ? (c.member[r] ? "true" : "false") : jsonValue(c, c.codes[r]!);
+}
+
+/** A CSV/TSV cell of a column; `escaped`: the column's escaped categories. */
+function textCell(c: ExportColumn, escaped: readonly string[], r: number): string {
+  if (c.kind === "field" && escaped.length) {
+    const code = c.codes[r]!;
+    return code < escaped.length ? escaped[code]! : "";
+  }
+  return cellText(c, r) ?? "";
+}
+
+/**
+ * Bytes that make a name cell need escaping (escapeCell, jsonString): such
+ * names go through the text functions; all others are copied as they are.
+ * CSV/TSV also look at the first byte for a formula start.
+ */
+const SPECIAL: Record<ExportFormat, Uint8Array> = {
+  tsv: byteSet("\t\r\n\\"),
+  csv: byteSet('",\r\n'),
+  json: byteSet('"\\' + Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join("")),
+};
+const FORMULA_FIRST = byteSet("=+-@\t\r");
+
+function byteSet(chars: string): Uint8Array {
+  const set = new Uint8Array(256);
+  for (const ch of chars) set[ch.charCodeAt(0)] = 1;
+  return set;
+}
+
+/** Rows as UTF-8 bytes, made from names that came as bytes: what follows a name is encoded once per combination of cell values. */
+class ByteRows {
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+  /** Per column: the index of a row's value (0/1, or the code) and how many there can be. */
+  private readonly values: ((r: number) => number)[];
+  private readonly radix: number[];
+  /** What follows each combination of values, by its index; null when there are too many combinations to keep. */
+  private readonly tails: (Uint8Array | undefined)[] | null;
+  private readonly tailText: (r: number) => string;
+  private readonly special: Uint8Array;
+  private readonly rowStart: Uint8Array[];
+  /** Bytes a row took beside its name in the last batch: the next batch's buffer is sized by it. */
+  private rowBytes = 64;
+
+  constructor(
+    t: ExportTable,
+    private readonly format: ExportFormat,
+    private readonly formulaEscape: boolean,
+    escaped: string[][],
+    keys: string[],
+  ) {
+    const sep = format === "csv" ? "," : "\t";
+    this.values = t.columns.map((c) => (c.kind === "highlight" ? (r: number) => (c.member[r] ? 1 : 0) : (r: number) => c.codes[r]!));
+    this.radix = t.columns.map((c) => (c.kind === "highlight" ? 2 : c.codes instanceof Uint8Array ? 256 : 65536));
+    const combinations = this.radix.reduce((a, b) => a * b, 1);
+    this.tails = combinations <= 65536 ? [] : null;
+    // JSON: the name's closing quote, the cells, the row's closing brace; CSV/TSV: the cells and the newline.
+    this.tailText = format === "json"
+      ? (r) => `"${t.columns.map((c, ci) => `,${keys[ci + 1]}:${jsonCell(c, r)}`).join("")}}`
+      : (r) => `${t.columns.map((c, ci) => sep + textCell(c, escaped[ci]!, r)).join("")}\n`;
+    this.special = SPECIAL[format];
+    this.rowStart = format === "json" ? [this.encoder.encode(`\n{${keys[0]}:"`), this.encoder.encode(`,\n{${keys[0]}:"`)] : [];
+  }
+
+  batch(start: number, end: number, names: Utf8Strings): Uint8Array {
+    const { bytes, ends } = names;
+    const out = new Sink(bytes.length + (end - start) * this.rowBytes);
+    const json = this.format === "json";
+    for (let r = start, i = 0; r < end; r++, i++) {
+      const from = i === 0 ? 0 : ends[i - 1]!;
+      const to = ends[i]!;
+      if (json) out.put(this.rowStart[r === 0 ? 0 : 1]!);
+      if (this.plain(bytes, from, to)) out.copy(bytes, from, to);
+      else {
+        const name = this.decoder.decode(bytes.subarray(from, to));
+        // JSON: the quotes are the row's (rowStart, the tail); jsonString's own are dropped.
+        out.put(this.encoder.encode(json ? jsonString(name).slice(1, -1) : escapeCell(name, this.format as "csv" | "tsv", this.formulaEscape)));
+      }
+      out.put(this.tail(r));
+    }
+    const text = out.bytes();
+    this.rowBytes = Math.ceil((text.length - bytes.length) / Math.max(1, end - start)) + 8;
+    return text;
+  }
+
+  private tail(r: number): Uint8Array {
+    if (!this.tails) return this.encoder.encode(this.tailText(r));
+    let key = 0;
+    for (let c = 0; c < this.values.length; c++) key = key * this.radix[c]! + this.values[c]!(r);
+    return (this.tails[key] ??= this.encoder.encode(this.tailText(r)));
+  }
+
+  /** Whether the name's bytes need no escaping. */
+  private plain(bytes: Uint8Array, from: number, to: number): boolean {
+    if (this.format !== "json" && this.formulaEscape && from < to && FORMULA_FIRST[bytes[from]!]) return false;
+    const special = this.special;
+    for (let k = from; k < to; k++) if (special[bytes[k]!]) return false;
+    return true;
+  }
+}
+
+/** A growing byte buffer. */
+class Sink {
+  private buf: Uint8Array;
+  private at = 0;
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(Math.max(64, capacity));
+  }
+  put(b: Uint8Array): void {
+    // Names are copied a byte at a time (copy); longer pieces (JSON's row tails) are cheaper with one set.
+    if (b.length <= 16) return this.copy(b, 0, b.length);
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+  copy(src: Uint8Array, from: number, to: number): void {
+    this.room(to - from);
+    const buf = this.buf;
+    let at = this.at;
+    // Names are short: a loop beats a subarray and a set for each.
+    for (let k = from; k < to; k++) buf[at++] = src[k]!;
+    this.at = at;
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.at);
+  }
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+  }
 }
 
 /** JSON.stringify of a string, without its call for the common string that needs no escape (no quote, backslash, control character or lone surrogate). */
@@ -201,9 +357,9 @@ function jsonString(s: string): string {
 }
 const JSON_PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
-function jsonValue(c: ExportColumn & { kind: "field" }, r: number): string {
+function jsonValue(c: ExportColumn & { kind: "field" }, code: number): string {
   const cats = c.field.categories ?? [];
-  if (cats.length === 0) return String(c.codes[r]);
-  const v = categoryOf(c.field, c.codes[r]!);
+  if (cats.length === 0) return String(code);
+  const v = categoryOf(c.field, code);
   return v === null ? "null" : jsonString(v);
 }

@@ -10,7 +10,7 @@
  * Also here: the reads every encoding shares, which check a member's claimed
  * shape before anything is allocated for it.
  */
-import { AnnDataError, type NumericArray } from "../model.js";
+import { AnnDataError, type NumericArray, type Utf8Strings } from "../model.js";
 import { MAX_ROWS } from "../element-rules.js";
 
 export type DType =
@@ -68,6 +68,12 @@ export interface ElementIO {
   info(path: string): ArrayInfo;
   /** The whole array, or rows [start, end) of it. */
   read(path: string, range?: RowRange): Promise<ArrayRead>;
+  /**
+   * A string array's entries (or rows [start, end) of it) as valid UTF-8
+   * bytes, without a JS string for each; null when it holds no strings.
+   * Optional: backends without it give strings through read().
+   */
+  readUtf8?(path: string, range?: RowRange): Promise<Utf8Strings | null>;
   /** A new array (0-d with `scalar`) with its attributes; `path` must not exist. */
   writeArray(path: string, value: ArrayWrite, attrs: AttrsWrite, scalar?: boolean): Promise<void>;
   /** A new group with its attributes, then its members; it is complete only when `members` has run. */
@@ -114,6 +120,12 @@ export function checkShape(shape: unknown, at: string, range?: RowRange): number
  * BAD_LENGTH for a shape that does not fit.
  */
 export async function readChecked(io: ElementIO, path: string, maxDims: number, range?: RowRange, rows?: number): Promise<ArrayRead> {
+  checkArray(io, path, maxDims, range, rows);
+  return io.read(path, range);
+}
+
+/** readChecked's checks, before anything is read. */
+function checkArray(io: ElementIO, path: string, maxDims: number, range?: RowRange, rows?: number): void {
   const at = what(io, path);
   if (io.kind(path) !== "array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} is missing or not an array`);
   const { shape, dtype } = io.info(path);
@@ -123,7 +135,13 @@ export async function readChecked(io: ElementIO, path: string, maxDims: number, 
   }
   const dims = checkShape(shape, at, range);
   if (dims.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} is a ${dims.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
-  return io.read(path, range);
+}
+
+/** A 1-d string array's rows as UTF-8 bytes (readChecked's checks first); null when the backend or the array does not give them. */
+export async function readUtf8Checked(io: ElementIO, path: string, range: RowRange): Promise<Utf8Strings | null> {
+  if (!io.readUtf8) return null;
+  checkArray(io, path, 1, range);
+  return io.readUtf8(path, range);
 }
 
 /** A 1-d member; with `rows`, its claimed length must be that. */

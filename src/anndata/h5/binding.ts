@@ -189,7 +189,7 @@ interface NativeFile {
   writeAttr(path: string, name: string, dtype: AttrWriteType, data: string[] | ArrayBufferView, scalar: boolean): void;
   deleteAttr(path: string, name: string): void;
   datasetInfo(path: string): DatasetInfo;
-  readDataset(path: string, start: number, count: number): DatasetRead;
+  readDataset(path: string, start: number, count: number, utf8?: boolean): DatasetRead | { dtype: "string"; shape: number[]; data: [Uint8Array, Uint32Array] };
   createDataset(path: string, dtype: H5DType, data: string[] | ArrayBufferView | number, gzip: number, chunks: number, scalar: boolean, deflated?: Uint8Array[], attrs?: NativeAttr[]): void;
   moveLink(src: string, dst: string): void;
 }
@@ -511,7 +511,7 @@ export class H5File {
     if (opts.count !== undefined && (!Number.isInteger(count) || count < 0)) {
       fail("readDataset", path, "count must be a non-negative integer");
     }
-    const r = io(() => this.#native.readDataset(path, start, count));
+    const r = io(() => this.#native.readDataset(path, start, count)) as DatasetRead;
     // Strings come as one string with NUL between them (HDF5 strings hold no NUL): one split, not an N-API call each.
     if (r.dtype === "string" && typeof r.data === "string") {
       const joined = r.data as unknown as string;
@@ -519,6 +519,25 @@ export class H5File {
       return { ...r, data: n === 0 ? [] : joined.split("\0") };
     }
     return r;
+  }
+
+  /**
+   * A string dataset's [start, start+count) as UTF-8 bytes, back to back, and
+   * where each string ends (string i is bytes[ends[i-1], ends[i])), the bytes
+   * as the file holds them (not checked to be UTF-8); null when the dataset
+   * does not hold strings. For callers that copy strings into text: no JS
+   * string is made for each.
+   */
+  readStringBytes(path: string, opts: ReadOptions = {}): { bytes: Uint8Array; ends: Uint32Array } | null {
+    if (this.datasetInfo(path).dtype !== "string") return null;
+    const start = opts.start ?? 0;
+    const count = opts.count ?? -1;
+    if (!Number.isInteger(start) || start < 0) fail("readStringBytes", path, "start must be a non-negative integer");
+    if (opts.count !== undefined && (!Number.isInteger(count) || count < 0)) fail("readStringBytes", path, "count must be a non-negative integer");
+    const r = io(() => this.#native.readDataset(path, start, count, true));
+    if (r.dtype !== "string" || !Array.isArray(r.data) || !(r.data[0] instanceof Uint8Array)) return fail("readStringBytes", path, "the addon did not return string bytes");
+    const [bytes, ends] = r.data as [Uint8Array, Uint32Array];
+    return { bytes, ends };
   }
 
   /**
