@@ -253,11 +253,12 @@ class ByteRows {
   /** Per column: the index of a row's value (0/1, or the code) and how many there can be. */
   private readonly values: ((r: number) => number)[];
   private readonly radix: number[];
-  /** What follows each combination of values, by its index; null when there are too many combinations to keep. */
+  /** What follows a name, by the index of its combination of values (×2, +1 when the next row's start follows); null when there are too many to keep. */
   private readonly tails: (Uint8Array | undefined)[] | null;
-  private readonly tailText: (r: number) => string;
+  private readonly tailText: (r: number, next: boolean) => string;
+  private readonly rowStart: (r: number) => Uint8Array;
   private readonly special: Uint8Array;
-  private readonly rowStart: Uint8Array[];
+  private readonly formulaFirst: Uint8Array | null;
   /** Bytes a row took beside its name in the last batch: the next batch's buffer is sized by it. */
   private rowBytes = 64;
 
@@ -271,84 +272,74 @@ class ByteRows {
     const sep = format === "csv" ? "," : "\t";
     this.values = t.columns.map((c) => (c.kind === "highlight" ? (r: number) => (c.member[r] ? 1 : 0) : (r: number) => c.codes[r]!));
     this.radix = t.columns.map((c) => (c.kind === "highlight" ? 2 : c.codes instanceof Uint8Array ? 256 : 65536));
-    const combinations = this.radix.reduce((a, b) => a * b, 1);
-    this.tails = combinations <= 65536 ? [] : null;
-    // JSON: the name's closing quote, the cells, the row's closing brace; CSV/TSV: the cells and the newline.
+    this.tails = this.radix.reduce((a, b) => a * b, 1) <= 32768 ? [] : null;
+    // JSON: the name's closing quote, the cells, the row's closing brace, and (within a batch) the next row's start, so a row is its name and one tail.
+    const start = (r: number) => `${r === 0 ? "\n" : ",\n"}{${keys[0]}:"`;
+    this.rowStart = format === "json" ? (r) => this.encoder.encode(start(r)) : () => new Uint8Array(0);
     this.tailText = format === "json"
-      ? (r) => `"${t.columns.map((c, ci) => `,${keys[ci + 1]}:${jsonCell(c, r)}`).join("")}}`
+      ? (r, next) => `"${t.columns.map((c, ci) => `,${keys[ci + 1]}:${jsonCell(c, r)}`).join("")}}${next ? start(r + 1) : ""}`
       : (r) => `${t.columns.map((c, ci) => sep + textCell(c, escaped[ci]!, r)).join("")}\n`;
     this.special = SPECIAL[format];
-    this.rowStart = format === "json" ? [this.encoder.encode(`\n{${keys[0]}:"`), this.encoder.encode(`,\n{${keys[0]}:"`)] : [];
+    this.formulaFirst = format !== "json" && formulaEscape ? FORMULA_FIRST : null;
   }
 
   batch(start: number, end: number, names: Utf8Strings): Uint8Array {
     const { bytes, ends } = names;
-    const out = new Sink(bytes.length + (end - start) * this.rowBytes);
-    const json = this.format === "json";
+    const special = this.special;
+    let buf: Uint8Array = new Uint8Array(bytes.length + (end - start) * this.rowBytes + 64);
+    let at = 0;
+    const first = this.rowStart(start);
+    buf.set(first);
+    at += first.length;
     for (let r = start, i = 0; r < end; r++, i++) {
       const from = i === 0 ? 0 : ends[i - 1]!;
       const to = ends[i]!;
-      if (json) out.put(this.rowStart[r === 0 ? 0 : 1]!);
-      if (this.plain(bytes, from, to)) out.copy(bytes, from, to);
-      else {
-        const name = this.decoder.decode(bytes.subarray(from, to));
-        // JSON: the quotes are the row's (rowStart, the tail); jsonString's own are dropped.
-        out.put(this.encoder.encode(json ? jsonString(name).slice(1, -1) : escapeCell(name, this.format as "csv" | "tsv", this.formulaEscape)));
+      if (at + (to - from) > buf.length) buf = grown(buf, at, to - from);
+      // The name's bytes are copied until one needs escaping; then the name goes through the text functions instead.
+      let k = from;
+      if (!(this.formulaFirst && from < to && this.formulaFirst[bytes[from]!])) {
+        for (; k < to; k++) {
+          const b = bytes[k]!;
+          if (special[b]) break;
+          buf[at++] = b;
+        }
       }
-      out.put(this.tail(r));
+      if (k < to) {
+        at -= k - from;
+        const name = this.encoder.encode(this.escaped(this.decoder.decode(bytes.subarray(from, to))));
+        if (at + name.length > buf.length) buf = grown(buf, at, name.length);
+        buf.set(name, at);
+        at += name.length;
+      }
+      const tail = this.tail(r, r + 1 < end);
+      if (at + tail.length > buf.length) buf = grown(buf, at, tail.length);
+      if (tail.length > 16) buf.set(tail, at);
+      else for (let j = 0; j < tail.length; j++) buf[at + j] = tail[j]!;
+      at += tail.length;
     }
-    const text = out.bytes();
-    this.rowBytes = Math.ceil((text.length - bytes.length) / Math.max(1, end - start)) + 8;
-    return text;
+    this.rowBytes = Math.ceil((at - bytes.length) / Math.max(1, end - start)) + 8;
+    return buf.subarray(0, at);
   }
 
-  private tail(r: number): Uint8Array {
-    if (!this.tails) return this.encoder.encode(this.tailText(r));
+  /** A name that needs escaping, as the text functions write it (JSON: without the quotes, which are the row's). */
+  private escaped(name: string): string {
+    return this.format === "json" ? jsonString(name).slice(1, -1) : escapeCell(name, this.format, this.formulaEscape);
+  }
+
+  private tail(r: number, next: boolean): Uint8Array {
+    if (!this.tails) return this.encoder.encode(this.tailText(r, next));
     let key = 0;
     for (let c = 0; c < this.values.length; c++) key = key * this.radix[c]! + this.values[c]!(r);
-    return (this.tails[key] ??= this.encoder.encode(this.tailText(r)));
-  }
-
-  /** Whether the name's bytes need no escaping. */
-  private plain(bytes: Uint8Array, from: number, to: number): boolean {
-    if (this.format !== "json" && this.formulaEscape && from < to && FORMULA_FIRST[bytes[from]!]) return false;
-    const special = this.special;
-    for (let k = from; k < to; k++) if (special[bytes[k]!]) return false;
-    return true;
+    key = 2 * key + (next ? 1 : 0);
+    return (this.tails[key] ??= this.encoder.encode(this.tailText(r, next)));
   }
 }
 
-/** A growing byte buffer. */
-class Sink {
-  private buf: Uint8Array;
-  private at = 0;
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(64, capacity));
-  }
-  put(b: Uint8Array): void {
-    // Names are copied a byte at a time (copy); longer pieces (JSON's row tails) are cheaper with one set.
-    if (b.length <= 16) return this.copy(b, 0, b.length);
-    this.room(b.length);
-    this.buf.set(b, this.at);
-    this.at += b.length;
-  }
-  copy(src: Uint8Array, from: number, to: number): void {
-    this.room(to - from);
-    const buf = this.buf;
-    let at = this.at;
-    // Names are short: a loop beats a subarray and a set for each.
-    for (let k = from; k < to; k++) buf[at++] = src[k]!;
-    this.at = at;
-  }
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.at);
-  }
-  private room(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
-    next.set(this.buf.subarray(0, this.at));
-    this.buf = next;
-  }
+/** `buf` with room for `n` more bytes after its first `at`. */
+function grown(buf: Uint8Array, at: number, n: number): Uint8Array {
+  const next = new Uint8Array(Math.max(buf.length * 2, at + n));
+  next.set(buf.subarray(0, at));
+  return next;
 }
 
 /** JSON.stringify of a string, without its call for the common string that needs no escape (no quote, backslash, control character or lone surrogate). */
