@@ -11,7 +11,6 @@ import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { type UserDefinedField, categoryOf, fieldSource } from "../chunks/user-defined.js";
 import { userDefinedCodesId } from "../chunks/ids.js";
 import { ColumnNamer, type ColumnPlanOptions, candidateFields, fieldColumnBase, planHighlightColumns } from "../apply/naming.js";
-import type { Utf8Strings } from "../anndata/model.js";
 
 export type ExportFormat = "tsv" | "csv" | "json";
 
@@ -39,11 +38,13 @@ export interface RowNameReader {
   readonly length: number;
   read(start: number, end: number): Promise<ArrayLike<string>>;
   /**
-   * Optional: names [start, end) as valid UTF-8 bytes (null when they cannot
-   * be had so; read() then gives them). Names are copied into the output as
-   * bytes, never made JS strings, unless they need escaping.
+   * Optional: names [start, end) as valid UTF-8 bytes back to back, name i
+   * being bytes[ends[i - 1], ends[i]) (an AnnData store's readIndexUtf8
+   * gives them so); null when they cannot be had so, and read() gives them.
+   * Names are copied into the output as bytes, never made JS strings,
+   * unless they need escaping.
    */
-  readUtf8?(start: number, end: number): Promise<Utf8Strings | null>;
+  readUtf8?(start: number, end: number): Promise<{ bytes: Uint8Array; ends: Uint32Array } | null>;
 }
 
 function isReader(names: RowNames): names is RowNameReader {
@@ -283,7 +284,7 @@ class ByteRows {
     this.formulaFirst = format !== "json" && formulaEscape ? FORMULA_FIRST : null;
   }
 
-  batch(start: number, end: number, names: Utf8Strings): Uint8Array {
+  batch(start: number, end: number, names: { bytes: Uint8Array; ends: Uint32Array }): Uint8Array {
     const { bytes, ends } = names;
     const special = this.special;
     let buf: Uint8Array = new Uint8Array(bytes.length + (end - start) * this.rowBytes + 64);
