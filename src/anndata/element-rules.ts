@@ -66,8 +66,8 @@ export function checkRowCount(shape: readonly unknown[], what: string): void {
  */
 export const MAX_COLUMN_ORDER_NAMES = 4000;
 
-export function checkColumnOrderSize(store: string, axis: string, names: readonly string[]): void {
-  if (names.length > MAX_COLUMN_ORDER_NAMES) {
-    throw new AnnDataError("BAD_VALUE", `${store}: ${axis} would have ${names.length} columns; an .h5ad data frame holds at most ${MAX_COLUMN_ORDER_NAMES} (its column-order attribute must fit in 64 KiB for h5py to read it); apply fewer highlight groups or fields at once`);
+export function checkColumnOrderSize(store: string, axis: string, columns: number): void {
+  if (columns > MAX_COLUMN_ORDER_NAMES) {
+    throw new AnnDataError("BAD_VALUE", `${store}: ${axis} would have ${columns} columns; an .h5ad data frame holds at most ${MAX_COLUMN_ORDER_NAMES} (its column-order attribute must fit in 64 KiB for h5py to read it); apply fewer highlight groups or fields at once`);
   }
 }

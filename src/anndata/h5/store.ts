@@ -83,7 +83,7 @@ export class H5adStore extends ElementStore implements AnnDataStore {
     checkColumnName(this.name, axis, name, this.frames[axis].indexKey);
     const isNew = !order.includes(name);
     // Refused before the column is written: column-order must stay an attribute h5py can read.
-    if (isNew) checkColumnOrderSize(this.name, axis, [...order, name]);
+    if (isNew) checkColumnOrderSize(this.name, axis, order.length + 1);
     const column = await resolveColumn(lazy);
     checkLength(this, axis, name, column);
     checkColumn(column, `${this.name}: ${axis}/${name}`);
