@@ -292,6 +292,39 @@ static hsize_t guess_chunk(hsize_t n, size_t esize) {
   return c;
 }
 
+/* The link creation property list of every createDataset (missing parent
+ * groups are created), made once: HDF5 copies what it needs at create. */
+static hid_t shared_lcpl(void) {
+  static hid_t lcpl = -1;
+  if (lcpl < 0) lcpl = h5_make_lcpl();
+  return lcpl;
+}
+
+/* The dataset creation property list for chunks of `chunk` elements (0:
+ * contiguous) deflated at `gzip` (< 0: no filter), without timestamps (the
+ * reproducible bytes h5py writes). The last one made is kept for the next
+ * dataset of the same layout (a column after another of the same length);
+ * HDF5 copies what it needs at create, so it is never closed while kept. */
+static hid_t shared_dcpl(napi_env env, const char *path, hsize_t chunk, int gzip) {
+  static hid_t kept = -1;
+  static hsize_t kept_chunk = 0;
+  static int kept_gzip = -1;
+  if (kept >= 0 && kept_chunk == chunk && kept_gzip == gzip) return kept;
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (dcpl < 0 || H5Pset_obj_track_times(dcpl, 0) < 0 ||
+      (chunk > 0 && H5Pset_chunk(dcpl, 1, &chunk) < 0) ||
+      (gzip >= 0 && H5Pset_deflate(dcpl, (unsigned)gzip) < 0)) {
+    h5err_throw(env, "createDataset", path);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return -1;
+  }
+  if (kept >= 0) H5Pclose(kept);
+  kept = dcpl;
+  kept_chunk = chunk;
+  kept_gzip = gzip;
+  return dcpl;
+}
+
 /* Pre-deflated chunks need a 1-D, non-empty, chunked, deflate dataset. */
 static bool scalar_or_unchunked(napi_env env, napi_value scalar_arg, int32_t gzip, int32_t chunk_req, const char *path) {
   bool scalar = false;
@@ -402,24 +435,19 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
   space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
   ftype = h5type_file_for(dt);
   mtype = h5type_mem_for(dt);
-  dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  lcpl = h5_make_lcpl();
-  if (space < 0 || ftype < 0 || mtype < 0 || dcpl < 0 || lcpl < 0) {
+  lcpl = shared_lcpl();
+  if (space < 0 || ftype < 0 || mtype < 0 || lcpl < 0) {
     h5err_throw(env, "createDataset", path);
     goto cleanup;
   }
-  H5Pset_obj_track_times(dcpl, 0); /* reproducible bytes, as h5py does */
   /* A zero-length dataset cannot have a chunk >= 1 under a fixed max size,
    * so empty datasets are always stored contiguously. */
+  hsize_t chunk = 0;
   if (n > 0 && !scalar && (gzip >= 0 || chunk_req > 0)) {
-    hsize_t c = chunk_req > 0 ? (hsize_t)chunk_req : guess_chunk(n, dtype_mem_size(dt));
-    if (c > n) c = n;
-    if (H5Pset_chunk(dcpl, 1, &c) < 0 ||
-        (gzip >= 0 && H5Pset_deflate(dcpl, (unsigned)gzip) < 0)) {
-      h5err_throw(env, "createDataset", path);
-      goto cleanup;
-    }
+    chunk = chunk_req > 0 ? (hsize_t)chunk_req : guess_chunk(n, dtype_mem_size(dt));
+    if (chunk > n) chunk = n;
   }
+  if ((dcpl = shared_dcpl(env, path, chunk, chunk ? gzip : -1)) < 0) goto cleanup;
   did = H5Dcreate2(st->fid, path, ftype, space, lcpl, dcpl, H5P_DEFAULT);
   if (did < 0) { h5err_throw(env, "createDataset", path); goto cleanup; }
   created = true;
@@ -439,8 +467,6 @@ cleanup:
   CLOSE_IF(did, H5Dclose);
   /* Do not leave a half-written dataset behind after a failed write. */
   if (created) { H5Ldelete(st->fid, path, H5P_DEFAULT); H5Eclear2(H5E_DEFAULT); }
-  CLOSE_IF(lcpl, H5Pclose);
-  CLOSE_IF(dcpl, H5Pclose);
   CLOSE_IF(mtype, H5Tclose);
   CLOSE_IF(ftype, H5Tclose);
   CLOSE_IF(space, H5Sclose);
