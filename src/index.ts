@@ -50,7 +50,7 @@ export type { ValidationIssue, ChunkCheck, ValidationReport, ValidateOptions } f
 // Applying to AnnData (any store; in memory here, files in the Node entry point).
 export { MemoryAnnData } from "./anndata/memory.js";
 export type { DataFrameInit } from "./anndata/memory.js";
-export type { Axis, NumericArray, CategoricalCodes, Column, ColumnKind, UnsValue, UnsDict, AnnDataStore, XReadOptions, DenseMatrix } from "./anndata/model.js";
+export type { Axis, NumericArray, CategoricalCodes, Column, ColumnKind, BoolRowsColumn, ColumnInput, LazyColumn, UnsValue, UnsDict, AnnDataStore, XReadOptions, DenseMatrix } from "./anndata/model.js";
 export { safeKey } from "./apply/naming.js";
 export type { ColumnConflictPolicy } from "./apply/naming.js";
 export { applySessionToStore, planApply } from "./apply/apply.js";

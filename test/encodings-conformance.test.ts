@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { AnnDataError, type AnnDataStore, type Column, type UnsValue, MemoryAnnData } from "../src/index.js";
+import { AnnDataError, type AnnDataStore, type Column, type ColumnInput, type UnsValue, MemoryAnnData } from "../src/index.js";
 import { H5adStore, ZarrStore } from "../src/node/index.js";
 import { ENCODINGS, encodingAt, writeMatrix } from "../src/anndata/encodings/registry.js";
 import type { SparseMatrix } from "../src/anndata/encodings/encoding.js";
@@ -39,6 +39,8 @@ const COLUMNS: Record<string, Column> = {
   maybe_b: { kind: "nullable-boolean", values: new Uint8Array([1, 0, 1, 0, 1, 0]), mask: new Uint8Array([1, 0, 0, 0, 0, 0]) },
 };
 const SYMBOL: Column = { kind: "string", values: ["A", "B", "C", "D"] };
+/** A bool column written by its true rows (as apply writes a group), after COLUMNS: it reads back as the dense `flag`. */
+const FLAG_ROWS: ColumnInput = { kind: "bool", length: N, trueRows: Uint32Array.from([0, 3, 4]) };
 
 /** uns of the Python fixture, as every store reads it back. */
 const UNS_PY: UnsValue = {
@@ -234,9 +236,10 @@ test("every encoding written by memory, .h5ad and .zarr reads back the same, and
     for (const [label, store] of writers) {
       await (store.transaction ?? ((fn: () => Promise<void>) => fn())).call(store, async () => {
         for (const [name, c] of Object.entries(COLUMNS)) await store.setColumn("obs", name, name === "flag" ? async () => c : c);
+        await store.setColumn("obs", "flag_rows", FLAG_ROWS);
         await store.setUns(["ours"], UNS_OURS);
       });
-      for (const [name, c] of Object.entries(COLUMNS)) {
+      for (const [name, c] of Object.entries({ ...COLUMNS, flag_rows: COLUMNS["flag"]! })) {
         assert.deepEqual(plain(await store.readColumn("obs", name)), plain(c), `${label}: obs/${name}`);
         if (store.columnKind) assert.equal(await store.columnKind("obs", name), c.kind, `${label}: kind of obs/${name}`);
       }
@@ -264,7 +267,7 @@ for label, a in (("h5ad", ad.read_h5ad(sys.argv[1])), ("zarr", ad.read_zarr(sys.
   out[label] = {"columns": list(o.columns), "dtypes": {k: str(v) for k, v in o.dtypes.items()},
     "label": [None if pd.isna(v) else v for v in o["label"]], "rank_ordered": bool(o["rank"].cat.ordered),
     "maybe_n": [None if pd.isna(v) else int(v) for v in o["maybe_n"]], "maybe_b": [None if pd.isna(v) else bool(v) for v in o["maybe_b"]],
-    "note": list(o["note"]), "count": [int(v) for v in o["count"]], "flag": [bool(v) for v in o["flag"]],
+    "note": list(o["note"]), "count": [int(v) for v in o["count"]], "flag": [bool(v) for v in o["flag"]], "flag_rows": [bool(v) for v in o["flag_rows"]],
     "uns_types": {k: type(v).__name__ + ":" + str(getattr(v, "dtype", "")) for k, v in u.items()},
     "uns": {"title": u["title"], "n": int(u["n"]), "ratio": float(u["ratio"]), "on": bool(u["on"]), "pcs": [float(x) for x in u["pcs"]],
             "names": list(u["names"]), "nested": u["nested"]},
@@ -272,8 +275,8 @@ for label, a in (("h5ad", ad.read_h5ad(sys.argv[1])), ("zarr", ad.read_zarr(sys.
 print(json.dumps(out))`, files.h5ad, files.zarr);
     for (const label of ["h5ad", "zarr"]) {
       const p = py[label]!;
-      assert.deepEqual(p["columns"], Object.keys(COLUMNS), label);
-      assert.deepEqual(p["dtypes"], { flag: "bool", score: "float32", count: "int64", label: "category", rank: "category", note: "object", maybe_n: "Int32", maybe_b: "boolean" }, label);
+      assert.deepEqual(p["columns"], [...Object.keys(COLUMNS), "flag_rows"], label);
+      assert.deepEqual(p["dtypes"], { flag: "bool", score: "float32", count: "int64", label: "category", rank: "category", note: "object", maybe_n: "Int32", maybe_b: "boolean", flag_rows: "bool" }, label);
       assert.deepEqual(p["label"], ["x", "y", null, "y", "x", "z"], label);
       assert.equal(p["rank_ordered"], true, label);
       assert.deepEqual(p["maybe_n"], [1, null, 3, 4, 5, null], label);
@@ -281,6 +284,7 @@ print(json.dumps(out))`, files.h5ad, files.zarr);
       assert.deepEqual(p["note"], ["a", "b", "", "d", "é", "f"], label);
       assert.deepEqual(p["count"], [1, 2, 3, 4, 5, -6], label);
       assert.deepEqual(p["flag"], [true, false, false, true, true, false], label);
+      assert.deepEqual(p["flag_rows"], [true, false, false, true, true, false], label);
       assert.deepEqual(p["uns_types"], { title: "str:", n: "int64:int64", ratio: "float64:float64", on: "bool_:bool", pcs: "ndarray:float32", names: "ndarray:object", nested: "dict:" }, label);
       assert.deepEqual(p["uns"], { title: "✓ ours", n: 7, ratio: 0.25, on: true, pcs: [1.5, -2], names: ["a", "b"], nested: { deep: "x" } }, label);
       assert.deepEqual(p["layers"], { csr_ours: ["csr_matrix", X], csc_ours: ["csc_matrix", X] }, label);
@@ -291,7 +295,7 @@ print(json.dumps(out))`, files.h5ad, files.zarr);
 test("each invalid input is refused with the same error code by memory, .h5ad and .zarr, before anything is written", async () => {
   await withTempDir(async (dir) => {
     await fixtures(dir);
-    const badColumns: [string, string | null, Column, string][] = [
+    const badColumns: [string, string | null, ColumnInput, string][] = [
       ["repeated categories", "dup", { kind: "categorical", codes: new Int8Array(N), categories: ["a", "a"], ordered: false }, "BAD_VALUE"],
       ["a code past the categories", "past", { kind: "categorical", codes: new Int8Array([0, 1, 2, 0, 0, 0]), categories: ["a", "b"], ordered: false }, "BAD_VALUE"],
       ["a name with /", "a/b", { kind: "bool", values: new Uint8Array(N) }, "BAD_NAME"],
@@ -300,6 +304,10 @@ test("each invalid input is refused with the same error code by memory, .h5ad an
       ["the index's name", null, { kind: "bool", values: new Uint8Array(N) }, "BAD_NAME"],
       ["a wrong length", "short", { kind: "numeric", values: new Float32Array(2) }, "BAD_LENGTH"],
       ["a mask of another length", "mask", { kind: "nullable-integer", values: new Int32Array(N), mask: new Uint8Array(2) }, "BAD_LENGTH"],
+      ["true rows out of order", "rows", { kind: "bool", length: N, trueRows: Uint32Array.from([3, 1]) }, "BAD_VALUE"],
+      ["a true row twice", "rows", { kind: "bool", length: N, trueRows: Uint32Array.from([1, 1]) }, "BAD_VALUE"],
+      ["a true row past the length", "rows", { kind: "bool", length: N, trueRows: Uint32Array.from([1, N]) }, "BAD_VALUE"],
+      ["true rows of another length", "rows", { kind: "bool", length: N - 1, trueRows: Uint32Array.from([1]) }, "BAD_LENGTH"],
     ];
     const badUns: [string, string[], unknown, string][] = [
       ["a key with /", ["a/b"], "x", "BAD_NAME"],

@@ -13,7 +13,9 @@ import fc from "fast-check";
 import {
   CellucidSessionBundle, buildExportTable, createSessionWriter, escapeCell, exportText, unescapeTsvCell, writeSessionFile,
 } from "../src/node/index.js";
+import { openAnnData } from "../src/anndata/open.js";
 import { CLI, withTempDir } from "./helpers.js";
+import { python } from "./python.js";
 
 const run = promisify(execFile);
 
@@ -143,4 +145,52 @@ test("library: exportText's formulaEscape option and row names; escapeCell/unesc
     }),
     { numRuns: 500 },
   );
+});
+
+test("obs names read from an .h5ad as UTF-8 bytes export exactly as the same names as strings: every format, with and without formula escaping, names that need escaping, non-ASCII names, bytes that are not UTF-8", async () => {
+  await withTempDir(async (dir) => {
+    const names = [...LABELS, "\u0001control", "bad\\xffbyte"];
+    const h5ad = join(dir, "names.h5ad");
+    // The index is rewritten as h5py variable-length bytes so that one name can hold a byte that is not UTF-8.
+    await python(`
+import sys, json, numpy as np, pandas as pd, anndata as ad, h5py
+names = json.loads(sys.argv[2])
+ad.AnnData(X=np.zeros((len(names), 1), dtype=np.float32), obs=pd.DataFrame(index=[f"n{i}" for i in range(len(names))]), var=pd.DataFrame(index=["g"])).write_h5ad(sys.argv[1])
+with h5py.File(sys.argv[1], "r+") as f:
+    attrs = dict(f["obs/_index"].attrs)
+    del f["obs/_index"]
+    d = f["obs"].create_dataset("_index", data=np.array([n.encode("utf-8").replace(b"\\\\xff", b"\\xff") for n in names], dtype=object), dtype=h5py.special_dtype(vlen=bytes))
+    for k, v in attrs.items(): d.attrs[k] = v
+print(1)`, h5ad, JSON.stringify(names));
+    const w = createSessionWriter({ canonical: false, datasetFingerprint: { sourceType: "local-user", datasetId: "names", cellCount: names.length, varCount: 1 } });
+    w.addHighlightPage({ id: "p", name: "P", groups: [{ id: "g", label: "G", cells: [0, 2, names.length - 1] }] });
+    w.addUserDefinedField({ id: "f", key: "label", source: "obs", categories: LABELS, codes: Uint8Array.from(names, (_, i) => i % LABELS.length) });
+    const bundlePath = join(dir, "names.cellucid-session");
+    await writeSessionFile(w, bundlePath);
+
+    const store = await openAnnData(h5ad, { mode: "r" });
+    const bundle = await CellucidSessionBundle.open(bundlePath);
+    try {
+      const strings = await store.readIndex("obs");
+      assert.equal(strings[names.length - 1], "bad\uFFFDbyte");
+      assert.ok(await store.readIndexUtf8!("obs", 0, names.length), "the .h5ad store reads names as bytes");
+      const byBytes = { length: names.length, read: (s: number, e: number) => store.readIndexRange("obs", s, e), readUtf8: (s: number, e: number) => store.readIndexUtf8!("obs", s, e) };
+      for (const format of ["tsv", "csv", "json"] as const) {
+        for (const formulaEscape of [true, false]) {
+          const collect = async (t: Awaited<ReturnType<typeof buildExportTable>>, batchRows: number) => {
+            let out = "";
+            for await (const piece of exportText(t, format, { batchRows, formulaEscape })) out += piece;
+            return out;
+          };
+          const expected = await collect(await buildExportTable(bundle, { rowNames: strings }), 8192);
+          const what = `${format}${formulaEscape ? "" : " --no-formula-escape"}`;
+          assert.equal(await collect(await buildExportTable(bundle, { rowNames: byBytes }), 3), expected, `library, ${what}`);
+          assert.equal(await cli("export", bundlePath, "--obs-names", h5ad, "--format", format, ...(formulaEscape ? [] : ["--no-formula-escape"])), expected, `CLI, ${what}`);
+        }
+      }
+    } finally {
+      await bundle.close();
+      await store.close();
+    }
+  });
 });

@@ -168,22 +168,35 @@ print(json.dumps(out))`, p);
   });
 });
 
-test("a bool column's trueRows must be ascending rows whose value is 1: written from them when they are, refused (BAD_VALUE) when not", async () => {
+test("a bool column by its true rows is written from them (as runs when they are few, else dense), reads back dense, and is refused (BAD_VALUE) when its rows are not ascending, repeat, or pass its length", async () => {
   await withTempDir(async (dir) => {
     const p = join(dir, "rows.h5ad");
     await python(`
 import sys, json, pandas as pd, anndata as ad
-ad.AnnData(obs=pd.DataFrame(index=[str(i) for i in range(10)])).write_h5ad(sys.argv[1])
+ad.AnnData(obs=pd.DataFrame(index=[str(i) for i in range(100)])).write_h5ad(sys.argv[1])
 print(json.dumps(True))`, p);
     const s = await H5adStore.open(p, "r+");
-    const values = Uint8Array.from([0, 1, 1, 0, 0, 0, 0, 0, 0, 1]);
-    await s.setColumn("obs", "ok", { kind: "bool", values, trueRows: Uint32Array.from([1, 2, 9]) });
-    for (const trueRows of [Uint32Array.from([2, 1, 9]), Uint32Array.from([1, 3]), Uint32Array.from([1, 2, 10])])
-      await assert.rejects(s.setColumn("obs", "bad", { kind: "bool", values, trueRows }), (e: AnnDataError) => e.code === "BAD_VALUE");
+    const few = Uint32Array.from([1, 2, 99]);
+    const many = Uint32Array.from({ length: 40 }, (_, i) => 2 * i + 1);
+    await s.setColumn("obs", "few", { kind: "bool", length: 100, trueRows: few });
+    await s.setColumn("obs", "many", async () => ({ kind: "bool", length: 100, trueRows: many }));
+    for (const trueRows of [Uint32Array.from([2, 1, 9]), Uint32Array.from([1, 1, 9]), Uint32Array.from([1, 2, 100])]) {
+      await assert.rejects(s.setColumn("obs", "bad", { kind: "bool", length: 100, trueRows }), (e: AnnDataError) => e.code === "BAD_VALUE");
+      await assert.rejects(s.setColumn("obs", "bad", async () => ({ kind: "bool", length: 100, trueRows })), (e: AnnDataError) => e.code === "BAD_VALUE");
+    }
+    await assert.rejects(s.setColumn("obs", "bad", { kind: "bool", length: 99, trueRows: few.subarray(0, 2) }), (e: AnnDataError) => e.code === "BAD_LENGTH");
     await s.close();
-    const back = await python<number[]>(`
-import sys, json, anndata as ad
-print(json.dumps(ad.read_h5ad(sys.argv[1]).obs["ok"].astype(int).tolist()))`, p);
-    assert.deepEqual(back, [...values]);
+    const dense = (rows: Uint32Array) => Array.from({ length: 100 }, (_, i) => (rows.includes(i) ? 1 : 0));
+    const r = await H5adStore.open(p, "r");
+    assert.deepEqual(await r.readColumn("obs", "few"), { kind: "bool", values: Uint8Array.from(dense(few)) });
+    assert.deepEqual(await r.readColumn("obs", "many"), { kind: "bool", values: Uint8Array.from(dense(many)) });
+    assert.deepEqual(r.columnNames("obs"), ["few", "many"]);
+    await r.close();
+    const back = await python<{ cols: string[]; few: number[]; many: number[]; filters: string[] }>(`
+import sys, json, h5py, anndata as ad
+o = ad.read_h5ad(sys.argv[1]).obs
+with h5py.File(sys.argv[1]) as f: filters = [str(f["obs/few"].compression), str(f["obs/many"].compression)]
+print(json.dumps({"cols": list(o.columns), "few": o["few"].astype(int).tolist(), "many": o["many"].astype(int).tolist(), "filters": filters}))`, p);
+    assert.deepEqual(back, { cols: ["few", "many"], few: dense(few), many: dense(many), filters: ["gzip", "None"] });
   });
 });

@@ -172,37 +172,28 @@ cleanup:
   return out;
 }
 
-/* writeAttr(path, name, dtype, data, scalar)
- *   dtype "string": data is string[]; otherwise data is the TypedArray that
- *   matches dtype (Uint8Array of 0/1 for "bool", BigInt64Array for "int64").
- *   scalar=true writes a scalar dataspace from data[0]. Existing attributes
- *   of the same name are replaced (HDF5 cannot change an attribute's type or
- *   shape in place). */
-napi_value attrs_write(napi_env env, napi_callback_info info) {
-  napi_value argv[5], out = NULL;
-  H5FileState *st = napi_get_file(env, info, 5, argv, "writeAttr");
-  if (!st) return NULL;
-  char *path = NULL, *name = NULL, *dtname = NULL, **strs = NULL;
+/* Creates attribute `name` on the open object `obj` from `data`: string[] for
+ * DT_STRING, else the TypedArray matching `dt` (Uint8Array of 0/1 for bool,
+ * BigInt64Array for int64). `scalar` writes a scalar dataspace from data[0].
+ * An attribute of the same name is replaced (HDF5 cannot change an
+ * attribute's type or shape in place) unless `fresh`: a just-created object
+ * has none, and asking costs a lookup per attribute. */
+bool h5_write_attr(napi_env env, hid_t obj, const char *path, const char *name,
+                   DType dt, napi_value data_arg, bool scalar, bool fresh) {
+  bool ok = false;
+  char **strs = NULL;
   uint32_t nstr = 0;
-  hid_t obj = -1, space = -1, ftype = -1, mtype = -1, aid = -1, acpl = -1;
-  if (!(path = napi_dup_string(env, argv[0], "path")) ||
-      !(name = napi_dup_string(env, argv[1], "name")) ||
-      !(dtname = napi_dup_string(env, argv[2], "dtype")))
-    goto cleanup;
-  bool scalar = false;
-  NAPI_CHECK_GOTO(env, napi_get_value_bool(env, argv[4], &scalar), cleanup);
-
-  DType dt = dtype_from_name(dtname);
-  if (dt == DT_INVALID) { h5err_throw_msg(env, "writeAttr", path, "unknown dtype"); goto cleanup; }
+  hid_t space = -1, ftype = -1, mtype = -1, aid = -1, acpl = -1;
   const void *data = NULL;
   size_t n = 0;
+  if (dt == DT_INVALID) { h5err_throw_msg(env, "writeAttr", path, "unknown dtype"); return false; }
   if (dt == DT_STRING) {
-    if (!(strs = js_to_cstrings(env, argv[3], &nstr))) goto cleanup;
+    if (!(strs = js_to_cstrings(env, data_arg, &nstr))) goto cleanup;
     data = strs;
     n = nstr;
   } else {
     void *p = NULL;
-    if (!napi_get_typed(env, argv[3], dtype_typedarray(dt), &p, &n, "attribute data"))
+    if (!napi_get_typed(env, data_arg, dtype_typedarray(dt), &p, &n, "attribute data"))
       goto cleanup;
     data = p;
   }
@@ -210,9 +201,6 @@ napi_value attrs_write(napi_env env, napi_callback_info info) {
     h5err_throw_msg(env, "writeAttr", path, "a scalar attribute needs exactly one value");
     goto cleanup;
   }
-
-  obj = H5Oopen(st->fid, path, H5P_DEFAULT);
-  if (obj < 0) { h5err_throw(env, "writeAttr", path); goto cleanup; }
   hsize_t dims[1] = {(hsize_t)n};
   space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
   ftype = h5type_file_for(dt);
@@ -223,17 +211,19 @@ napi_value attrs_write(napi_env env, napi_callback_info info) {
     h5err_throw(env, "writeAttr", path);
     goto cleanup;
   }
-  htri_t exists = H5Aexists(obj, name);
-  if (exists < 0 || (exists > 0 && H5Adelete(obj, name) < 0)) {
-    h5err_throw(env, "writeAttr", path);
-    goto cleanup;
+  if (!fresh) {
+    htri_t exists = H5Aexists(obj, name);
+    if (exists < 0 || (exists > 0 && H5Adelete(obj, name) < 0)) {
+      h5err_throw(env, "writeAttr", path);
+      goto cleanup;
+    }
   }
   aid = H5Acreate2(obj, name, ftype, space, acpl, H5P_DEFAULT);
   if (aid < 0 || (n > 0 && H5Awrite(aid, mtype, data) < 0)) {
     h5err_throw(env, "writeAttr", path);
     goto cleanup;
   }
-  NAPI_CHECK_GOTO(env, napi_get_undefined(env, &out), cleanup);
+  ok = true;
 
 cleanup:
   if (aid >= 0) H5Aclose(aid);
@@ -241,10 +231,64 @@ cleanup:
   if (mtype >= 0) H5Tclose(mtype);
   if (ftype >= 0) H5Tclose(ftype);
   if (space >= 0) H5Sclose(space);
-  if (obj >= 0) H5Oclose(obj);
   free_cstrings(strs, nstr);
+  return ok;
+}
+
+/* writeAttr(path, name, dtype, data, scalar): h5_write_attr on the object at `path`. */
+napi_value attrs_write(napi_env env, napi_callback_info info) {
+  napi_value argv[5], out = NULL;
+  H5FileState *st = napi_get_file(env, info, 5, argv, "writeAttr");
+  if (!st) return NULL;
+  char *path = NULL, *name = NULL, *dtname = NULL;
+  hid_t obj = -1;
+  if (!(path = napi_dup_string(env, argv[0], "path")) ||
+      !(name = napi_dup_string(env, argv[1], "name")) ||
+      !(dtname = napi_dup_string(env, argv[2], "dtype")))
+    goto cleanup;
+  bool scalar = false;
+  NAPI_CHECK_GOTO(env, napi_get_value_bool(env, argv[4], &scalar), cleanup);
+  DType dt = dtype_from_name(dtname);
+  if (dt == DT_INVALID) { h5err_throw_msg(env, "writeAttr", path, "unknown dtype"); goto cleanup; }
+  obj = H5Oopen(st->fid, path, H5P_DEFAULT);
+  if (obj < 0) { h5err_throw(env, "writeAttr", path); goto cleanup; }
+  if (!h5_write_attr(env, obj, path, name, dt, argv[3], scalar, false)) goto cleanup;
+  NAPI_CHECK_GOTO(env, napi_get_undefined(env, &out), cleanup);
+
+cleanup:
+  if (obj >= 0) H5Oclose(obj);
   free(path); free(name); free(dtname);
   return out;
+}
+
+/* The attributes given to createDataset: an array of [name, dtype, data,
+ * scalar] entries, each written by h5_write_attr on the new object. */
+bool h5_write_attr_list(napi_env env, hid_t obj, const char *path, napi_value list) {
+  uint32_t count = 0;
+  if (napi_get_array_length(env, list, &count) != napi_ok) {
+    napi_throw_type_error(env, NULL, "attributes must be an array of [name, dtype, data, scalar]");
+    return false;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value entry, name_v, dtype_v, data_v, scalar_v;
+    bool scalar = false;
+    if (napi_get_element(env, list, i, &entry) != napi_ok ||
+        napi_get_element(env, entry, 0, &name_v) != napi_ok ||
+        napi_get_element(env, entry, 1, &dtype_v) != napi_ok ||
+        napi_get_element(env, entry, 2, &data_v) != napi_ok ||
+        napi_get_element(env, entry, 3, &scalar_v) != napi_ok ||
+        napi_get_value_bool(env, scalar_v, &scalar) != napi_ok) {
+      napi_throw_type_error(env, NULL, "attributes must be an array of [name, dtype, data, scalar]");
+      return false;
+    }
+    char *name = napi_dup_string(env, name_v, "attribute name");
+    char *dtname = name ? napi_dup_string(env, dtype_v, "attribute dtype") : NULL;
+    bool ok = name && dtname && h5_write_attr(env, obj, path, name, dtype_from_name(dtname), data_v, scalar, true);
+    free(name);
+    free(dtname);
+    if (!ok) return false;
+  }
+  return true;
 }
 
 napi_value attrs_delete(napi_env env, napi_callback_info info) {

@@ -115,6 +115,11 @@ napi_value h5_strings_joined_to_js(napi_env env, hid_t ftype, const void *buf,
                                    size_t n);
 napi_value h5_strings_to_js(napi_env env, hid_t ftype, const void *buf,
                             size_t n);
+/* The same strings as their UTF-8 bytes back to back and where each ends:
+ * [Uint8Array, Uint32Array], string i being bytes[ends[i - 1], ends[i]).
+ * For callers that copy names into text without a JS string for each. */
+napi_value h5_strings_utf8_to_js(napi_env env, hid_t ftype, const void *buf,
+                                 size_t n);
 /* Memory type for reading strings stored with file type `ftype`. */
 hid_t h5type_mem_string_for(hid_t ftype);
 /* Collect a JS string[] into malloc'd char* array (caller: free_cstrings). */
@@ -147,6 +152,11 @@ bool napi_get_typed(napi_env env, napi_value v, napi_typedarray_type want,
 napi_value attrs_read(napi_env env, napi_callback_info info);
 napi_value attrs_write(napi_env env, napi_callback_info info);
 napi_value attrs_delete(napi_env env, napi_callback_info info);
+/* Creates (or, unless `fresh`, replaces) attribute `name` on the open object `obj`. */
+bool h5_write_attr(napi_env env, hid_t obj, const char *path, const char *name,
+                   DType dt, napi_value data, bool scalar, bool fresh);
+/* Writes createDataset's [name, dtype, data, scalar] entries on the new object `obj`. */
+bool h5_write_attr_list(napi_env env, hid_t obj, const char *path, napi_value list);
 
 /* ---- datasets.c -------------------------------------------------------- */
 napi_value dataset_info(napi_env env, napi_callback_info info);

@@ -136,10 +136,52 @@ cleanup:
   return out;
 }
 
-/* readDataset(path, start, count): count < 0 means "to the end". */
+/* Variable-length strings read by H5Dread land in this arena, not in one
+ * malloc each: a batch of names is thousands of small strings, and freeing
+ * them one by one (H5Dvlen_reclaim) cost as much as allocating them. */
+#define ARENA_BLOCK ((size_t)1 << 20)
+
+typedef struct ArenaBlock {
+  struct ArenaBlock *next;
+  size_t used, cap;
+  char data[];
+} ArenaBlock;
+
+typedef struct { ArenaBlock *head; } Arena;
+
+static void *arena_alloc(size_t size, void *info) {
+  Arena *a = (Arena *)info;
+  size = (size + 7) & ~(size_t)7;
+  if (!a->head || a->head->cap - a->head->used < size) {
+    size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+    ArenaBlock *b = (ArenaBlock *)malloc(sizeof *b + cap);
+    if (!b) return NULL;
+    b->next = a->head;
+    b->used = 0;
+    b->cap = cap;
+    a->head = b;
+  }
+  void *p = a->head->data + a->head->used;
+  a->head->used += size;
+  return p;
+}
+
+/* Strings are not freed one by one: the whole arena goes at once. */
+static void arena_free_one(void *mem, void *info) { (void)mem; (void)info; }
+
+static void arena_release(Arena *a) {
+  while (a->head) {
+    ArenaBlock *next = a->head->next;
+    free(a->head);
+    a->head = next;
+  }
+}
+
+/* readDataset(path, start, count[, utf8]): count < 0 means "to the end";
+ * with `utf8`, strings come as h5_strings_utf8_to_js gives them. */
 napi_value dataset_read(napi_env env, napi_callback_info info) {
-  napi_value argv[3], out = NULL, obj, data = NULL, ab;
-  H5FileState *st = napi_get_file(env, info, 3, argv, "readDataset");
+  napi_value argv[4], out = NULL, obj, data = NULL, ab;
+  H5FileState *st = napi_get_file(env, info, 4, argv, "readDataset");
   if (!st) return NULL;
   char *path = napi_dup_string(env, argv[0], "path");
   if (!path) return NULL;
@@ -148,12 +190,17 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
   int rank = 0;
   DType dt;
   void *strbuf = NULL;
-  bool vlen = false;
+  Arena arena = {NULL};
+  hid_t dxpl = -1;
   size_t n = 1;
   double start_d = 0, count_d = -1;
+  bool utf8 = false;
+  napi_valuetype utf8_type;
   if (napi_get_value_double(env, argv[1], &start_d) != napi_ok ||
-      napi_get_value_double(env, argv[2], &count_d) != napi_ok) {
-    napi_throw_type_error(env, NULL, "start and count must be numbers");
+      napi_get_value_double(env, argv[2], &count_d) != napi_ok ||
+      napi_typeof(env, argv[3], &utf8_type) != napi_ok ||
+      (utf8_type != napi_undefined && napi_get_value_bool(env, argv[3], &utf8) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "start and count must be numbers, utf8 a boolean");
     goto cleanup;
   }
   if (!open_dataset(env, st->fid, path, "readDataset", &did, &ftype, &fspace,
@@ -181,7 +228,11 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
   H5T_class_t tclass = H5Tget_class(ftype);
   if (dt == DT_STRING) {
     mtype = h5type_mem_string_for(ftype);
-    vlen = H5Tis_variable_str(ftype) > 0;
+    dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (dxpl < 0 || H5Pset_vlen_mem_manager(dxpl, arena_alloc, &arena, arena_free_one, &arena) < 0) {
+      h5err_throw(env, "readDataset", path);
+      goto cleanup;
+    }
   } else if (tclass == H5T_ENUM && dt != DT_BOOL) {
     /* HDF5 cannot convert enum->integer; read the raw native enum bytes. */
     mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
@@ -194,12 +245,12 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
   if (dt == DT_STRING) {
     strbuf = calloc(n ? n : 1, esize);
     if (!strbuf) { h5err_throw_msg(env, "readDataset", path, "out of memory"); goto cleanup; }
-    if (n > 0 && H5Dread(did, mtype, mspace, fspace, H5P_DEFAULT, strbuf) < 0) {
-      vlen = false; /* nothing to reclaim */
+    if (n > 0 && H5Dread(did, mtype, mspace, fspace, dxpl, strbuf) < 0) {
       h5err_throw(env, "readDataset", path);
       goto cleanup;
     }
-    if (!(data = h5_strings_joined_to_js(env, ftype, strbuf, n))) goto cleanup;
+    data = utf8 ? h5_strings_utf8_to_js(env, ftype, strbuf, n) : h5_strings_joined_to_js(env, ftype, strbuf, n);
+    if (!data) goto cleanup;
   } else {
     void *raw = NULL;
     NAPI_CHECK_GOTO(env, napi_create_arraybuffer(env, n * esize, &raw, &ab), cleanup);
@@ -217,8 +268,9 @@ napi_value dataset_read(napi_env env, napi_callback_info info) {
     out = obj;
 
 cleanup:
-  if (strbuf && vlen && n > 0) H5Dvlen_reclaim(mtype, mspace, H5P_DEFAULT, strbuf);
+  arena_release(&arena);
   free(strbuf);
+  CLOSE_IF(dxpl, H5Pclose);
   CLOSE_IF(mtype, H5Tclose);
   CLOSE_IF(mspace, H5Sclose);
   CLOSE_IF(fspace, H5Sclose);
@@ -238,6 +290,39 @@ static hsize_t guess_chunk(hsize_t n, size_t esize) {
   hsize_t c = n;
   while (c > 1 && (double)c * esize > target) c = (c + 1) / 2;
   return c;
+}
+
+/* The link creation property list of every createDataset (missing parent
+ * groups are created), made once: HDF5 copies what it needs at create. */
+static hid_t shared_lcpl(void) {
+  static hid_t lcpl = -1;
+  if (lcpl < 0) lcpl = h5_make_lcpl();
+  return lcpl;
+}
+
+/* The dataset creation property list for chunks of `chunk` elements (0:
+ * contiguous) deflated at `gzip` (< 0: no filter), without timestamps (the
+ * reproducible bytes h5py writes). The last one made is kept for the next
+ * dataset of the same layout (a column after another of the same length);
+ * HDF5 copies what it needs at create, so it is never closed while kept. */
+static hid_t shared_dcpl(napi_env env, const char *path, hsize_t chunk, int gzip) {
+  static hid_t kept = -1;
+  static hsize_t kept_chunk = 0;
+  static int kept_gzip = -1;
+  if (kept >= 0 && kept_chunk == chunk && kept_gzip == gzip) return kept;
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (dcpl < 0 || H5Pset_obj_track_times(dcpl, 0) < 0 ||
+      (chunk > 0 && H5Pset_chunk(dcpl, 1, &chunk) < 0) ||
+      (gzip >= 0 && H5Pset_deflate(dcpl, (unsigned)gzip) < 0)) {
+    h5err_throw(env, "createDataset", path);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return -1;
+  }
+  if (kept >= 0) H5Pclose(kept);
+  kept = dcpl;
+  kept_chunk = chunk;
+  kept_gzip = gzip;
+  return dcpl;
 }
 
 /* Pre-deflated chunks need a 1-D, non-empty, chunked, deflate dataset. */
@@ -275,15 +360,18 @@ static bool write_deflated_chunks(napi_env env, hid_t did, napi_value deflated, 
   return true;
 }
 
-/* createDataset(path, dtype, data, gzip, chunks, scalar[, deflated]): 1-D, or a scalar
+/* createDataset(path, dtype, data, gzip, chunks, scalar[, deflated[, attrs]]): 1-D, or a scalar
  * dataspace when `scalar` is true and data holds exactly one value (anndata's
  * `string` and `numeric-scalar` encodings).
  * gzip < 0 disables compression; chunks <= 0 means "auto when needed".
  * `deflated` (with gzip >= 0 and chunks > 0): the chunks already deflated
- * (zlib streams of the file type's bytes); `data` then gives only the length. */
+ * (zlib streams of the file type's bytes); `data` then gives only the length,
+ * as an array of it or as the number itself.
+ * `attrs`: [name, dtype, data, scalar] entries written on the new dataset in
+ * the same call, through its open handle (no lookup of it by path). */
 napi_value dataset_create(napi_env env, napi_callback_info info) {
-  napi_value argv[7], out = NULL;
-  H5FileState *st = napi_get_file(env, info, 7, argv, "createDataset");
+  napi_value argv[8], out = NULL;
+  H5FileState *st = napi_get_file(env, info, 8, argv, "createDataset");
   if (!st) return NULL;
   char *path = NULL, *dtname = NULL, **strs = NULL;
   uint32_t nstr = 0;
@@ -308,12 +396,21 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
   if (predeflated && dt == DT_STRING) { h5err_throw_msg(env, "createDataset", path, "strings cannot be written as deflated chunks"); goto cleanup; }
   if (predeflated && scalar_or_unchunked(env, argv[5], gzip, chunk_req, path)) goto cleanup;
 
+  napi_valuetype data_type, attrs_type;
+  if (napi_typeof(env, argv[2], &data_type) != napi_ok || napi_typeof(env, argv[7], &attrs_type) != napi_ok) goto cleanup;
   const void *data = NULL;
   size_t n = 0;
   if (dt == DT_STRING) {
     if (!(strs = js_to_cstrings(env, argv[2], &nstr))) goto cleanup;
     data = strs;
     n = nstr;
+  } else if (predeflated && data_type == napi_number) {
+    double length = -1;
+    if (napi_get_value_double(env, argv[2], &length) != napi_ok || !(length >= 0) || length != floor(length) || length > 9007199254740991.0) {
+      h5err_throw_msg(env, "createDataset", path, "the length of deflated data must be a non-negative integer");
+      goto cleanup;
+    }
+    n = (size_t)length;
   } else {
     void *p = NULL;
     if (!napi_get_typed(env, argv[2], dtype_typedarray(dt), &p, &n, "dataset data"))
@@ -338,24 +435,19 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
   space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
   ftype = h5type_file_for(dt);
   mtype = h5type_mem_for(dt);
-  dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  lcpl = h5_make_lcpl();
-  if (space < 0 || ftype < 0 || mtype < 0 || dcpl < 0 || lcpl < 0) {
+  lcpl = shared_lcpl();
+  if (space < 0 || ftype < 0 || mtype < 0 || lcpl < 0) {
     h5err_throw(env, "createDataset", path);
     goto cleanup;
   }
-  H5Pset_obj_track_times(dcpl, 0); /* reproducible bytes, as h5py does */
   /* A zero-length dataset cannot have a chunk >= 1 under a fixed max size,
    * so empty datasets are always stored contiguously. */
+  hsize_t chunk = 0;
   if (n > 0 && !scalar && (gzip >= 0 || chunk_req > 0)) {
-    hsize_t c = chunk_req > 0 ? (hsize_t)chunk_req : guess_chunk(n, dtype_mem_size(dt));
-    if (c > n) c = n;
-    if (H5Pset_chunk(dcpl, 1, &c) < 0 ||
-        (gzip >= 0 && H5Pset_deflate(dcpl, (unsigned)gzip) < 0)) {
-      h5err_throw(env, "createDataset", path);
-      goto cleanup;
-    }
+    chunk = chunk_req > 0 ? (hsize_t)chunk_req : guess_chunk(n, dtype_mem_size(dt));
+    if (chunk > n) chunk = n;
   }
+  if ((dcpl = shared_dcpl(env, path, chunk, chunk ? gzip : -1)) < 0) goto cleanup;
   did = H5Dcreate2(st->fid, path, ftype, space, lcpl, dcpl, H5P_DEFAULT);
   if (did < 0) { h5err_throw(env, "createDataset", path); goto cleanup; }
   created = true;
@@ -367,6 +459,7 @@ napi_value dataset_create(napi_env env, napi_callback_info info) {
     h5err_throw(env, "createDataset", path);
     goto cleanup;
   }
+  if (attrs_type != napi_undefined && !h5_write_attr_list(env, did, path, argv[7])) goto cleanup;
   created = false; /* success: keep it */
   NAPI_CHECK_GOTO(env, napi_get_undefined(env, &out), cleanup);
 
@@ -374,8 +467,6 @@ cleanup:
   CLOSE_IF(did, H5Dclose);
   /* Do not leave a half-written dataset behind after a failed write. */
   if (created) { H5Ldelete(st->fid, path, H5P_DEFAULT); H5Eclear2(H5E_DEFAULT); }
-  CLOSE_IF(lcpl, H5Pclose);
-  CLOSE_IF(dcpl, H5Pclose);
   CLOSE_IF(mtype, H5Tclose);
   CLOSE_IF(ftype, H5Tclose);
   CLOSE_IF(space, H5Sclose);

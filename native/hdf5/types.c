@@ -258,6 +258,38 @@ napi_value h5_strings_joined_to_js(napi_env env, hid_t ftype, const void *buf,
   return out;
 }
 
+napi_value h5_strings_utf8_to_js(napi_env env, hid_t ftype, const void *buf,
+                                 size_t n) {
+  StringLayout layout = string_layout(ftype);
+  napi_value ends_ab, bytes_ab, ends, bytes, out;
+  void *ends_p = NULL, *bytes_p = NULL;
+  NAPI_CHECK(env, napi_create_arraybuffer(env, n * sizeof(uint32_t), &ends_p, &ends_ab));
+  uint32_t *end = (uint32_t *)ends_p;
+  size_t total = 0, len = 0;
+  for (size_t i = 0; i < n; i++) {
+    string_at(&layout, buf, i, &len);
+    total += len;
+    if (total > UINT32_MAX) {
+      napi_throw_range_error(env, NULL, "strings of more than 4 GiB cannot be read as one block");
+      return NULL;
+    }
+    end[i] = (uint32_t)total;
+  }
+  NAPI_CHECK(env, napi_create_arraybuffer(env, total, &bytes_p, &bytes_ab));
+  char *to = (char *)bytes_p;
+  for (size_t i = 0, at = 0; i < n; i++) {
+    const char *s = string_at(&layout, buf, i, &len);
+    if (len) memcpy(to + at, s, len);
+    at += len;
+  }
+  NAPI_CHECK(env, napi_create_typedarray(env, napi_uint8_array, total, bytes_ab, 0, &bytes));
+  NAPI_CHECK(env, napi_create_typedarray(env, napi_uint32_array, n, ends_ab, 0, &ends));
+  NAPI_CHECK(env, napi_create_array_with_length(env, 2, &out));
+  NAPI_CHECK(env, napi_set_element(env, out, 0, bytes));
+  NAPI_CHECK(env, napi_set_element(env, out, 1, ends));
+  return out;
+}
+
 void free_cstrings(char **strs, uint32_t n) {
   if (!strs) return;
   for (uint32_t i = 0; i < n; i++) free(strs[i]);

@@ -4,7 +4,7 @@
  * row-count and column-count limits. Each encoding's own checks are in its
  * module (encodings/); these are the ones around them.
  */
-import { AnnDataError, type Column, type LazyColumn } from "./model.js";
+import { AnnDataError, type ColumnInput, type LazyColumn } from "./model.js";
 
 /** The first value seen twice, or null. */
 export function firstRepeated(values: readonly string[]): string | null {
@@ -37,7 +37,7 @@ export function checkUnsKey(at: string, key: string): void {
   if (!isStorableName(key)) throw new AnnDataError("BAD_NAME", `${at}: uns key ${JSON.stringify(key)} cannot be stored (no "/", "\\", ".", "..", ".z…" or ".cellucid-…" names)`);
 }
 
-export async function resolveColumn(column: Column | LazyColumn): Promise<Column> {
+export async function resolveColumn(column: ColumnInput | LazyColumn): Promise<ColumnInput> {
   return typeof column === "function" ? column() : column;
 }
 
@@ -66,8 +66,8 @@ export function checkRowCount(shape: readonly unknown[], what: string): void {
  */
 export const MAX_COLUMN_ORDER_NAMES = 4000;
 
-export function checkColumnOrderSize(store: string, axis: string, names: readonly string[]): void {
-  if (names.length > MAX_COLUMN_ORDER_NAMES) {
-    throw new AnnDataError("BAD_VALUE", `${store}: ${axis} would have ${names.length} columns; an .h5ad data frame holds at most ${MAX_COLUMN_ORDER_NAMES} (its column-order attribute must fit in 64 KiB for h5py to read it); apply fewer highlight groups or fields at once`);
+export function checkColumnOrderSize(store: string, axis: string, columns: number): void {
+  if (columns > MAX_COLUMN_ORDER_NAMES) {
+    throw new AnnDataError("BAD_VALUE", `${store}: ${axis} would have ${columns} columns; an .h5ad data frame holds at most ${MAX_COLUMN_ORDER_NAMES} (its column-order attribute must fit in 64 KiB for h5py to read it); apply fewer highlight groups or fields at once`);
   }
 }

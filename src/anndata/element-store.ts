@@ -4,11 +4,11 @@
  * backend's element I/O (h5/elements.ts, zarr/elements.ts). The stores add
  * their writes, transactions, locks and recovery.
  */
-import { type Axis, type Column, type ColumnKind, type DenseMatrix, type UnsValue, type XReadOptions, AnnDataError, checkRange } from "./model.js";
+import { type Axis, type Column, type ColumnKind, type DenseMatrix, type UnsValue, type Utf8Strings, type XReadOptions, AnnDataError, checkRange } from "./model.js";
 import { isStorableName } from "./element-rules.js";
 import { csrColumn } from "./x/csr-index.js";
 import { type ElementIO, join } from "./encodings/io.js";
-import { type FrameHeader, readIndexRange } from "./encodings/dataframe.js";
+import { type FrameHeader, readIndexRange, readIndexRangeUtf8 } from "./encodings/dataframe.js";
 import { type MatrixReader, columnKind, denseShape, isMatrix, openMatrix, readColumn, readDense, readUns } from "./encodings/registry.js";
 
 export abstract class ElementStore {
@@ -46,6 +46,12 @@ export abstract class ElementStore {
     this.assertOpen();
     checkRange(this.name, axis, start, end, this.frames[axis].length);
     return readIndexRange(this.io, join(axis, this.frames[axis].indexKey), start, end);
+  }
+
+  async readIndexUtf8(axis: Axis, start: number, end: number): Promise<Utf8Strings | null> {
+    this.assertOpen();
+    checkRange(this.name, axis, start, end, this.frames[axis].length);
+    return readIndexRangeUtf8(this.io, join(axis, this.frames[axis].indexKey), start, end);
   }
 
   async readColumn(axis: Axis, name: string): Promise<Column> {

@@ -1,5 +1,5 @@
 /** An AnnData held in memory: for notebooks, browsers and tests. Same interface as the file stores. */
-import { type AnnDataStore, type Axis, type Column, type DenseMatrix, type LazyColumn, type UnsDict, type UnsValue, type XReadOptions, AnnDataError, checkLength, checkRange, isUnsDict } from "./model.js";
+import { type AnnDataStore, type Axis, type Column, type ColumnInput, type DenseMatrix, type LazyColumn, type UnsDict, type UnsValue, type XReadOptions, AnnDataError, boolValues, checkLength, checkRange, isUnsDict } from "./model.js";
 import { checkColumnName, resolveColumn } from "./element-rules.js";
 import { checkColumn, checkUnsWrite } from "./encodings/registry.js";
 
@@ -83,13 +83,13 @@ export class MemoryAnnData implements AnnDataStore {
   column(axis: Axis, name: string): Column | undefined {
     return this.frames[axis].columns.get(name);
   }
-  async setColumn(axis: Axis, name: string, lazy: Column | LazyColumn): Promise<void> {
+  async setColumn(axis: Axis, name: string, lazy: ColumnInput | LazyColumn): Promise<void> {
     checkColumnName(this.name, axis, name, INDEX_NAME);
     const column = await resolveColumn(lazy);
     checkLength(this, axis, name, column);
     checkColumn(column, `${this.name}: ${axis}/${name}`);
-    // trueRows is a hint for encoders; what is stored, and read back, is the column itself.
-    this.frames[axis].columns.set(name, column.kind === "bool" ? { kind: "bool", values: column.values } : column);
+    // Held as it reads back: a bool column by its true rows becomes its dense bytes.
+    this.frames[axis].columns.set(name, "trueRows" in column ? { kind: "bool", values: boolValues(column) } : column);
   }
   async readUns(path: string[] = []): Promise<UnsValue | undefined> {
     let v: UnsValue | undefined = this.uns;

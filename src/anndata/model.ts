@@ -18,12 +18,8 @@ export type NumericArray =
 export type CategoricalCodes = Int8Array | Int16Array | Int32Array | BigInt64Array;
 
 export type Column =
-  /**
-   * anndata `array` of numpy bool (h5py enum / zarr `|b1`); one byte per row, 0 or 1.
-   * `trueRows`: the rows that are 1, ascending, when the producer knows them (a group's
-   * cells): stores encode from them instead of scanning every byte.
-   */
-  | { kind: "bool"; values: Uint8Array; trueRows?: Uint32Array }
+  /** anndata `array` of numpy bool (h5py enum / zarr `|b1`); one byte per row, 0 or 1. */
+  | { kind: "bool"; values: Uint8Array }
   /** anndata `array` of a numeric dtype. */
   | { kind: "numeric"; values: NumericArray }
   /** anndata `categorical` 0.2.0: signed codes, −1 = missing. */
@@ -38,11 +34,26 @@ export type Column =
 export type ColumnKind = Column["kind"];
 
 /**
+ * A bool column given by the rows that are 1 (ascending, no repeats) out of
+ * `length` rows, such as a group's cells: stores encode it from the rows, so
+ * its dense bytes (a megabyte per million rows) are never made. It reads
+ * back as the dense bool Column.
+ */
+export interface BoolRowsColumn {
+  kind: "bool";
+  length: number;
+  trueRows: Uint32Array;
+}
+
+/** What setColumn writes: a Column, or a bool column by its true rows. */
+export type ColumnInput = Column | BoolRowsColumn;
+
+/**
  * A column produced when the store is ready to write it: apply hands these to
  * setColumn so that only the column being written is in memory, whatever the
  * number of columns in the transaction.
  */
-export type LazyColumn = () => Promise<Column>;
+export type LazyColumn = () => Promise<ColumnInput>;
 
 /** uns values: what anndata stores as dict / string / numeric-scalar / array / string-array. */
 export type UnsValue =
@@ -59,13 +70,21 @@ export function isUnsDict(v: UnsValue | undefined): v is UnsDict {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 }
 
-export function columnLength(c: Column): number {
+export function columnLength(c: ColumnInput): number {
+  if ("trueRows" in c) return c.length;
   switch (c.kind) {
     case "categorical":
       return c.codes.length;
     default:
       return c.values.length;
   }
+}
+
+/** The dense bytes of a bool column given by its true rows (for stores and callers that need every row). */
+export function boolValues(c: BoolRowsColumn): Uint8Array {
+  const values = new Uint8Array(c.length);
+  for (let i = 0; i < c.trueRows.length; i++) values[c.trueRows[i]!] = 1;
+  return values;
 }
 
 /** What apply and the CLI need from any AnnData, in memory or on disk. */
@@ -83,6 +102,13 @@ export interface AnnDataStore {
    * in batches (export) rather than hold them all as strings at once.
    */
   readIndexRange(axis: Axis, start: number, end: number): Promise<string[]>;
+  /**
+   * Names [start, end) of the index as valid UTF-8 bytes, back to back (see
+   * Utf8Strings), for callers that copy names into text (export) without a
+   * JS string for each; null when this store does not read them as bytes
+   * (then readIndexRange does).
+   */
+  readIndexUtf8?(axis: Axis, start: number, end: number): Promise<Utf8Strings | null>;
   /** The name of the data frame member holding the index (e.g. `_index`, or `barcode` when the index was named): never a column name. */
   indexName(axis: Axis): string;
   readColumn(axis: Axis, name: string): Promise<Column>;
@@ -98,7 +124,7 @@ export interface AnnDataStore {
    * column is produced (and checked) when the store writes it: inside a
    * transaction, one at a time.
    */
-  setColumn(axis: Axis, name: string, column: Column | LazyColumn): Promise<void>;
+  setColumn(axis: Axis, name: string, column: ColumnInput | LazyColumn): Promise<void>;
   /** The whole uns tree, or one subtree by path. */
   readUns(path?: string[]): Promise<UnsValue | undefined>;
   /** Writes `value` at `path` (creating dicts on the way), replacing what was there. */
@@ -130,6 +156,12 @@ export interface AnnDataStore {
   readXRows?(start: number, end: number, opts?: XReadOptions): Promise<DenseMatrix>;
 }
 
+/** Strings as UTF-8 bytes back to back: string i is bytes[ends[i - 1], ends[i]) (from 0 for the first). */
+export interface Utf8Strings {
+  bytes: Uint8Array;
+  ends: Uint32Array;
+}
+
 export interface XReadOptions {
   /** A layer instead of X. */
   layer?: string;
@@ -145,7 +177,7 @@ export interface DenseMatrix {
   data: Float32Array | Float64Array;
 }
 
-export function checkLength(store: AnnDataStore, axis: Axis, name: string, column: Column): void {
+export function checkLength(store: AnnDataStore, axis: Axis, name: string, column: ColumnInput): void {
   const expected = axis === "obs" ? store.nObs : store.nVars;
   const got = columnLength(column);
   if (got !== expected) throw new AnnDataError("BAD_LENGTH", `${store.name}: column ${axis}/${name} has ${got} rows, expected ${expected}`);

@@ -10,7 +10,7 @@ import type { CellucidSessionBundle } from "../bundle/bundle.js";
 import { mismatchReasons } from "../bundle/mismatch.js";
 import { userDefinedCodesId } from "../chunks/ids.js";
 import type { UserDefinedField } from "../chunks/user-defined.js";
-import { type AnnDataStore, type Axis, type Column, type LazyColumn, type UnsDict, codesArrayFor } from "../anndata/model.js";
+import { type AnnDataStore, type Axis, type Column, type ColumnInput, type LazyColumn, type UnsDict, boolValues, codesArrayFor } from "../anndata/model.js";
 import { firstRepeated } from "../anndata/element-rules.js";
 import { missingMarkerOf } from "../codecs/codes.js";
 import type { CellOrderCheck } from "../chunks/cell-order.js";
@@ -170,16 +170,9 @@ export async function planApply(bundle: CellucidSessionBundle, store: AnnDataSto
   if (!summary.skippedDueToMismatch) {
     for (const h of planHighlightColumns(meta, namers.obs, o)) {
       // Decoded here to check the chunk and count its cells, then dropped: commit decodes it again when it writes the column.
-      const produce = async (): Promise<{ column: Column; cells: number }> => {
+      const produce = async (): Promise<{ column: ColumnInput; cells: number }> => {
         const cells = await bundle.readHighlightCells(h.groupId, { nObs: basis.nObs });
-        const values = new Uint8Array(basis.nObs);
-        let ascending = true;
-        for (let i = 0; i < cells.length; i++) {
-          values[cells[i]!] = 1;
-          if (i > 0 && cells[i]! <= cells[i - 1]!) ascending = false;
-        }
-        // Ascending cells are the column's runs: stores encode from them (see the bool Column's trueRows).
-        const column: Column = ascending ? { kind: "bool", values, trueRows: cells } : { kind: "bool", values };
+        const column = groupColumn(cells, basis.nObs);
         return { column: match ? onTarget(column, match.obs) : column, cells: cells.length };
       };
       writes.push({ axis: "obs", column: h.column, produce: async () => (await produce()).column });
@@ -227,8 +220,24 @@ function counts(m: AxisMatch): { matched: number; onlyInData: number; onlyInRefe
   return { matched: m.matched, onlyInData: m.onlyInData, onlyInReference: m.onlyInReference };
 }
 
+/**
+ * A group's bool column: by its cells when they are ascending without
+ * repeats (what index sets decode to), which stores encode as runs without
+ * the dense bytes; dense otherwise.
+ */
+function groupColumn(cells: Uint32Array, nObs: number): ColumnInput {
+  for (let i = 1; i < cells.length; i++) {
+    if (cells[i]! <= cells[i - 1]!) {
+      const values = new Uint8Array(nObs);
+      for (let k = 0; k < cells.length; k++) values[cells[k]!] = 1;
+      return { kind: "bool", values };
+    }
+  }
+  return { kind: "bool", length: nObs, trueRows: cells };
+}
+
 /** A reference-shaped column on the target's rows: rows the reference lacks are False or missing. */
-function onTarget(column: Column, m: AxisMatch): Column {
+function onTarget(column: ColumnInput, m: AxisMatch): Column {
   const n = m.toReference.length;
   const pick = <T extends { length: number; [i: number]: number }>(src: T, out: T, absent: number): T => {
     for (let i = 0; i < n; i++) {
@@ -239,7 +248,7 @@ function onTarget(column: Column, m: AxisMatch): Column {
   };
   switch (column.kind) {
     case "bool":
-      return { kind: "bool", values: pick(column.values, new Uint8Array(n), 0) };
+      return { kind: "bool", values: pick("trueRows" in column ? boolValues(column) : column.values, new Uint8Array(n), 0) };
     case "categorical": {
       const codes = column.codes as Int8Array | Int16Array | Int32Array;
       return { ...column, codes: pick(codes, new (codes.constructor as Int8ArrayConstructor)(n), -1) };
@@ -253,7 +262,8 @@ function onTarget(column: Column, m: AxisMatch): Column {
   }
 }
 
-function countTrue(c: Column): number {
+function countTrue(c: ColumnInput): number {
+  if ("trueRows" in c) return c.trueRows.length;
   let k = 0;
   if (c.kind === "bool") for (let i = 0; i < c.values.length; i++) k += c.values[i]!;
   return k;
@@ -266,7 +276,7 @@ function missingCount(c: Column): number {
 }
 
 /** Rows of the reference with a label that the target does not have. */
-function labelledOutside(c: Column, m: AxisMatch): number {
+function labelledOutside(c: ColumnInput, m: AxisMatch): number {
   let k = 0;
   if (c.kind === "categorical") for (let j = 0; j < c.codes.length; j++) if (!m.inData[j] && Number(c.codes[j]) !== -1) k++;
   return k;

@@ -12,8 +12,12 @@
  */
 
 const ADLER_MOD = 65521;
-/** 1/2 mod 65521: sums of 1..L reduced without leaving safe integers. */
-const HALF_MOD = (ADLER_MOD + 1) / 2;
+/**
+ * Adler-32's `b` is reduced only once it passes this: a run adds less than
+ * 2^40 to it (run lengths are taken mod 65521), so it stays an exact integer
+ * far below 2^53, and most runs cost no division.
+ */
+const B_REDUCE = 2 ** 32;
 const MAX_MATCH = 258;
 
 /** Fixed-Huffman length symbols 257..285: base length and extra bits (RFC 1951 §3.2.5). */
@@ -61,6 +65,50 @@ class BitWriter {
     this.reserve(4);
     this.putReserved(value, bits);
   }
+  /**
+   * A run of `run` (≥ 1) bytes of the literal `code` (`bits` long): the
+   * literal, distance-1 matches, then at most two more literals. The hot loop
+   * of every stream, so the writer's state is held in locals while it runs.
+   */
+  putRun(code: number, bits: number, run: number): void {
+    // At most 3 bytes a symbol: a literal, the matches, two more literals.
+    this.reserve(3 * (4 + Math.ceil(run / MAX_MATCH)));
+    const out = this.out;
+    let acc = this.acc | (code << this.count);
+    let count = this.count + bits;
+    let at = this.at;
+    while (count >= 8) {
+      out[at++] = acc & 0xff;
+      acc >>>= 8;
+      count -= 8;
+    }
+    let rest = run - 1;
+    while (rest >= 3) {
+      let len = rest < MAX_MATCH ? rest : MAX_MATCH;
+      // Never leave 1 or 2: those would have to be literals; 3 fit one more match.
+      if (rest - len === 1 || rest - len === 2) len = rest - 3;
+      acc |= MATCH_CODE[len]! << count;
+      count += MATCH_BITS[len]!;
+      while (count >= 8) {
+        out[at++] = acc & 0xff;
+        acc >>>= 8;
+        count -= 8;
+      }
+      rest -= len;
+    }
+    for (; rest > 0; rest--) {
+      acc |= code << count;
+      count += bits;
+      while (count >= 8) {
+        out[at++] = acc & 0xff;
+        acc >>>= 8;
+        count -= 8;
+      }
+    }
+    this.acc = acc;
+    this.count = count;
+    this.at = at;
+  }
   /** Makes room for `bytes` more bytes, so that puts adding up to that many need no check. */
   reserve(bytes: number): void {
     while (this.at + bytes > this.out.length) this.grow();
@@ -77,8 +125,13 @@ class BitWriter {
     this.acc = acc;
     this.count = count;
   }
-  bytes(): Uint8Array {
+  /** Pads the last byte with zero bits. */
+  align(): void {
     if (this.count > 0) this.put(0, 8 - this.count);
+  }
+  /** What was written (a view of the buffer, whole bytes only). */
+  bytes(): Uint8Array {
+    this.align();
     return this.out.subarray(0, this.at);
   }
   private grow(): void {
@@ -115,38 +168,27 @@ class RunStream {
 
   /** `run` (≥ 1) bytes of value `v`. */
   run(v: number, run: number): void {
-    // Adler-32 over a run of one value, in closed form.
-    const t = run % ADLER_MOD;
-    this.b = (this.b + t * this.a + v * ((((t * (t + 1)) % ADLER_MOD) * HALF_MOD) % ADLER_MOD)) % ADLER_MOD;
-    this.a = (this.a + v * t) % ADLER_MOD;
-    const code = LIT_CODE[v]!, bits = LIT_BITS[v]!;
-    const out = this.out;
-    // At most 3 bytes a symbol: a literal, the matches, two more literals.
-    out.reserve(3 * (4 + Math.ceil(run / MAX_MATCH)));
-    out.putReserved(code, bits);
-    let rest = run - 1;
-    while (rest >= 3) {
-      let len = Math.min(MAX_MATCH, rest);
-      // Never leave 1 or 2: those would have to be literals; 3 fit one more match.
-      if (rest - len === 1 || rest - len === 2) len = rest - 3;
-      out.putReserved(MATCH_CODE[len]!, MATCH_BITS[len]!);
-      rest -= len;
+    // Adler-32 over a run of one value, in closed form: b gains t·a + v·t(t+1)/2, a gains v·t (t = run mod 65521).
+    const t = run < ADLER_MOD ? run : run % ADLER_MOD;
+    let b = this.b + t * this.a;
+    if (v !== 0) {
+      b += v * ((t * (t + 1)) / 2);
+      const a = this.a + v * t;
+      this.a = a < ADLER_MOD ? a : a % ADLER_MOD;
     }
-    for (; rest > 0; rest--) out.putReserved(code, bits);
+    this.b = b < B_REDUCE ? b : b % ADLER_MOD;
+    this.out.putRun(LIT_CODE[v]!, LIT_BITS[v]!, run);
   }
 
+  /** The end-of-block code and the Adler-32, big-endian, after the block's last byte: the stream, no copy of it. */
   finish(): Uint8Array {
     const [eob, eobBits] = LITERAL_CODES[256]!;
     this.out.put(eob, eobBits);
-    const body = this.out.bytes();
-    const result = new Uint8Array(body.length + 4);
-    result.set(body);
-    const adler = ((this.b << 16) | this.a) >>> 0;
-    result[body.length] = adler >>> 24;
-    result[body.length + 1] = (adler >>> 16) & 0xff;
-    result[body.length + 2] = (adler >>> 8) & 0xff;
-    result[body.length + 3] = adler & 0xff;
-    return result;
+    this.out.align();
+    const adler = ((this.b % ADLER_MOD) * 65536 + this.a) >>> 0;
+    this.out.reserve(4);
+    for (const shift of [24, 16, 8, 0]) this.out.putReserved((adler >>> shift) & 0xff, 8);
+    return this.out.bytes();
   }
 }
 

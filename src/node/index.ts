@@ -24,7 +24,7 @@ export type {
   BundleOpenOptions, IterChunksOptions, ChunkItem, HighlightGroup, HighlightPage, UserDefinedFieldCodes,
   ChunkOptions, HighlightGroupInput, HighlightPageInput, UserDefinedFieldInput, SessionWriterOptions,
   ValidationIssue, ChunkCheck, ValidationReport, ValidateOptions, DataFrameInit, Axis, NumericArray,
-  CategoricalCodes, Column, ColumnKind, UnsValue, UnsDict, AnnDataStore, XReadOptions, DenseMatrix,
+  CategoricalCodes, Column, ColumnKind, BoolRowsColumn, ColumnInput, LazyColumn, UnsValue, UnsDict, AnnDataStore, XReadOptions, DenseMatrix,
   ColumnConflictPolicy, DatasetMismatchPolicy, ApplyOptions, HighlightApplied, FieldApplied, ReferenceSummary,
   CellOrderSummary, ApplySummary, ApplyPlan, ApplyToMemoryOptions, StoreCellOrder, ExportFormat, ExportColumn,
   ExportTable, ExportOptions, ExportTextOptions

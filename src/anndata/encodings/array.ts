@@ -34,18 +34,19 @@ export const array: Encoding = {
       return dtype === null ? null : dtype === "string" ? "string" : dtype === "bool" ? "bool" : "numeric";
     },
     read: readVectorColumn,
-    // A bool column's trueRows are what encoders write from: they must be ascending rows that are 1 in values.
+    // A bool column by its true rows is written from them: they must be rows of the column, ascending, once each.
     check: (c, at) => {
-      if (c.kind !== "bool" || !c.trueRows) return;
+      if (!("trueRows" in c)) return;
       const rows = c.trueRows;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
-        if (r >= c.values.length || c.values[r] !== 1 || (i > 0 && r <= rows[i - 1]!))
-          throw new AnnDataError("BAD_VALUE", `${at}: trueRows must list, in ascending order, rows whose value is 1 (row ${r} does not)`);
+        if (r >= c.length || (i > 0 && r <= rows[i - 1]!))
+          throw new AnnDataError("BAD_VALUE", `${at}: trueRows must list rows below ${c.length} in ascending order, each once (row ${r} at position ${i} does not)`);
       }
     },
     write: (io, path, c) => {
-      if (c.kind === "bool") return io.writeArray(path, { type: "bool", data: c.values, ...(c.trueRows && { trueRows: c.trueRows }) }, encodingAttrs(array));
+      if ("trueRows" in c) return io.writeArray(path, { type: "bool", length: c.length, trueRows: c.trueRows }, encodingAttrs(array));
+      if (c.kind === "bool") return io.writeArray(path, { type: "bool", data: c.values }, encodingAttrs(array));
       return io.writeArray(path, { type: "numeric", data: (c as Extract<Column, { kind: "numeric" }>).values }, encodingAttrs(array));
     },
   },

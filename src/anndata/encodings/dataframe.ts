@@ -3,10 +3,10 @@
  * by the `_index` attribute and its columns' order by `column-order`. Opening
  * a store reads only this: the attributes and the index's claimed length.
  */
-import { AnnDataError } from "../model.js";
+import { AnnDataError, type Utf8Strings } from "../model.js";
 import { checkRowCount, isStorableName } from "../element-rules.js";
 import type { Encoding } from "./encoding.js";
-import { type ElementIO, join, readChecked, what } from "./io.js";
+import { type ElementIO, join, readChecked, readUtf8Checked, what } from "./io.js";
 
 export const dataframe: Encoding = { type: "dataframe", version: "0.2.0" };
 
@@ -45,6 +45,11 @@ function columnOrder(io: ElementIO, path: string, v: unknown, indexKey: string):
   if (typeof v === "string") return [v];
   // No column-order: every member but the index (and the old __categories group) is a column, as anndata falls back.
   return io.members(path).filter((n) => n !== indexKey && n !== "__categories");
+}
+
+/** Names [start, end) of the index as UTF-8 bytes; null when the backend does not read them so, or they are no strings (then readIndexRange). */
+export function readIndexRangeUtf8(io: ElementIO, path: string, start: number, end: number): Promise<Utf8Strings | null> {
+  return readUtf8Checked(io, path, { start, end });
 }
 
 /** Names [start, end) of the index; integer indexes (old files) as pandas shows them. */

@@ -6,7 +6,7 @@
  * Modules import only io.ts and the model; the registry (registry.ts) holds
  * them all and picks one per element.
  */
-import type { Column, ColumnKind, DenseMatrix, NumericArray, UnsValue, XReadOptions } from "../model.js";
+import type { Column, ColumnInput, ColumnKind, DenseMatrix, NumericArray, UnsValue, XReadOptions } from "../model.js";
 import type { XSource } from "../x/source.js";
 import type { AttrsWrite, ElementIO } from "./io.js";
 
@@ -18,8 +18,8 @@ export interface ColumnRole {
   /** The column at `path`, whose members must hold `rows` entries (checked before they are read). */
   read(io: ElementIO, path: string, rows: number): Promise<Column>;
   /** Refuses (BAD_VALUE / BAD_LENGTH) a column Python anndata could not read back. */
-  check?(c: Column, at: string): void;
-  write(io: ElementIO, path: string, c: Column): Promise<void>;
+  check?(c: ColumnInput, at: string): void;
+  write(io: ElementIO, path: string, c: ColumnInput): Promise<void>;
 }
 
 /** A dict's members are read, written and checked by the registry, whatever their encoding. */

@@ -10,7 +10,7 @@
  * Also here: the reads every encoding shares, which check a member's claimed
  * shape before anything is allocated for it.
  */
-import { AnnDataError, type NumericArray } from "../model.js";
+import { AnnDataError, type NumericArray, type Utf8Strings } from "../model.js";
 import { MAX_ROWS } from "../element-rules.js";
 
 export type DType =
@@ -21,9 +21,19 @@ export type NodeKind = "group" | "array";
 /** Array values as the encodings use them. */
 export type ArrayData =
   | { type: "numeric"; data: NumericArray }
-  /** numpy bool: one byte per element, 0 or 1; `trueRows` as in the model's bool column. */
-  | { type: "bool"; data: Uint8Array; trueRows?: Uint32Array }
+  /** numpy bool: one byte per element, 0 or 1. */
+  | { type: "bool"; data: Uint8Array }
   | { type: "string"; data: string[] };
+
+/** A bool array by the rows that are 1 (the model's BoolRowsColumn): backends write its runs, never its dense bytes. */
+export interface BoolRows {
+  type: "bool";
+  length: number;
+  trueRows: Uint32Array;
+}
+
+/** What an array is written from. */
+export type ArrayWrite = ArrayData | BoolRows;
 
 /** A read: N-d data comes back flattened, row-major, with its (selected) shape. */
 export type ArrayRead = ArrayData & { shape: number[] };
@@ -58,8 +68,14 @@ export interface ElementIO {
   info(path: string): ArrayInfo;
   /** The whole array, or rows [start, end) of it. */
   read(path: string, range?: RowRange): Promise<ArrayRead>;
+  /**
+   * A string array's entries (or rows [start, end) of it) as valid UTF-8
+   * bytes, without a JS string for each; null when it holds no strings.
+   * Optional: backends without it give strings through read().
+   */
+  readUtf8?(path: string, range?: RowRange): Promise<Utf8Strings | null>;
   /** A new array (0-d with `scalar`) with its attributes; `path` must not exist. */
-  writeArray(path: string, value: ArrayData, attrs: AttrsWrite, scalar?: boolean): Promise<void>;
+  writeArray(path: string, value: ArrayWrite, attrs: AttrsWrite, scalar?: boolean): Promise<void>;
   /** A new group with its attributes, then its members; it is complete only when `members` has run. */
   writeGroup(path: string, attrs: AttrsWrite, members?: () => Promise<void>): Promise<void>;
   /** Changes whenever the element at `path` may have changed: the key of cached one-time work. */
@@ -104,6 +120,12 @@ export function checkShape(shape: unknown, at: string, range?: RowRange): number
  * BAD_LENGTH for a shape that does not fit.
  */
 export async function readChecked(io: ElementIO, path: string, maxDims: number, range?: RowRange, rows?: number): Promise<ArrayRead> {
+  checkArray(io, path, maxDims, range, rows);
+  return io.read(path, range);
+}
+
+/** readChecked's checks, before anything is read. */
+function checkArray(io: ElementIO, path: string, maxDims: number, range?: RowRange, rows?: number): void {
   const at = what(io, path);
   if (io.kind(path) !== "array") throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} is missing or not an array`);
   const { shape, dtype } = io.info(path);
@@ -113,7 +135,13 @@ export async function readChecked(io: ElementIO, path: string, maxDims: number, 
   }
   const dims = checkShape(shape, at, range);
   if (dims.length > maxDims) throw new AnnDataError("UNSUPPORTED_ENCODING", `${at} is a ${dims.length}-d array; only arrays of up to ${maxDims} dimension(s) are read here`);
-  return io.read(path, range);
+}
+
+/** A 1-d string array's rows as UTF-8 bytes (readChecked's checks first); null when the backend or the array does not give them. */
+export async function readUtf8Checked(io: ElementIO, path: string, range: RowRange): Promise<Utf8Strings | null> {
+  if (!io.readUtf8) return null;
+  checkArray(io, path, 1, range);
+  return io.readUtf8(path, range);
 }
 
 /** A 1-d member; with `rows`, its claimed length must be that. */

@@ -10,7 +10,7 @@
  * Adding an encoding: one module in this folder, and one line in ENCODINGS
  * (plus its row in test/encodings-conformance.test.ts, which checks there is one).
  */
-import { AnnDataError, type Column, type ColumnKind, type DenseMatrix, type UnsValue, type XReadOptions } from "../model.js";
+import { AnnDataError, type Column, type ColumnInput, type ColumnKind, type DenseMatrix, type UnsValue, type XReadOptions } from "../model.js";
 import { checkUnsKey } from "../element-rules.js";
 import type { XSource } from "../x/source.js";
 import type { ColumnIndexOf, ColumnRole, Encoding, SparseMatrix, UnsRole } from "./encoding.js";
@@ -105,7 +105,7 @@ export function readFrames(io: ElementIO): Record<"obs" | "var", FrameHeader> {
 const COLUMN_WRITERS = new Map<ColumnKind, ColumnRole>();
 for (const e of ENCODINGS) for (const k of e.column?.kinds ?? []) if (!COLUMN_WRITERS.has(k)) COLUMN_WRITERS.set(k, e.column!);
 
-function writerOf(c: Column): ColumnRole {
+function writerOf(c: ColumnInput): ColumnRole {
   const r = COLUMN_WRITERS.get(c.kind);
   if (!r) throw new TypeError(`no encoding writes a ${String(c.kind)} column`);
   return r;
@@ -124,12 +124,12 @@ export function columnKind(io: ElementIO, path: string): ColumnKind | null {
 }
 
 /** Refuses (BAD_VALUE / BAD_LENGTH) a column anndata could not read back; `at` names it. */
-export function checkColumn(c: Column, at: string): void {
+export function checkColumn(c: ColumnInput, at: string): void {
   writerOf(c).check?.(c, at);
 }
 
 /** Writes `c` as a new element at `path`, in the encoding anndata writes for its kind. */
-export function writeColumn(io: ElementIO, path: string, c: Column): Promise<void> {
+export function writeColumn(io: ElementIO, path: string, c: ColumnInput): Promise<void> {
   return writerOf(c).write(io, path, c);
 }
 

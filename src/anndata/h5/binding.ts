@@ -114,26 +114,33 @@ export interface CreateDatasetOptions {
    * 1,000 cells of 1M.
    */
   runs?: boolean;
-  /** With `runs` and bool data: the rows that are 1 (ascending), encoded without a pass over the data. */
-  trueRows?: Uint32Array;
+  /**
+   * Attributes of the new dataset, written by the same native call through
+   * its open handle (no lookup of it by path, no check for an existing one).
+   * Values and types as writeAttr takes them.
+   */
+  attrs?: readonly DatasetAttr[];
 }
+
+/** An attribute for createDataset: its name, value and (as in writeAttr) optional type. */
+export type DatasetAttr = readonly [name: string, value: AttrWriteValue, type?: AttrWriteType];
 
 /** Elements per chunk of a `runs` dataset: a range read inflates at most this much. */
 export const RUN_CHUNK = 1 << 20;
 const ONE_BYTE_DTYPES: ReadonlySet<H5DType> = new Set(["bool", "int8", "uint8"]);
 
-/** The chunks of `data` as run-length zlib streams, or null when they are not smaller than the data. */
-function runChunks(dtype: H5DType, data: Uint8Array | Int8Array, trueRows: Uint32Array | undefined): Uint8Array[] | null {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  // Above one cell in 16 the runs save little and cost more time than the raw bytes they spare.
-  if (trueRows && trueRows.length * 16 > bytes.length) return null;
+/**
+ * The chunks of `length` one-byte elements as run-length zlib streams,
+ * `chunk(at, length)` making each, or null when together they are not
+ * smaller than the raw bytes.
+ */
+function runChunks(length: number, chunk: (at: number, length: number) => Uint8Array): Uint8Array[] | null {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (let at = 0; at < bytes.length; at += RUN_CHUNK) {
-    const length = Math.min(RUN_CHUNK, bytes.length - at);
-    const z = dtype === "bool" && trueRows ? zlibRunsOfRows(trueRows, at, length) : zlibRuns(bytes.subarray(at, at + length), { booleans: dtype === "bool" });
+  for (let at = 0; at < length; at += RUN_CHUNK) {
+    const z = chunk(at, Math.min(RUN_CHUNK, length - at));
     total += z.length;
-    if (total >= bytes.length) return null;
+    if (total >= length) return null;
     chunks.push(z);
   }
   return chunks;
@@ -179,13 +186,16 @@ interface NativeFile {
   createGroup(path: string): void;
   deleteLink(path: string): void;
   readAttrs(path: string): Record<string, AttrValue>;
-  writeAttr(path: string, name: string, dtype: H5DType, data: string[] | ArrayBufferView, scalar: boolean): void;
+  writeAttr(path: string, name: string, dtype: AttrWriteType, data: string[] | ArrayBufferView, scalar: boolean): void;
   deleteAttr(path: string, name: string): void;
   datasetInfo(path: string): DatasetInfo;
-  readDataset(path: string, start: number, count: number): DatasetRead;
-  createDataset(path: string, dtype: H5DType, data: string[] | ArrayBufferView, gzip: number, chunks: number, scalar: boolean, deflated?: Uint8Array[]): void;
+  readDataset(path: string, start: number, count: number, utf8?: boolean): DatasetRead | { dtype: "string"; shape: number[]; data: [Uint8Array, Uint32Array] };
+  createDataset(path: string, dtype: H5DType, data: string[] | ArrayBufferView | number, gzip: number, chunks: number, scalar: boolean, deflated?: Uint8Array[], attrs?: NativeAttr[]): void;
   moveLink(src: string, dst: string): void;
 }
+
+/** An attribute as the addon writes it: name, dtype, data, scalar. */
+type NativeAttr = [name: string, dtype: AttrWriteType, data: string[] | ArrayBufferView, scalar: boolean];
 
 interface NativeAddon {
   NativeFile: new (path: string, mode: string) => NativeFile;
@@ -319,6 +329,37 @@ function inferAttrType(op: string, path: string, value: AttrWriteValue): AttrWri
   }
 }
 
+/**
+ * An attribute value in the form the addon writes. Without `type`: strings
+ * -> vlen UTF-8, booleans -> h5py bool enum, bigint -> int64, number ->
+ * float64. Scalars give scalar dataspaces, arrays 1-D ones. An empty string
+ * array (or an empty array without `type`) becomes a 0-length float64 array,
+ * which is exactly what h5py/anndata store for an empty `column-order`.
+ */
+function nativeAttr(path: string, name: string, value: AttrWriteValue, type?: AttrWriteType): NativeAttr {
+  const op = "writeAttr";
+  const t = type ?? inferAttrType(op, path, value);
+  const isArray = Array.isArray(value) || ArrayBuffer.isView(value);
+  const values = (isArray ? value : [value]) as ArrayLike<unknown>;
+  // h5py stores `attrs[k] = []` as np.array([]): float64 with shape (0,).
+  if (isArray && values.length === 0 && t === "string") return [name, "float64", new Float64Array(0), false];
+  switch (t) {
+    case "string":
+      return [name, t, toStrings(op, path, Array.from(values)), !isArray];
+    case "bool":
+      return [name, t, toBoolBytes(op, path, values), !isArray];
+    case "int64":
+      return [name, t, value instanceof BigInt64Array ? value : BigInt64Array.from(Array.from(values, (v) => toBigInt(op, path, v))), !isArray];
+    case "float64":
+      return [name, t, Float64Array.from(Array.from(values, (v) => {
+        if (typeof v !== "number" && typeof v !== "bigint") fail(op, path, `expected numbers, got ${typeof v}`);
+        return Number(v);
+      })), !isArray];
+    default:
+      return fail(op, path, `unknown attribute type ${String(t)}`);
+  }
+}
+
 /* ---- I/O errors -------------------------------------------------------- */
 
 type IoCode = "LOCKED" | "NO_SPACE" | "PERMISSION_DENIED" | "IO";
@@ -445,45 +486,10 @@ export class H5File {
     return io(() => this.#native.readAttrs(path));
   }
 
-  /**
-   * Create or replace attribute `name` on the object at `path`.
-   * Without `type`: strings -> vlen UTF-8, booleans -> h5py bool enum,
-   * bigint -> int64, number -> float64. Scalars give scalar dataspaces,
-   * arrays 1-D ones. An empty string array (or an empty array without
-   * `type`) is written as a 0-length float64 array, which is exactly what
-   * h5py/anndata store for an empty `column-order`.
-   */
+  /** Create or replace attribute `name` on the object at `path` (types as nativeAttr gives them). */
   writeAttr(path: string, name: string, value: AttrWriteValue, type?: AttrWriteType): void {
-    const op = "writeAttr";
-    const t = type ?? inferAttrType(op, path, value);
-    const isArray = Array.isArray(value) || ArrayBuffer.isView(value);
-    const values = (isArray ? value : [value]) as ArrayLike<unknown>;
-    if (isArray && values.length === 0 && t === "string") {
-      // h5py stores `attrs[k] = []` as np.array([]): float64 with shape (0,).
-      this.#write(() => this.#native.writeAttr(path, name, "float64", new Float64Array(0), false));
-      return;
-    }
-    let data: string[] | ArrayBufferView;
-    switch (t) {
-      case "string":
-        data = toStrings(op, path, Array.from(values));
-        break;
-      case "bool":
-        data = toBoolBytes(op, path, values);
-        break;
-      case "int64":
-        data = value instanceof BigInt64Array ? value : BigInt64Array.from(Array.from(values, (v) => toBigInt(op, path, v)));
-        break;
-      case "float64":
-        data = Float64Array.from(Array.from(values, (v) => {
-          if (typeof v !== "number" && typeof v !== "bigint") fail(op, path, `expected numbers, got ${typeof v}`);
-          return Number(v);
-        }));
-        break;
-      default:
-        return fail(op, path, `unknown attribute type ${String(t)}`);
-    }
-    this.#write(() => this.#native.writeAttr(path, name, t, data, !isArray));
+    const [, dtype, data, scalar] = nativeAttr(path, name, value, type);
+    this.#write(() => this.#native.writeAttr(path, name, dtype, data, scalar));
   }
 
   deleteAttr(path: string, name: string): void {
@@ -505,7 +511,7 @@ export class H5File {
     if (opts.count !== undefined && (!Number.isInteger(count) || count < 0)) {
       fail("readDataset", path, "count must be a non-negative integer");
     }
-    const r = io(() => this.#native.readDataset(path, start, count));
+    const r = io(() => this.#native.readDataset(path, start, count)) as DatasetRead;
     // Strings come as one string with NUL between them (HDF5 strings hold no NUL): one split, not an N-API call each.
     if (r.dtype === "string" && typeof r.data === "string") {
       const joined = r.data as unknown as string;
@@ -513,6 +519,25 @@ export class H5File {
       return { ...r, data: n === 0 ? [] : joined.split("\0") };
     }
     return r;
+  }
+
+  /**
+   * A string dataset's [start, start+count) as UTF-8 bytes, back to back, and
+   * where each string ends (string i is bytes[ends[i-1], ends[i])), the bytes
+   * as the file holds them (not checked to be UTF-8); null when the dataset
+   * does not hold strings. For callers that copy strings into text: no JS
+   * string is made for each.
+   */
+  readStringBytes(path: string, opts: ReadOptions = {}): { bytes: Uint8Array; ends: Uint32Array } | null {
+    if (this.datasetInfo(path).dtype !== "string") return null;
+    const start = opts.start ?? 0;
+    const count = opts.count ?? -1;
+    if (!Number.isInteger(start) || start < 0) fail("readStringBytes", path, "start must be a non-negative integer");
+    if (opts.count !== undefined && (!Number.isInteger(count) || count < 0)) fail("readStringBytes", path, "count must be a non-negative integer");
+    const r = io(() => this.#native.readDataset(path, start, count, true));
+    if (r.dtype !== "string" || !Array.isArray(r.data) || !(r.data[0] instanceof Uint8Array)) return fail("readStringBytes", path, "the addon did not return string bytes");
+    const [bytes, ends] = r.data as [Uint8Array, Uint32Array];
+    return { bytes, ends };
   }
 
   /**
@@ -530,8 +555,30 @@ export class H5File {
       fail(op, path, "chunks must be a positive integer");
     }
     const payload = datasetPayload(op, path, dtype, data);
-    const deflated = opts.runs && !opts.scalar && ONE_BYTE_DTYPES.has(dtype) && ArrayBuffer.isView(payload) && payload.byteLength > 0 ? runChunks(dtype, payload as Uint8Array, opts.trueRows) : null;
-    if (deflated) this.#write(() => this.#native.createDataset(path, dtype, payload, 1, RUN_CHUNK, false, deflated));
-    else this.#write(() => this.#native.createDataset(path, dtype, payload, gzip, chunks, opts.scalar === true));
+    const bytes = ONE_BYTE_DTYPES.has(dtype) && ArrayBuffer.isView(payload) ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) : null;
+    const deflated = opts.runs && !opts.scalar && bytes ? runChunks(bytes.length, (at, length) => zlibRuns(bytes.subarray(at, at + length), { booleans: dtype === "bool" })) : null;
+    this.#create(path, dtype, deflated ? bytes!.length : payload, deflated, gzip, chunks, opts);
+  }
+
+  /**
+   * A 1-D bool dataset of `length` rows that are 1 exactly at `trueRows`
+   * (ascending, each once, below `length`: the caller checked them), as
+   * createDataset with `runs` writes it, its runs encoded from the rows
+   * without making the dense bytes when they are the smaller form.
+   */
+  createBoolRowsDataset(path: string, length: number, trueRows: Uint32Array, opts: Pick<CreateDatasetOptions, "attrs"> = {}): void {
+    // Above one row in 16 the runs save little and cost more time than the raw bytes they spare.
+    const deflated = length > 0 && trueRows.length * 16 <= length ? runChunks(length, (at, n) => zlibRunsOfRows(trueRows, at, n)) : null;
+    if (deflated) return this.#create(path, "bool", length, deflated, -1, 0, opts);
+    const values = new Uint8Array(length);
+    for (let i = 0; i < trueRows.length; i++) values[trueRows[i]!] = 1;
+    this.#create(path, "bool", values, null, -1, 0, opts);
+  }
+
+  /** The native create: pre-deflated chunks of RUN_CHUNK elements (`data` is then their count) or `data` as it is. */
+  #create(path: string, dtype: H5DType, data: string[] | ArrayBufferView | number, deflated: Uint8Array[] | null, gzip: number, chunks: number, opts: CreateDatasetOptions): void {
+    const attrs = opts.attrs?.map(([name, value, type]) => nativeAttr(path, name, value, type));
+    if (deflated) this.#write(() => this.#native.createDataset(path, dtype, data, 1, RUN_CHUNK, false, deflated, attrs));
+    else this.#write(() => this.#native.createDataset(path, dtype, data, gzip, chunks, opts.scalar === true, undefined, attrs));
   }
 }

@@ -4,10 +4,11 @@
  * attributes get the HDF5 types h5py gives them (strings as variable-length
  * UTF-8, booleans as h5py's enum, integers as int64).
  */
-import type { NumericArray } from "../model.js";
+import { isUtf8 } from "node:buffer";
+import type { NumericArray, Utf8Strings } from "../model.js";
 import { fileIdentity } from "../x/csr-index.js";
-import { type ArrayInfo, type ArrayRead, type ArrayData, type Attrs, type AttrWrite, type AttrsWrite, type ElementIO, type NodeKind, type RowRange, dtypeOf } from "../encodings/io.js";
-import type { AttrWriteType, H5File } from "./binding.js";
+import { type ArrayInfo, type ArrayRead, type ArrayWrite, type Attrs, type AttrWrite, type AttrsWrite, type ElementIO, type NodeKind, type RowRange, dtypeOf } from "../encodings/io.js";
+import type { AttrWriteType, DatasetAttr, H5File } from "./binding.js";
 
 /** The HDF5 path of a store-relative one ("" is the root). */
 export function h5Path(path: string): string {
@@ -55,12 +56,22 @@ export class H5Elements implements ElementIO {
     return { type: "numeric", data: r.data as NumericArray, shape: r.shape };
   }
 
-  async writeArray(path: string, value: ArrayData, attrs: AttrsWrite, scalar = false): Promise<void> {
+  async readUtf8(path: string, range?: RowRange): Promise<Utf8Strings | null> {
+    const r = this.file.readStringBytes(h5Path(path), range ? { start: range.start, count: range.end - range.start } : {});
+    if (!r || isUtf8(r.bytes)) return r;
+    // Bytes that are not UTF-8 read as the strings read() gives (U+FFFD for each bad sequence), encoded again.
+    const read = await this.read(path, range);
+    return utf8Strings(read.data as string[]);
+  }
+
+  async writeArray(path: string, value: ArrayWrite, attrs: AttrsWrite, scalar = false): Promise<void> {
     const p = h5Path(path);
-    // One-byte arrays of long runs (a group's bool column, masks, small codes) are stored as deflated runs, when smaller.
-    if (value.type === "numeric") this.file.createDataset(p, dtypeOf(value.data), value.data as never, { scalar, runs: !scalar });
-    else this.file.createDataset(p, value.type, value.data as never, { scalar, runs: !scalar, ...(value.type === "bool" && value.trueRows && { trueRows: value.trueRows }) });
-    this.writeAttrs(p, attrs);
+    // The attributes go with the dataset in one native call; one-byte arrays of long runs (a group's bool
+    // column, masks, small codes) are stored as deflated runs, when smaller.
+    const opts = { scalar, runs: !scalar, attrs: datasetAttrs(attrs) };
+    if ("trueRows" in value) this.file.createBoolRowsDataset(p, value.length, value.trueRows, opts);
+    else if (value.type === "numeric") this.file.createDataset(p, dtypeOf(value.data), value.data as never, opts);
+    else this.file.createDataset(p, value.type, value.data as never, opts);
   }
 
   async writeGroup(path: string, attrs: AttrsWrite, members?: () => Promise<void>): Promise<void> {
@@ -77,4 +88,21 @@ export class H5Elements implements ElementIO {
   private writeAttrs(p: string, attrs: AttrsWrite): void {
     for (const [k, v] of Object.entries(attrs)) this.file.writeAttr(p, k, v, attrType(v));
   }
+}
+
+function utf8Strings(strings: readonly string[]): Utf8Strings {
+  const encoder = new TextEncoder();
+  const parts = strings.map((s) => encoder.encode(s));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  const ends = new Uint32Array(parts.length);
+  let at = 0;
+  parts.forEach((p, i) => {
+    bytes.set(p, at);
+    ends[i] = at += p.length;
+  });
+  return { bytes, ends };
+}
+
+function datasetAttrs(attrs: AttrsWrite): DatasetAttr[] {
+  return Object.entries(attrs).map(([k, v]) => [k, v, attrType(v)]);
 }

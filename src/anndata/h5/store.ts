@@ -10,7 +10,7 @@
  * recoverH5ad), from the journal `FILE-cellucid-journal`.
  */
 import { randomBytes } from "node:crypto";
-import { type AnnDataStore, type Axis, type Column, type LazyColumn, type UnsValue, AnnDataError, checkLength } from "../model.js";
+import { type AnnDataStore, type Axis, type ColumnInput, type LazyColumn, type UnsValue, AnnDataError, checkLength } from "../model.js";
 import { checkColumnName, checkColumnOrderSize, resolveColumn } from "../element-rules.js";
 import { ElementStore } from "../element-store.js";
 import { join } from "../encodings/io.js";
@@ -77,17 +77,17 @@ export class H5adStore extends ElementStore implements AnnDataStore {
     if (!this.writable) throw new AnnDataError("READ_ONLY", `${this.name} was opened read-only`);
   }
 
-  async setColumn(axis: Axis, name: string, lazy: Column | LazyColumn): Promise<void> {
+  async setColumn(axis: Axis, name: string, lazy: ColumnInput | LazyColumn): Promise<void> {
     this.assertWritable();
     const order = this.frames[axis].order;
     checkColumnName(this.name, axis, name, this.frames[axis].indexKey);
     const isNew = !order.includes(name);
     // Refused before the column is written: column-order must stay an attribute h5py can read.
-    if (isNew) checkColumnOrderSize(this.name, axis, [...order, name]);
+    if (isNew) checkColumnOrderSize(this.name, axis, order.length + 1);
     const column = await resolveColumn(lazy);
     checkLength(this, axis, name, column);
     checkColumn(column, `${this.name}: ${axis}/${name}`);
-    await this.replaceAt(axis, name, (tmp) => writeColumn(this.io, tmp, column));
+    await this.replaceAt(axis, name, (path) => writeColumn(this.io, path, column));
     if (!isNew) return;
     order.push(name);
     if (this.orderChanged) this.orderChanged[axis] = true;
@@ -115,19 +115,26 @@ export class H5adStore extends ElementStore implements AnnDataStore {
     this.file.writeAttr(h5Path(axis), COLUMN_ORDER, this.frames[axis].order, "string");
   }
 
-  /** Writes under a temporary name, then swaps it in: a failed write never leaves a half-written element under `name`. */
-  private async replaceAt(parent: string, name: string, write: (tmpPath: string) => Promise<void>): Promise<void> {
-    const tmp = join(parent, `.cellucid-tmp-${randomBytes(6).toString("hex")}`);
+  /**
+   * Writes the element `parent/name`: a new one where it goes, one that
+   * replaces another under a temporary name, swapped in once written. Either
+   * way a failed write is unlinked, so it never leaves a half-written element
+   * under `name`.
+   */
+  private async replaceAt(parent: string, name: string, write: (path: string) => Promise<void>): Promise<void> {
+    const dest = join(parent, name);
+    const replacing = this.file.exists(h5Path(dest));
+    const at = replacing ? join(parent, `.cellucid-tmp-${randomBytes(6).toString("hex")}`) : dest;
     try {
-      await write(tmp);
+      await write(at);
     } catch (err) {
       // After an I/O error the whole session rolls back at close: nothing to tidy.
-      if (!this.file.failure && this.file.exists(h5Path(tmp))) this.file.deleteLink(h5Path(tmp));
+      if (!this.file.failure && this.file.exists(h5Path(at))) this.file.deleteLink(h5Path(at));
       throw err;
     }
-    const dest = h5Path(join(parent, name));
-    if (this.file.exists(dest)) this.file.deleteLink(dest);
-    this.file.moveLink(h5Path(tmp), dest);
+    if (!replacing) return;
+    this.file.deleteLink(h5Path(dest));
+    this.file.moveLink(h5Path(at), h5Path(dest));
   }
 
   async setUns(path: string[], value: UnsValue): Promise<void> {
@@ -139,7 +146,7 @@ export class H5adStore extends ElementStore implements AnnDataStore {
       parent = join(parent, part);
       await this.ensureDict(parent);
     }
-    await this.replaceAt(parent, path[path.length - 1]!, (tmp) => writeUns(this.io, tmp, value));
+    await this.replaceAt(parent, path[path.length - 1]!, (at) => writeUns(this.io, at, value));
   }
 
   /** Makes `path` a dict, replacing what else is there (as Python would). */

@@ -11,7 +11,7 @@ import { zlibRuns, zlibRunsOfRows } from "../../codecs/zlib-runs.js";
 import { AnnDataError, type NumericArray } from "../model.js";
 import { type Json, type JsonObject, NodeReader, PyFloat, type ZarrFiles, keyJoin } from "./files.js";
 import { installCheckedBlosc } from "./codecs.js";
-import { type ArrayData, type ArrayRead, type DType, type RowRange, dtypeOf, isNumericArray } from "../encodings/io.js";
+import { type ArrayData, type ArrayRead, type ArrayWrite, type DType, type RowRange, dtypeOf, isNumericArray } from "../encodings/io.js";
 
 installCheckedBlosc();
 
@@ -159,11 +159,11 @@ export function guessChunkLength(length: number, typesize: number): number {
  * chunk, `.zattrs`, and `.zarray` last. `scalar` writes a 0-d array of the single value,
  * uncompressed, as zarr does for numpy scalars.
  */
-export async function writeArray(files: ZarrFiles, key: string, value: ArrayData, attrs: JsonObject, scalar = false): Promise<void> {
+export async function writeArray(files: ZarrFiles, key: string, value: ArrayWrite, attrs: JsonObject, scalar = false): Promise<void> {
   // Typed arrays are in host byte order and the dtypes written say "<".
   if (endianness() !== "LE") throw new AnnDataError("IO", "writing Zarr arrays needs a little-endian machine");
-  const n = value.data.length;
-  if (scalar && n !== 1) throw new RangeError(`a scalar needs exactly one value, got ${n}`);
+  const n = "trueRows" in value ? value.length : value.data.length;
+  if (scalar && ("trueRows" in value || n !== 1)) throw new RangeError(`a scalar needs exactly one value, got ${n}`);
   let dtype: string;
   let fill: Json;
   let typesize: number;
@@ -195,7 +195,6 @@ export async function writeArray(files: ZarrFiles, key: string, value: ArrayData
   // Booleans (a group's column, masks) are long runs: zlib streams of runs (zlibRuns, as the .h5ad
   // store writes them) are ~1% of the bytes and far cheaper to make than Blosc's.
   const runs = !scalar && value.type === "bool";
-  const rows = value.type === "bool" ? value.trueRows : undefined;
   const meta: JsonObject = {
     chunks: scalar ? [] : [chunkLength],
     compressor: scalar ? null : runs ? { ...ZLIB_CONFIG } : { ...BLOSC_CONFIG },
@@ -212,8 +211,12 @@ export async function writeArray(files: ZarrFiles, key: string, value: ArrayData
   for (let c = 0; c < chunkCount; c++) {
     const start = c * chunkLength;
     const end = Math.min(n, start + chunkLength);
-    const raw = () => (scalar && value.type === "string" ? utf32(value.data[0]!, typesize / 4) : chunkBytes(value, start, end, chunkLength));
-    const stored = scalar ? raw() : !runs ? await blosc.encode(raw()) : rows ? zlibRunsOfRows(rows, start, chunkLength) : zlibRuns(raw(), { booleans: true });
+    let stored: Uint8Array;
+    if ("trueRows" in value) stored = zlibRunsOfRows(value.trueRows, start, chunkLength);
+    else {
+      const raw = scalar && value.type === "string" ? utf32(value.data[0]!, typesize / 4) : chunkBytes(value, start, end, chunkLength);
+      stored = scalar ? raw : runs ? zlibRuns(raw, { booleans: true }) : await blosc.encode(raw);
+    }
     // Zarr v2 names chunks by grid index; a 0-d array's only chunk is "0".
     await files.writeNewBytes(keyJoin(key, String(c)), stored);
   }

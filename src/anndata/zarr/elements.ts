@@ -7,7 +7,7 @@
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { directoryIdentity } from "../x/csr-index.js";
-import type { ArrayData, ArrayInfo, ArrayRead, Attrs, AttrsWrite, DType, ElementIO, NodeKind, RowRange } from "../encodings/io.js";
+import type { ArrayInfo, ArrayRead, ArrayWrite, Attrs, AttrsWrite, DType, ElementIO, NodeKind, RowRange } from "../encodings/io.js";
 import { NUMPY_CODES, readArray, writeArray } from "./arrays.js";
 import { type JsonObject, type ZarrFiles, isJsonObject, isNotFound, isReservedName, keyJoin, parsePythonJson } from "./files.js";
 
@@ -79,7 +79,7 @@ export class ZarrElements implements ElementIO {
     return readArray(this.files, path, `${this.name}: ${path}`, range);
   }
 
-  writeArray(path: string, value: ArrayData, attrs: AttrsWrite, scalar = false): Promise<void> {
+  writeArray(path: string, value: ArrayWrite, attrs: AttrsWrite, scalar = false): Promise<void> {
     return writeArray(this.files, path, value, attrs as JsonObject, scalar);
   }
 

@@ -10,7 +10,7 @@
  * writer gets LOCKED); any open first rolls back an interrupted transaction.
  */
 import { stat } from "node:fs/promises";
-import { type AnnDataStore, type Axis, type Column, type LazyColumn, type UnsValue, AnnDataError, checkLength } from "../model.js";
+import { type AnnDataStore, type Axis, type ColumnInput, type LazyColumn, type UnsValue, AnnDataError, checkLength } from "../model.js";
 import { fsError } from "../fs-errors.js";
 import { type HeldLock, acquireLock } from "../../platform/node/lock.js";
 import { checkColumnName, resolveColumn } from "../element-rules.js";
@@ -25,7 +25,7 @@ import { recoverBeforeReading, recoverLocked } from "./recovery.js";
 /** Writes recorded during a transaction, published together when it ends. */
 interface Pending {
   /** By "axis/name": writing a column twice keeps the last. */
-  columns: Map<string, { axis: Axis; name: string; column: Column | LazyColumn }>;
+  columns: Map<string, { axis: Axis; name: string; column: ColumnInput | LazyColumn }>;
   uns: { path: string[]; value: UnsValue }[];
 }
 
@@ -75,7 +75,7 @@ export class ZarrStore extends ElementStore implements AnnDataStore {
     }
   }
 
-  async setColumn(axis: Axis, name: string, column: Column | LazyColumn): Promise<void> {
+  async setColumn(axis: Axis, name: string, column: ColumnInput | LazyColumn): Promise<void> {
     this.assertWritable();
     // Column names come from bundles and prefixes: one that would leave obs/ or var/ is the user's input, not a bug.
     checkColumnName(this.name, axis, name, this.frames[axis].indexKey);
@@ -118,7 +118,7 @@ export class ZarrStore extends ElementStore implements AnnDataStore {
 
   // ------------------------------------------------------------ internals
 
-  private checkColumn(axis: Axis, name: string, column: Column): void {
+  private checkColumn(axis: Axis, name: string, column: ColumnInput): void {
     checkLength(this, axis, name, column);
     checkColumn(column, `${this.name}: ${axis}/${name}`);
   }

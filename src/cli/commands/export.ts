@@ -2,7 +2,7 @@
 import { open } from "node:fs/promises";
 import { extname } from "node:path";
 import { once } from "node:events";
-import { type ExportFormat, type RowNames, buildExportTable, exportText } from "../../export/table.js";
+import { type ExportFormat, type RowNames, buildExportTable, exportPieces } from "../../export/table.js";
 import { CellucidSessionBundle } from "../../apply/session-bundle.js";
 import { openAnnData } from "../../anndata/open.js";
 import type { AnnDataStore } from "../../anndata/model.js";
@@ -81,8 +81,8 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
     });
     if (!quiet) for (const w of t.warnings) io.err.write(`warning: ${w}\n`);
     const progress = Progress.for(io, "exporting", quiet);
-    const batchRows = 8192;
-    const batches = exportText(t, format, { batchRows, formulaEscape: values["no-formula-escape"] !== true });
+    const batchRows = 65536;
+    const batches = exportPieces(t, format, { batchRows, formulaEscape: values["no-formula-escape"] !== true });
     let rowsDone = 0;
     const tick = () => progress.update((rowsDone = Math.min(t.rows, rowsDone + batchRows)), t.rows);
     if (output) {
@@ -94,7 +94,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
           let first = true;
           for await (const text of batches) {
             await writing;
-            writing = fh.write(text);
+            writing = typeof text === "string" ? fh.write(text) : fh.write(text);
             if (!first) tick();
             first = false;
           }
@@ -129,7 +129,11 @@ async function openDataset(bundle: CellucidSessionBundle, path: string): Promise
   throw new CellucidSessionError("DATASET_MISMATCH", `Dataset fingerprint mismatch: ${reasons.join("; ")}`, { source: bundle.sourceName });
 }
 
-/** The names read a batch at a time, so millions of them are never all in memory as strings. */
+/** The names read a batch at a time (as bytes where the store reads them so), so millions of them are never all in memory as strings. */
 function rowNamesOf(store: AnnDataStore, axis: "obs" | "var"): RowNames {
-  return { length: axis === "obs" ? store.nObs : store.nVars, read: (start, end) => store.readIndexRange(axis, start, end) };
+  return {
+    length: axis === "obs" ? store.nObs : store.nVars,
+    read: (start, end) => store.readIndexRange(axis, start, end),
+    ...(store.readIndexUtf8 && { readUtf8: (start: number, end: number) => store.readIndexUtf8!(axis, start, end) }),
+  };
 }
