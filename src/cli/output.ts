@@ -139,30 +139,40 @@ export function* jsonBatches(value: unknown, batchChars = JSON_WRITE_BATCH): Gen
   }
   function* container(v: object, indent: string): Generator<string> {
     const inner = indent + "  ";
-    if (Array.isArray(v) || v instanceof LazyRows) {
+    if (v instanceof LazyRows) {
+      // Its rows are small records: a page of them is one native stringify.
       batch += "[\n";
-      const total = v.length;
       let done = 0;
-      for (const page of Array.isArray(v) ? [v] : v.pages(LEAF_RUN)) {
-        for (let i = 0; i < page.length; ) {
-          // A run of members that need no walking is one native stringify (a per-member call costs more than the text).
-          let j = i;
-          while (j < page.length && j - i < LEAF_RUN && !needsWalk(page[j])) j++;
-          if (j > i) {
-            batch += arrayBody(page.slice(i, j), indent.length / 2);
-            i = j;
-          } else {
-            batch += inner;
-            yield* member(page[i], inner);
-            i++;
-          }
-          batch += done + i < total ? ",\n" : "\n";
-          if (batch.length >= batchChars) {
-            yield batch;
-            batch = "";
-          }
-        }
+      for (const page of v.pages(LAZY_PAGE)) {
         done += page.length;
+        batch += arrayBody(page, indent.length / 2) + (done < v.length ? ",\n" : "\n");
+        if (batch.length >= batchChars) {
+          yield batch;
+          batch = "";
+        }
+      }
+      batch += indent + "]";
+      return;
+    }
+    if (Array.isArray(v)) {
+      batch += "[\n";
+      for (let i = 0; i < v.length; ) {
+        // A run of members that need no walking is one native stringify (a per-member call costs more than the text).
+        let j = i;
+        while (j < v.length && j - i < LEAF_RUN && !needsWalk(v[j])) j++;
+        if (j > i) {
+          batch += arrayBody(v.slice(i, j), indent.length / 2);
+          i = j;
+        } else {
+          batch += inner;
+          yield* member(v[i], inner);
+          i++;
+        }
+        batch += i < v.length ? ",\n" : "\n";
+        if (batch.length >= batchChars) {
+          yield batch;
+          batch = "";
+        }
       }
       batch += indent + "]";
       return;
@@ -198,11 +208,15 @@ function arrayBody(items: unknown[], depth: number): string {
 
 /** Array members stringified together at most. */
 const LEAF_RUN = 256;
+/** LazyRows rows made and stringified together (about 250 KB of text for inspect's rows). */
+const LAZY_PAGE = 1024;
 
 /**
  * Rows made when they are used: `jsonBatches` writes them as the array they
  * stand for, a page at a time, so that a table of 60,000 rows is never held
  * as 60,000 objects (which the garbage collector would copy while they live).
+ * Rows are small records: a page of them is stringified whole (one native
+ * call), nothing in it walked.
  */
 export class LazyRows<T> {
   constructor(
