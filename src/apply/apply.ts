@@ -16,22 +16,15 @@ import { missingMarkerOf } from "../codecs/codes.js";
 import type { CellOrderCheck } from "../chunks/cell-order.js";
 import { checkCellOrder } from "./cell-order-check.js";
 import { type AxisMatch, matchReference } from "./reference.js";
-import { ColumnNamer, type ColumnConflictPolicy, DEFAULT_HIGHLIGHTS_PREFIX, type HighlightNames, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
+import { ColumnNamer, type ColumnConflictPolicy, type ColumnPlanOptions, DEFAULT_HIGHLIGHTS_PREFIX, type HighlightNames, candidateFields, fieldColumnBase, fieldSource, planHighlightColumns } from "./naming.js";
 
 export type DatasetMismatchPolicy = "error" | "warn_skip" | "skip";
 
-export interface ApplyOptions {
+/** Which columns to add and how to name them (as export plans them), and what apply does besides. */
+export interface ApplyOptions extends Omit<ColumnPlanOptions, "existingObsColumns" | "existingVarColumns"> {
   datasetMismatch?: DatasetMismatchPolicy;
   expectedDatasetId?: string | null;
-  addHighlights?: boolean;
-  highlightsPrefix?: string;
-  /** Name highlight columns by group "id" (default, as the reference does) or by safeKey("label"). */
-  highlightNames?: HighlightNames;
-  addUserDefinedFields?: boolean;
-  userDefinedPrefix?: string;
-  includeDeletedUserDefinedFields?: boolean;
   storeUns?: boolean;
-  columnConflict?: ColumnConflictPolicy;
   /** Plan and report, write nothing. */
   dryRun?: boolean;
   /**
