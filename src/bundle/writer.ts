@@ -277,9 +277,7 @@ export class SessionWriter {
         else throw notAppLoadable("WEBAPP_CODES", `${where}: code ${c} at cell ${i} is neither one of the ${field.categories.length} categories nor missing (-1 or ${marker})`);
       }
       // The smaller of raw and RLE, at the width the field record declares.
-      const raw = encodeCodes(codes, { encoding: wide ? 1 : 0 });
-      const rle = encodeCodes(codes, { encoding: wide ? 3 : 2 });
-      return { payload: rle.length < raw.length ? rle : raw, count: codes.length };
+      return { payload: encodeCodes(codes, { wide }), count: codes.length };
     });
     this.overlays!.userDefinedFields.push(appFieldRecord({
       id: field.id, key: field.key, source: field.source ?? "obs", categories: [...field.categories], codesLength: field.codes.length, wide,
