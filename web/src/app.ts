@@ -5,7 +5,7 @@
  */
 import { missingMarkerOf } from "../../src/codecs/codes.js";
 import type { ViewerApi, ViewerConfig } from "./api.js";
-import { type ValueRange, colorValues, drawOrder, formatValue, valueRange } from "./continuous.js";
+import { type ValueRange, colorValues, formatValue, valueRange } from "./continuous.js";
 import { overlayHalos } from "./overlays.js";
 import { PointGrid } from "./point-grid.js";
 import { categoryRgba32, hexToRgba32, MISSING, SELECTED, UNCOLOURED } from "./palette.js";
@@ -61,8 +61,8 @@ export class App implements ControlsHost, HoverHost {
   colors = new Uint32Array(0);
   /** The current colouring when it is continuous (a numeric obs column, "num:key", or a gene, "gene:index[:layer]"). */
   continuous: { label: string; values: Float32Array; range: ValueRange } | null = null;
-  /** Draw order of a continuous colouring (high values on top), made with its colours. */
-  private order: Uint32Array | null = null;
+  /** Draw rank of a continuous colouring (high values on top), made with its colours; null draws in index order. */
+  private rank: Uint16Array | null = null;
   /** Percentiles the continuous scale is clipped at. */
   clip: [number, number] = [1, 99];
   /** Loaded continuous columns; genes beyond the last few are dropped (each is 4 bytes per cell). */
@@ -85,8 +85,8 @@ export class App implements ControlsHost, HoverHost {
   /** Cells a moving frame draws: fixed by `?lod=N` (0: never a subset), else sized from the last full frame. */
   private readonly lodFixed: number | null;
   private lodSize = Infinity;
-  /** The subset of the current draw list (and of big halos) for the current size. */
-  private subset: { list: Uint32Array | null; n: number; size: number; cells: Uint32Array } | null = null;
+  /** The subset of the cells (and of big halos) for the current size. */
+  private subset: { n: number; size: number; cells: Uint32Array } | null = null;
   private turnAxes: [number, number] | null = null;
   private turnData: Float32Array | null = null;
   private readonly haloSubsets = new WeakMap<Uint32Array, { size: number; cells: Uint32Array }>();
@@ -386,9 +386,13 @@ export class App implements ControlsHost, HoverHost {
         const c = cc.codes[i]!;
         colors[i] = c >= 0 && c < k ? lut[c]! : missing;
       }
-    } else if (this.continuous) colorValues(this.continuous.values, this.continuous.range, hexToRgba32(MISSING), colors);
-    else colors.fill(hexToRgba32(UNCOLOURED));
-    this.order = this.continuous ? drawOrder(this.continuous.values, this.continuous.range) : null;
+    } else if (this.continuous) {
+      // A new rank array (never rewritten in place): renderers key what they derive from it on its identity.
+      const rank = new Uint16Array(n);
+      colorValues(this.continuous.values, this.continuous.range, hexToRgba32(MISSING), colors, rank);
+      this.rank = rank;
+    } else colors.fill(hexToRgba32(UNCOLOURED));
+    if (!this.continuous) this.rank = null;
     this.colors = colors;
     this.colorsVersion++;
     this.controls?.renderColorOptions();
@@ -445,7 +449,7 @@ export class App implements ControlsHost, HoverHost {
       subset = this.subsetFor(n, size);
       halos = halos.map((h) => (h.cells.length > MIN_SUBSET ? { cells: this.haloSubset(h.cells, n, size), color: h.color } : h));
     }
-    this.renderer.draw(this.view, hasPoints ? { xs: this.shownXs, ys: this.shownYs, turn, colors: this.colors, colorsVersion: this.colorsVersion, order: this.order, subset, halos } : null);
+    this.renderer.draw(this.view, hasPoints ? { xs: this.shownXs, ys: this.shownYs, turn, colors: this.colors, colorsVersion: this.colorsVersion, rank: this.rank, subset, halos } : null);
     const ms = this.renderer.lastFrameMs;
     if (hasPoints && !lod) this.lodSize = subsetSize(n, ms);
     this.lastFrame = { lod, points: this.renderer.lastPoints, ms };
@@ -458,11 +462,11 @@ export class App implements ControlsHost, HoverHost {
   }
 
   private subsetFor(n: number, size: number): Uint32Array {
-    const list = this.order;
     const s = this.subset;
-    if (s && s.list === list && s.n === n && s.size === size) return s.cells;
-    const cells = subsetOf(n, list, size / n);
-    this.subset = { list, n, size, cells };
+    if (s && s.n === n && s.size === size) return s.cells;
+    // In index order: the renderer draws it by rank, as it does all the cells.
+    const cells = subsetOf(n, null, size / n);
+    this.subset = { n, size, cells };
     return cells;
   }
 

@@ -18,9 +18,12 @@ export interface Layer {
   colors: Uint32Array;
   /** Changes whenever `colors` is rewritten in place (renderers that copy the colours compare it). */
   colorsVersion: number;
-  /** The order to draw points in (later on top); index order when absent. */
-  order?: Uint32Array | null;
-  /** While the view moves: the only points drawn (a random subset, in draw order); null draws all. */
+  /**
+   * Draw rank per point: a higher rank is drawn over a lower one, points of
+   * one rank in index order (later on top). Absent: index order.
+   */
+  rank?: Uint16Array | null;
+  /** While the view moves: the only points drawn (a fixed sample, in index order); null draws all. */
   subset?: Uint32Array | null;
   /** Rims drawn under the points, in order (later ones on top): the cells keep their own colour inside. */
   halos: Halo[];
@@ -67,6 +70,8 @@ export class CanvasRenderer implements PointRenderer {
   readonly kind = "canvas2d";
   private image: ImageData | null = null;
   private words: Uint32Array | null = null;
+  /** Per pixel, the rank of the point drawn there (ranked layers only). */
+  private depth: Uint16Array | null = null;
   private readonly ctx: CanvasRenderingContext2D;
   lastFrameMs = 0;
   lastPoints = 0;
@@ -84,6 +89,7 @@ export class CanvasRenderer implements PointRenderer {
     if (!this.image || this.image.width !== W || this.image.height !== H) {
       this.image = this.ctx.createImageData(W, H);
       this.words = new Uint32Array(this.image.data.buffer);
+      this.depth = null;
     }
     const words = this.words!;
     words.fill(BG);
@@ -95,7 +101,8 @@ export class CanvasRenderer implements PointRenderer {
       // A subset is drawn with the points of a dataset its size (bigger when smaller), so the picture keeps its density.
       const size = pointSize(layer.subset ? layer.subset.length : layer.xs.length, dpr);
       const { xs, ys, colors } = layer;
-      const list = layer.subset ?? layer.order ?? null;
+      const list = layer.subset ?? null;
+      const rank = layer.rank ?? null;
       const count = list ? list.length : xs.length;
       const rim = rimSize(size, dpr);
       for (const halo of layer.halos) {
@@ -119,7 +126,26 @@ export class CanvasRenderer implements PointRenderer {
           }
         }
       }
-      if (size === 1) {
+      if (rank) {
+        // By rank, without visiting the cells in that order (a gather that costs several times the draw): a depth test per pixel.
+        const depth = (this.depth ??= new Uint16Array(W * H));
+        depth.fill(0);
+        for (let j = 0; j < count; j++) {
+          const i = list ? list[j]! : j;
+          const c = colors[i]!;
+          if (c === 0) continue;
+          const r = rank[i]!;
+          const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
+          if (size === 1) {
+            if (!(px >= 0 && px < W && py >= 0 && py < H)) continue;
+            const o = (py | 0) * W + (px | 0);
+            if (r >= depth[o]!) {
+              depth[o] = r;
+              words[o] = c;
+            }
+          } else this.square(words, W, H, px, py, size, c, depth, r);
+        }
+      } else if (size === 1) {
         for (let j = 0; j < count; j++) {
           const i = list ? list[j]! : j;
           const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
@@ -140,14 +166,21 @@ export class CanvasRenderer implements PointRenderer {
     this.lastFrameMs = performance.now() - t0;
   }
 
-  private square(words: Uint32Array, W: number, H: number, px: number, py: number, size: number, color: number): void {
+  /** A square of `size` pixels; with `depth`, only over pixels holding no higher rank than `rank`. */
+  private square(words: Uint32Array, W: number, H: number, px: number, py: number, size: number, color: number, depth: Uint16Array | null = null, rank = 0): void {
     if (!(px > -size && px < W + size && py > -size && py < H + size)) return;
     const half = size >> 1;
     const x0 = Math.max(0, Math.floor(px) - half), x1 = Math.min(W, Math.floor(px) - half + size);
     const y0 = Math.max(0, Math.floor(py) - half), y1 = Math.min(H, Math.floor(py) - half + size);
     for (let y = y0; y < y1; y++) {
       const row = y * W;
-      for (let x = x0; x < x1; x++) words[row + x] = color;
+      for (let x = x0; x < x1; x++) {
+        if (depth) {
+          if (rank < depth[row + x]!) continue;
+          depth[row + x] = rank;
+        }
+        words[row + x] = color;
+      }
     }
   }
 }
