@@ -90,7 +90,11 @@ class BandedEdges {
   }
 }
 
-/** The polygon rasterised over its bounding box, with a margin of one cell all round. */
+/**
+ * The polygon rasterised over its bounding box, with a margin of two cells
+ * all round: points in the box never reach the first cell, which no edge
+ * comes near, so it stands for every point outside the box.
+ */
 interface Raster {
   mask: Uint8Array;
   cols: number;
@@ -106,8 +110,8 @@ function rasterise(poly: Polygon, box: Box, edges: BandedEdges): Raster | null {
   const magnitude = Math.max(Math.abs(box.minX), Math.abs(box.maxX), Math.abs(box.minY), Math.abs(box.maxY));
   // Cells must dwarf the rounding of coordinates this large (else every point is tested exactly).
   if (!(size > magnitude * 1e-9)) return null;
-  const cols = Math.ceil(w / size) + 2, rows = Math.ceil(h / size) + 2;
-  const ox = box.minX - size, oy = box.minY - size, scale = 1 / size;
+  const cols = Math.ceil(w / size) + 4, rows = Math.ceil(h / size) + 4;
+  const ox = box.minX - 2 * size, oy = box.minY - 2 * size, scale = 1 / size;
   const mask = new Uint8Array(cols * rows);
 
   // Inside or outside, by each cell's centre: the crossings of the row's centre line, sorted.
@@ -168,9 +172,9 @@ export function selectInPolygon(xs: Float32Array, ys: Float32Array, poly: Polygo
   let count = 0;
   for (let i = start; i < end; i++) {
     const x = xs[i]!, y = ys[i]!;
-    // Negated comparisons also reject NaN coordinates.
-    if (!(x >= minX && x <= maxX && y >= minY && y <= maxY)) continue;
-    let m = mask ? mask[(((y - oy) * scale) | 0) * cols + (((x - ox) * scale) | 0)]! : NEAR_EDGE;
+    // Outside the box (or NaN: the comparisons are false) is cell 0, outside; no branch on it, which would go either way at random.
+    const inBox = +(x >= minX) & +(x <= maxX) & +(y >= minY) & +(y <= maxY);
+    let m = mask ? mask[inBox * ((((y - oy) * scale) | 0) * cols + (((x - ox) * scale) | 0))]! : inBox && NEAR_EDGE;
     if (m === NEAR_EDGE) m = edges.inside(x, y) ? INSIDE : 0;
     out[count] = i;
     count += m;
