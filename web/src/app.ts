@@ -496,7 +496,7 @@ export class App implements ControlsHost, HoverHost {
     }
     this.previewBusy = true;
     this.catchUp();
-    const cells = this.selector.select(polygon);
+    const cells = this.selector.select(polygon, true);
     this.lastPreview = { polygon, cells };
     void cells.then(
       (cells) => {

@@ -150,36 +150,52 @@ function rasterise(poly: Polygon, box: Box, edges: BandedEdges): Raster | null {
 
 /** The indices in [start, end) of the points inside `poly`, ascending. */
 export function selectInPolygon(xs: Float32Array, ys: Float32Array, poly: Polygon, start = 0, end = xs.length): Uint32Array {
-  const n = poly.length >> 1;
-  if (n < 3) return new Uint32Array(0);
-  const box: Box = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
-  for (let v = 0; v < n; v++) {
-    const x = poly[2 * v]!, y = poly[2 * v + 1]!;
-    box.minX = Math.min(box.minX, x);
-    box.maxX = Math.max(box.maxX, x);
-    box.minY = Math.min(box.minY, y);
-    box.maxY = Math.max(box.maxY, y);
-  }
-  const { minX, maxX, minY, maxY } = box;
-  if (!(maxY > minY) || !(maxX > minX)) return new Uint32Array(0);
-  const edges = new BandedEdges(poly, box);
-  const raster = rasterise(poly, box, edges);
+  return new PolygonSelector(poly).select(xs, ys, start, end);
+}
 
-  const mask = raster?.mask ?? null;
-  const { cols = 0, ox = 0, oy = 0, scale = 0 } = raster ?? {};
-  // Room for every point: the output is written unconditionally and counted only when inside (no branch to mispredict).
-  const out = new Uint32Array(Math.max(0, end - start) + 1);
-  let count = 0;
-  for (let i = start; i < end; i++) {
-    const x = xs[i]!, y = ys[i]!;
-    // Outside the box (or NaN: the comparisons are false) is cell 0, outside; no branch on it, which would go either way at random.
-    const inBox = +(x >= minX) & +(x <= maxX) & +(y >= minY) & +(y <= maxY);
-    let m = mask ? mask[inBox * ((((y - oy) * scale) | 0) * cols + (((x - ox) * scale) | 0))]! : inBox && NEAR_EDGE;
-    if (m === NEAR_EDGE) m = edges.inside(x, y) ? INSIDE : 0;
-    out[count] = i;
-    count += m;
+/** A polygon prepared once (band index, raster) for selecting from any range of points. */
+export class PolygonSelector {
+  private readonly box: Box = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
+  /** Null for a polygon that encloses nothing (fewer than 3 vertices, no area, NaN). */
+  private readonly edges: BandedEdges | null = null;
+  private readonly raster: Raster | null = null;
+
+  constructor(poly: Polygon) {
+    const n = poly.length >> 1;
+    const box = this.box;
+    for (let v = 0; v < n; v++) {
+      const x = poly[2 * v]!, y = poly[2 * v + 1]!;
+      box.minX = Math.min(box.minX, x);
+      box.maxX = Math.max(box.maxX, x);
+      box.minY = Math.min(box.minY, y);
+      box.maxY = Math.max(box.maxY, y);
+    }
+    if (n < 3 || !(box.maxY > box.minY) || !(box.maxX > box.minX)) return;
+    this.edges = new BandedEdges(poly, box);
+    this.raster = rasterise(poly, box, this.edges);
   }
-  return out.slice(0, count);
+
+  /** The indices in [start, end) of the points inside, ascending. */
+  select(xs: Float32Array, ys: Float32Array, start: number, end: number): Uint32Array {
+    const edges = this.edges;
+    if (!edges) return new Uint32Array(0);
+    const { minX, maxX, minY, maxY } = this.box;
+    const mask = this.raster?.mask ?? null;
+    const { cols = 0, ox = 0, oy = 0, scale = 0 } = this.raster ?? {};
+    // Room for every point: the output is written unconditionally and counted only when inside (no branch to mispredict).
+    const out = new Uint32Array(Math.max(0, end - start) + 1);
+    let count = 0;
+    for (let i = start; i < end; i++) {
+      const x = xs[i]!, y = ys[i]!;
+      // Outside the box (or NaN: the comparisons are false) is cell 0, outside; no branch on it, which would go either way at random.
+      const inBox = +(x >= minX) & +(x <= maxX) & +(y >= minY) & +(y <= maxY);
+      let m = mask ? mask[inBox * ((((y - oy) * scale) | 0) * cols + (((x - ox) * scale) | 0))]! : inBox && NEAR_EDGE;
+      if (m === NEAR_EDGE) m = edges.inside(x, y) ? INSIDE : 0;
+      out[count] = i;
+      count += m;
+    }
+    return out.slice(0, count);
+  }
 }
 
 /** The four corners of the rectangle spanned by two data points, as a polygon. */
