@@ -42,6 +42,8 @@ export class App implements ControlsHost, HoverHost {
   private grid: PointGrid | null = null;
   /** The cell a click pinned (ringed on the plot), or −1. */
   pinned = -1;
+  /** The pinned cell as a halo's cell list: one array while it stays pinned, so renderers keep the rims drawn under it. */
+  private pinnedCells = new Uint32Array(0);
   /** Sorted copies of group cell lists, for membership tests on hover. */
   private readonly sortedCells = new WeakMap<Uint32Array, Uint32Array>();
 
@@ -236,6 +238,7 @@ export class App implements ControlsHost, HoverHost {
 
   setPinned(cell: number): void {
     this.pinned = cell;
+    this.pinnedCells = cell >= 0 ? Uint32Array.of(cell) : new Uint32Array(0);
     this.requestDraw();
   }
 
@@ -441,7 +444,7 @@ export class App implements ControlsHost, HoverHost {
     const n = this.shownXs.length;
     const hasPoints = n > 0 && this.colors.length === n;
     let halos = overlayHalos(this.state, this.preview);
-    if (this.pinned >= 0 && this.pinned < n) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
+    if (this.pinned >= 0 && this.pinned < n) halos.push({ cells: this.pinnedCells, color: hexToRgba32(SELECTED) });
     const size = this.lodFixed ?? this.lodSize;
     const lod = hasPoints && this.moving && size > 0 && size < n;
     let subset: Uint32Array | null = null;
@@ -451,7 +454,8 @@ export class App implements ControlsHost, HoverHost {
     }
     this.renderer.draw(this.view, hasPoints ? { xs: this.shownXs, ys: this.shownYs, turn, colors: this.colors, colorsVersion: this.colorsVersion, rank: this.rank, subset, halos } : null);
     const ms = this.renderer.lastFrameMs;
-    if (hasPoints && !lod) this.lodSize = subsetSize(n, ms);
+    // A frame that reused its points says nothing of what drawing them takes.
+    if (hasPoints && !lod && this.renderer.lastRedrew) this.lodSize = subsetSize(n, ms);
     this.lastFrame = { lod, points: this.renderer.lastPoints, ms };
     if (hasPoints) this.frameCounts[lod ? "lod" : "full"]++;
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();

@@ -9,7 +9,8 @@
  * the points in draw order, exact colours (no blending, no antialiasing).
  */
 import { orderByRank } from "./continuous.js";
-import { BG, type Layer, type PointRenderer, fitToElement, pointSize, rimSize } from "./render.js";
+import { pointSize, rimSize } from "./point-size.js";
+import { BG, type Layer, type PointRenderer, fitToElement } from "./render.js";
 import type { View } from "./view.js";
 
 const VERTEX = `#version 300 es
@@ -62,6 +63,7 @@ export class WebGLRenderer implements PointRenderer {
   readonly kind = "webgl2";
   lastFrameMs = 0;
   lastPoints = 0;
+  readonly lastRedrew = true;
   private readonly gl: WebGL2RenderingContext;
   private program!: WebGLProgram;
   private vao!: WebGLVertexArrayObject;
