@@ -49,7 +49,7 @@ test("frames equal rims-then-points, through reused points, appended and changed
     fc.property(
       fc.integer({ min: 1, max: 400_000 }),
       fc.array(fc.tuple(fc.integer({ min: -5, max: 45 }), fc.integer({ min: -5, max: 35 }), fc.integer({ min: 0, max: 4 })), { minLength: 1, maxLength: 300 }),
-      fc.array(fc.constantFrom("same", "add-halo", "drop-halo", "recolour", "pan", "moving", "rank"), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.constantFrom("same", "add-halo", "drop-halo", "recolour", "show-all", "pan", "moving", "rank"), { minLength: 1, maxLength: 8 }),
       fc.constantFrom(1, 2),
       (nominal, pts, steps, dpr) => {
         const n = pts.length;
@@ -75,6 +75,7 @@ test("frames equal rims-then-points, through reused points, appended and changed
           if (step === "add-halo") halos = [...halos, { cells: cells(halos.length % n, 2), color: 0xff00aa00 + halos.length }];
           if (step === "drop-halo") halos = halos.slice(1);
           if (step === "recolour") (colors = colors.map((c) => (c === 0 ? 0 : c ^ 0x10))), version++;
+          if (step === "show-all") (colors = colors.map((c) => c || 0xff000005)), version++;
           if (step === "pan") p = { ...p, tx: p.tx + 1 };
           if (step === "moving") subset = cells(0, 2);
           if (step === "rank") rank = Uint16Array.from({ length: total }, (_, i) => (i * 7) % 5);
@@ -82,7 +83,7 @@ test("frames equal rims-then-points, through reused points, appended and changed
           frame.draw(words, BG, p, layer);
           assert.deepEqual(words, reference(p, layer), `after ${step}`);
           // Points are drawn anew only when the cells, their place or their colours changed (a moving frame draws its own).
-          assert.equal(frame.redrew, first || ["recolour", "pan", "moving", "rank"].includes(step), step);
+          assert.equal(frame.redrew, first || ["recolour", "show-all", "pan", "moving", "rank"].includes(step), step);
           first = false;
         }
       },

@@ -6,7 +6,8 @@
  * A full frame keeps its layers: the next full frame of the same cells, view
  * and colours (the frame a lasso's release draws, a redraw after a panel
  * change) reuses the points as they are, and when the rims only gained
- * groups at the end (a new group is the last one) draws just those. A lasso
+ * groups at the end (a new group is the last one) draws just those; a new
+ * colouring that hides no cell keeps the rims. A lasso
  * over 5M cells then costs its one new rim, not every cell and every rim
  * again. Moving frames (a subset while the view moves) draw into layers of
  * their own, leaving the full frame's for when the view is still again.
@@ -35,6 +36,8 @@ interface Drawn {
   subset: Uint32Array | null;
   /** The rims in the halo layer, in the order drawn. */
   halos: Halo[];
+  /** Cells hidden (colour 0), which get no rim. */
+  hidden: number;
 }
 
 class Layers {
@@ -70,16 +73,20 @@ export class PixelFrame {
     if (subset) this.moving = target;
     else this.kept = target;
     const was = target.drawn;
-    const samePoints =
-      was !== null && samePlacement(was.placement, p) && was.xs === layer.xs && was.ys === layer.ys && was.colors === layer.colors && was.colorsVersion === layer.colorsVersion && was.rank === (layer.rank ?? null) && was.subset === subset;
+    const samePlace = was !== null && samePlacement(was.placement, p) && was.xs === layer.xs && was.ys === layer.ys && was.subset === subset;
+    const sameColours = was !== null && was.colors === layer.colors && was.colorsVersion === layer.colorsVersion;
+    const hidden = sameColours ? was.hidden : countZeros(layer.colors);
+    const samePoints = samePlace && sameColours && was.rank === (layer.rank ?? null);
     const count = subset ? subset.length : layer.xs.length;
     if (!samePoints) this.drawPoints(target.points, p, layer, subset);
     this.redrew = !samePoints;
-    // Rims depend on where the cells are and which are hidden, as the points do; the ones drawn stay when only new ones follow them.
-    const from = samePoints && keptPrefix(was.halos, layer.halos) === was.halos.length ? was.halos.length : 0;
+    // Rims depend on where the cells are and which are hidden: a new colouring that hides nothing, as before, leaves them.
+    const sameRims = samePlace && (sameColours || (was.hidden === 0 && hidden === 0));
+    // The rims drawn stay when only new ones follow them.
+    const from = sameRims && keptPrefix(was.halos, layer.halos) === was.halos.length ? was.halos.length : 0;
     if (from === 0) target.halos.fill(0);
     for (let h = from; h < layer.halos.length; h++) this.drawHalo(target.halos, p, layer, layer.halos[h]!, count);
-    target.drawn = { placement: { ...p }, xs: layer.xs, ys: layer.ys, colors: layer.colors, colorsVersion: layer.colorsVersion, rank: layer.rank ?? null, subset, halos: [...layer.halos] };
+    target.drawn = { placement: { ...p }, xs: layer.xs, ys: layer.ys, colors: layer.colors, colorsVersion: layer.colorsVersion, rank: layer.rank ?? null, subset, halos: [...layer.halos], hidden };
 
     const points = target.points, halos = target.halos;
     for (let o = 0; o < pixels; o++) {
@@ -157,6 +164,12 @@ export class PixelFrame {
       }
     }
   }
+}
+
+function countZeros(colors: Uint32Array): number {
+  let n = 0;
+  for (let i = 0; i < colors.length; i++) n += colors[i] === 0 ? 1 : 0;
+  return n;
 }
 
 /** How many of `was` lead `now` unchanged (same cells array, same colour). */
