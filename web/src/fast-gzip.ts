@@ -30,8 +30,9 @@ const LEN_INDEX = (() => {
 const CL_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
 class BitWriter {
-  private bits = 0;
-  private count = 0;
+  /** Bits not yet written, `count` of them. */
+  bits = 0;
+  count = 0;
   pos: number;
 
   constructor(readonly out: Uint8Array, pos: number) {
@@ -128,8 +129,13 @@ function codeLengthSymbols(lengths: Uint8Array): number[] {
   return out;
 }
 
-/** Literal and run symbols of data[start, end): `visit(symbol, runLength)` (runLength 0 for a literal). */
-function scan(data: Uint8Array, start: number, end: number, visit: (symbol: number, run: number) => void): void {
+/** A block's symbols (literals, run lengths 257..285) and run lengths (0 for a literal); at most one per byte. */
+const SYMBOLS = new Uint16Array(BLOCK);
+const RUNS = new Uint16Array(BLOCK);
+
+/** Literal and run symbols of data[start, end) into SYMBOLS / RUNS; returns how many. */
+function tokenize(data: Uint8Array, start: number, end: number): number {
+  let n = 0;
   for (let i = start; i < end; ) {
     const b = data[i]!;
     if (i > 0 && data[i - 1] === b) {
@@ -137,19 +143,23 @@ function scan(data: Uint8Array, start: number, end: number, visit: (symbol: numb
       let j = i + 1;
       while (j < limit && data[j] === b) j++;
       if (j - i >= 3) {
-        visit(257 + LEN_INDEX[j - i]!, j - i);
+        SYMBOLS[n] = 257 + LEN_INDEX[j - i]!;
+        RUNS[n++] = j - i;
         i = j;
         continue;
       }
     }
-    visit(b, 0);
+    SYMBOLS[n] = b;
+    RUNS[n++] = 0;
     i++;
   }
+  return n;
 }
 
 function writeBlock(w: BitWriter, data: Uint8Array, start: number, end: number, last: boolean): void {
+  const tokens = tokenize(data, start, end);
   const freq = new Uint32Array(286);
-  scan(data, start, end, (s) => freq[s]!++);
+  for (let t = 0; t < tokens; t++) freq[SYMBOLS[t]!]!++;
   freq[256] = 1;
   const lit = huffmanLengths(freq, 15);
   let hlit = 286;
@@ -190,16 +200,32 @@ function writeBlock(w: BitWriter, data: Uint8Array, start: number, end: number, 
     w.put(clCodes[s]!, clLengths[s]!);
     if (s >= 16) w.put(cl[k + 1]!, s === 16 ? 2 : s === 17 ? 3 : 7);
   }
+  // Each symbol with its length's extra bits and the 1-bit distance code: at most 21 bits, so 28 with what is pending.
   const codes = codesOf(lit);
-  scan(data, start, end, (s, run) => {
-    w.put(codes[s]!, lit[s]!);
+  const extraOf = Uint8Array.from({ length: 286 }, (_, s) => (s > 256 ? LEN_EXTRA[s - 257]! : 0));
+  const baseOf = Uint16Array.from({ length: 286 }, (_, s) => (s > 256 ? LEN_BASE[s - 257]! : 0));
+  const out = w.out;
+  let acc = w.bits, count = w.count, pos = w.pos;
+  for (let t = 0; t < tokens; t++) {
+    const s = SYMBOLS[t]!;
+    acc |= codes[s]! << count;
+    count += lit[s]!;
+    const run = RUNS[t]!;
     if (run > 0) {
-      const k = s - 257;
-      if (LEN_EXTRA[k]! > 0) w.put(run - LEN_BASE[k]!, LEN_EXTRA[k]!);
-      // Distance 1: code 0, one bit, no extra bits.
-      w.put(0, 1);
+      const e = extraOf[s]!;
+      acc |= (run - baseOf[s]!) << count;
+      // Then distance 1: code 0, one bit.
+      count += e + 1;
     }
-  });
+    while (count >= 8) {
+      out[pos++] = acc & 0xff;
+      acc >>>= 8;
+      count -= 8;
+    }
+  }
+  w.bits = acc;
+  w.count = count;
+  w.pos = pos;
   w.put(codes[256]!, lit[256]!);
 }
 
