@@ -76,7 +76,12 @@ function cloudAround(poly: number[], count: number, seed: number): { xs: Float32
   const n = poly.length >> 1;
   for (let v = 0; v < n; v++) {
     const w = (v + 1) % n;
-    for (const t of [0, 1 / 3, 0.5, 2 / 3]) onEdges.push(poly[2 * v]! + t * (poly[2 * w]! - poly[2 * v]!), poly[2 * v + 1]! + t * (poly[2 * w + 1]! - poly[2 * v + 1]!));
+    for (const t of [0, 1 / 3, 0.5, 2 / 3]) {
+      const x = poly[2 * v]! + t * (poly[2 * w]! - poly[2 * v]!), y = poly[2 * v + 1]! + t * (poly[2 * w + 1]! - poly[2 * v + 1]!);
+      onEdges.push(x, y);
+      // And just off the edge, by a millionth and a thousandth of the box, either way.
+      for (const d of [1e-6, -1e-6, 1e-3, -1e-3]) onEdges.push(x + d * (x1 - x0), y + d * (y1 - y0));
+    }
   }
   const xs = new Float32Array(count + onEdges.length / 2), ys = new Float32Array(count + onEdges.length / 2);
   const padX = (x1 - x0) * 0.1, padY = (y1 - y0) * 0.1;

@@ -8,12 +8,13 @@
  * horizontal ray, and the answer is the same as testing all edges).
  *
  * Why the lookup equals the exact test: a cell is marked "near an edge"
- * when any edge passes within one cell of it, so every point of an unmarked
- * cell is at least a cell away from every edge. The even-odd parity is the
- * same everywhere in such an edge-free region, and the rounding of the
- * crossing formula is many orders of magnitude below a cell (polygons too
- * small for that margin are tested exactly throughout), so the cell's
- * centre, classified by the same rule, answers for all its points.
+ * when any edge passes through it or within a thousandth of a cell of it,
+ * so every point of an unmarked cell is at least that far from every edge.
+ * The even-odd parity is the same everywhere in such an edge-free region,
+ * and the rounding of the crossing formula and of a point's cell is
+ * thousands of times smaller than that margin (polygons too small for it
+ * are tested exactly throughout), so the cell's centre, classified by the
+ * same rule, answers for all its points.
  */
 
 /** Polygon as [x0, y0, x1, y1, ...] in data coordinates. */
@@ -26,6 +27,8 @@ const RASTER_CELLS = 1 << 20;
 const RASTER_SIDE = 4096;
 /** Mask values; 0 is outside. */
 const INSIDE = 1, NEAR_EDGE = 2;
+/** How close (in cells) an edge may pass to a cell that is not marked near it. */
+const MARGIN = 1e-3;
 
 interface Box {
   minX: number;
@@ -91,9 +94,9 @@ class BandedEdges {
 }
 
 /**
- * The polygon rasterised over its bounding box, with a margin of two cells
- * all round: points in the box never reach the first cell, which no edge
- * comes near, so it stands for every point outside the box.
+ * The polygon rasterised over its bounding box, with two more cells all
+ * round: points in the box never reach the first cell, which no edge comes
+ * near, so it stands for every point outside the box.
  */
 interface Raster {
   mask: Uint8Array;
@@ -128,20 +131,20 @@ function rasterise(poly: Polygon, box: Box, edges: BandedEdges): Raster | null {
     }
   }
 
-  // Every cell within one cell of an edge: row by row, the edge's x-extent over the row widened by a cell each way.
+  // Every cell an edge passes through or within MARGIN of: row by row, the edge's x-extent over the row (widened by MARGIN).
   const n = poly.length >> 1;
   for (let v = 0; v < n; v++) {
     const w2 = (v + 1) % n;
     const ax = (poly[2 * v]! - ox) * scale, ay = (poly[2 * v + 1]! - oy) * scale;
     const bx = (poly[2 * w2]! - ox) * scale, by = (poly[2 * w2 + 1]! - oy) * scale;
     const y0 = Math.min(ay, by), y1 = Math.max(ay, by);
-    const r0 = Math.max(0, Math.floor(y0) - 1), r1 = Math.min(rows - 1, Math.floor(y1) + 1);
+    const r0 = Math.max(0, Math.floor(y0 - MARGIN)), r1 = Math.min(rows - 1, Math.floor(y1 + MARGIN));
     for (let r = r0; r <= r1; r++) {
-      const lo = Math.max(r - 1, y0), hi = Math.min(r + 2, y1);
+      const lo = Math.max(r - MARGIN, y0), hi = Math.min(r + 1 + MARGIN, y1);
       let xa: number, xb: number;
       if (ay === by) (xa = ax), (xb = bx);
       else (xa = ax + ((bx - ax) * (lo - ay)) / (by - ay)), (xb = ax + ((bx - ax) * (hi - ay)) / (by - ay));
-      const c0 = Math.max(0, Math.floor(Math.min(xa, xb)) - 1), c1 = Math.min(cols - 1, Math.floor(Math.max(xa, xb)) + 1);
+      const c0 = Math.max(0, Math.floor(Math.min(xa, xb) - MARGIN)), c1 = Math.min(cols - 1, Math.floor(Math.max(xa, xb) + MARGIN));
       mask.fill(NEAR_EDGE, r * cols + c0, r * cols + c1 + 1);
     }
   }
