@@ -10,7 +10,7 @@ import { orderByRank } from "../web/src/continuous.js";
 import type { Halo } from "../web/src/overlays.js";
 import { type Placement, PixelFrame } from "../web/src/pixel-frame.js";
 import { pointSize, rimSize } from "../web/src/point-size.js";
-import type { Layer } from "../web/src/render.js";
+import type { Layer } from "../web/src/layer.js";
 
 const BG = 0xff101010;
 

@@ -14,7 +14,7 @@
  */
 import type { Halo } from "./overlays.js";
 import { pointSize, rimSize } from "./point-size.js";
-import type { Layer } from "./render.js";
+import type { Layer } from "./layer.js";
 
 /** Where cells land: pixel = (x·k + tx, ty − y·k) in a W×H frame. */
 export interface Placement {

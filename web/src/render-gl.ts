@@ -10,7 +10,8 @@
  */
 import { orderByRank } from "./continuous.js";
 import { pointSize, rimSize } from "./point-size.js";
-import { BG, type Layer, type PointRenderer, fitToElement } from "./render.js";
+import type { Layer } from "./layer.js";
+import { BG, type PointRenderer, fitToElement } from "./render.js";
 import type { View } from "./view.js";
 
 const VERTEX = `#version 300 es

@@ -1,34 +1,13 @@
 /**
- * What a point renderer draws, the choice between the two renderers, and the
+ * A point renderer's interface, the choice between the two renderers, and the
  * Canvas2D one: pixel loops (pixel-frame.ts) into one ImageData, kept as the fallback where
  * WebGL2 is missing (and selectable with `?renderer=canvas`). The WebGL2 one
  * (render-gl.ts) draws the same layer to the same pixels.
  */
-import type { Halo } from "./overlays.js";
+import type { Layer } from "./layer.js";
 import { PixelFrame } from "./pixel-frame.js";
 import { BACKGROUND, hexToRgba32 } from "./palette.js";
-import type { TurnColumns } from "./projection.js";
 import type { View } from "./view.js";
-
-export interface Layer {
-  xs: Float32Array;
-  ys: Float32Array;
-  /** A 3D embedding's columns and rotation, for a renderer that turns the points itself (then xs, ys may lag behind). */
-  turn?: (TurnColumns & { yaw: number; pitch: number }) | null;
-  /** One RGBA word per point; 0 = hidden (not drawn). */
-  colors: Uint32Array;
-  /** Changes whenever `colors` is rewritten in place (renderers that copy the colours compare it). */
-  colorsVersion: number;
-  /**
-   * Draw rank per point: a higher rank is drawn over a lower one, points of
-   * one rank in index order (later on top). Absent: index order.
-   */
-  rank?: Uint16Array | null;
-  /** While the view moves: the only points drawn (a fixed sample, in index order); null draws all. */
-  subset?: Uint32Array | null;
-  /** Rims drawn under the points, in order (later ones on top): the cells keep their own colour inside. */
-  halos: Halo[];
-}
 
 export type RendererKind = "webgl2" | "canvas2d";
 
