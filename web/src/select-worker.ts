@@ -30,15 +30,16 @@ let points: { generation: number; xs: Float32Array; ys: Float32Array } | null = 
 /** Counts messages: a preview that sees it move on was overtaken. */
 let received = 0;
 
-// Lets queued messages run between slices (a message to ourselves: no timer clamping).
+// Lets queued messages run between slices (a message to ourselves: no timer clamping). One waiter per
+// message sent, oldest first: a preview overtaken by another one still wakes, sees it, and answers.
 const channel = new MessageChannel();
-let wake: (() => void) | null = null;
-channel.port1.onmessage = () => {
-  const w = wake;
-  wake = null;
-  w?.();
-};
-const letMessagesIn = (): Promise<void> => new Promise((resolve) => ((wake = resolve), channel.port2.postMessage(null)));
+const waiters: (() => void)[] = [];
+channel.port1.onmessage = () => waiters.shift()?.();
+const letMessagesIn = (): Promise<void> =>
+  new Promise((resolve) => {
+    waiters.push(resolve);
+    channel.port2.postMessage(null);
+  });
 
 scope.onmessage = (ev) => {
   received++;
