@@ -169,6 +169,12 @@ test("codes round-trip through every encoding, and the writer picks the smallest
       }
       const natural = wide ? sizes : [sizes[0]!, sizes[2]!];
       assert.ok(auto.length <= Math.min(...natural), `auto ${auto.length} vs ${natural}`);
+      // Typed arrays take the same path; `wide` picks the smaller of the two 16-bit encodings.
+      const typed = wide ? Uint16Array.from(codes) : Uint8Array.from(codes);
+      assert.deepEqual([...encodeCodes(typed)], [...auto]);
+      const sixteen = encodeCodes(typed, { wide: true });
+      assert.ok([1, 3].includes(sixteen[0]!) && sixteen.length === Math.min(sizes[wide ? 0 : 1]!, sizes[wide ? 1 : 3]!));
+      assert.deepEqual([...decodeCodes(sixteen).codes], codes);
     }),
   );
 });

@@ -269,17 +269,25 @@ export class SessionWriter {
     // The codes are checked against the category count, so that is part of what the payload is made by.
     const { payload } = this.fromSource(field.codes, `app-codes/${field.categories.length}`, () => {
       const marker = wide ? MISSING_U16 : MISSING_U8;
-      const codes = new (wide ? Uint16Array : Uint8Array)(field.codes.length);
-      for (let i = 0; i < codes.length; i++) {
-        const c = field.codes[i]!;
-        if (c === -1 || c === marker) codes[i] = marker;
-        else if (Number.isInteger(c) && c >= 0 && c < field.categories.length) codes[i] = c;
-        else throw notAppLoadable("WEBAPP_CODES", `${where}: code ${c} at cell ${i} is neither one of the ${field.categories.length} categories nor missing (-1 or ${marker})`);
+      const bad = (c: number, i: number) => notAppLoadable("WEBAPP_CODES", `${where}: code ${c} at cell ${i} is neither one of the ${field.categories.length} categories nor missing (-1 or ${marker})`);
+      const given = field.codes;
+      let codes: Uint8Array | Uint16Array;
+      const sameWidth = wide ? (given instanceof Uint16Array ? given : null) : given instanceof Uint8Array ? given : null;
+      if (sameWidth) {
+        // Already the declared width, with its marker: checked, not copied.
+        for (let i = 0; i < sameWidth.length; i++) if (sameWidth[i]! >= field.categories.length && sameWidth[i] !== marker) throw bad(sameWidth[i]!, i);
+        codes = sameWidth;
+      } else {
+        codes = new (wide ? Uint16Array : Uint8Array)(given.length);
+        for (let i = 0; i < codes.length; i++) {
+          const c = given[i]!;
+          if (c === -1 || c === marker) codes[i] = marker;
+          else if (Number.isInteger(c) && c >= 0 && c < field.categories.length) codes[i] = c;
+          else throw bad(c, i);
+        }
       }
       // The smaller of raw and RLE, at the width the field record declares.
-      const raw = encodeCodes(codes, { encoding: wide ? 1 : 0 });
-      const rle = encodeCodes(codes, { encoding: wide ? 3 : 2 });
-      return { payload: rle.length < raw.length ? rle : raw, count: codes.length };
+      return { payload: encodeCodes(codes, { wide }), count: codes.length };
     });
     this.overlays!.userDefinedFields.push(appFieldRecord({
       id: field.id, key: field.key, source: field.source ?? "obs", categories: [...field.categories], codesLength: field.codes.length, wide,

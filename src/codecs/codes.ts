@@ -188,6 +188,8 @@ function u16View(bytes: Uint8Array, at: number, length: number): Uint16Array {
 export interface CodesEncodeOptions {
   /** Force an encoding instead of the smallest. */
   encoding?: 0 | 1 | 2 | 3;
+  /** Without `encoding`: the smaller of raw and RLE in 16 bits even when every code fits 8 (a width declared elsewhere). */
+  wide?: boolean;
 }
 
 /** Encodes codes the way the web app does: u8 when every code fits, and the smaller of raw and RLE. */
@@ -195,25 +197,34 @@ export function encodeCodes(codes: ArrayLike<number>, opts: CodesEncodeOptions =
   const length = codes.length;
   let max = 0;
   let runs = 0;
-  for (let i = 0; i < length; i++) {
-    const v = codes[i]!;
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw formatError("CODES_ENCODING", `code at position ${i} must be an integer in 0..65535, got ${v}`);
+  // The RLE pairs' size, counted as the runs end (one pass over the codes, not two).
+  let pairBytes = 0;
+  // Typed u8 / u16 codes are integers in range by construction: only other arrays are checked value by value.
+  const typed = codes instanceof Uint8Array || codes instanceof Uint16Array;
+  for (let i = 0, prev = -1, runStart = 0; i <= length; i++) {
+    const v = i < length ? codes[i]! : -1;
+    if (i < length && !typed && (!Number.isInteger(v) || v < 0 || v > 0xffff)) throw formatError("CODES_ENCODING", `code at position ${i} must be an integer in 0..65535, got ${v}`);
     if (v > max) max = v;
-    if (i === 0 || v !== codes[i - 1]) runs++;
+    if (v !== prev) {
+      if (i > 0) pairBytes += varLen(prev) + varLen(i - runStart);
+      if (i < length) runs++;
+      runStart = i;
+    }
+    prev = v;
   }
-  const wide = max > 0xff;
+  const wide = max > 0xff || (opts.wide === true && opts.encoding === undefined);
   let encoding = opts.encoding;
   if (encoding === undefined) {
     const rawSize = length * (wide ? 2 : 1);
-    encoding = rleSize(codes, runs) < rawSize ? (wide ? CODES_RLE_U16 : CODES_RLE_U8) : wide ? CODES_RAW_U16 : CODES_RAW_U8;
+    encoding = varLen(runs) + pairBytes < rawSize ? (wide ? CODES_RLE_U16 : CODES_RLE_U8) : wide ? CODES_RAW_U16 : CODES_RAW_U8;
   }
   if ((encoding === CODES_RAW_U8 || encoding === CODES_RLE_U8) && wide)
     throw formatError("CODES_ENCODING", `codes up to ${max} do not fit the 8-bit encoding ${encoding}`);
-  const w = new ByteWriter(16 + length * 2);
+  const w = new ByteWriter(16 + length * (encoding === CODES_RAW_U8 ? 1 : 2));
   w.byte(encoding);
   w.uvarint(length);
   if (encoding === CODES_RAW_U8) {
-    w.bytes(Uint8Array.from(codes));
+    w.bytes(codes instanceof Uint8Array ? codes : Uint8Array.from(codes));
   } else if (encoding === CODES_RAW_U16) {
     const out = new Uint8Array(length * 2);
     for (let i = 0; i < length; i++) {
@@ -234,21 +245,6 @@ export function encodeCodes(codes: ArrayLike<number>, opts: CodesEncodeOptions =
     }
   }
   return w.finish();
-}
-
-function rleSize(codes: ArrayLike<number>, runs: number): number {
-  // Upper-bound estimate is enough to choose: value ≤ 3 bytes, run ≤ 5 bytes typical.
-  let size = varLen(runs);
-  let i = 0;
-  const n = codes.length;
-  while (i < n) {
-    const v = codes[i]!;
-    let j = i + 1;
-    while (j < n && codes[j] === v) j++;
-    size += varLen(v) + varLen(j - i);
-    i = j;
-  }
-  return size;
 }
 
 function varLen(v: number): number {

@@ -5,7 +5,7 @@
  */
 import { missingMarkerOf } from "../../src/codecs/codes.js";
 import type { ViewerApi, ViewerConfig } from "./api.js";
-import { type ValueRange, colorValues, drawOrder, formatValue, valueRange } from "./continuous.js";
+import { type ValueRange, colorValues, formatValue, valueRange } from "./continuous.js";
 import { overlayHalos } from "./overlays.js";
 import { PointGrid } from "./point-grid.js";
 import { categoryRgba32, hexToRgba32, MISSING, SELECTED, UNCOLOURED } from "./palette.js";
@@ -42,6 +42,8 @@ export class App implements ControlsHost, HoverHost {
   private grid: PointGrid | null = null;
   /** The cell a click pinned (ringed on the plot), or −1. */
   pinned = -1;
+  /** The pinned cell as a halo's cell list: one array while it stays pinned, so renderers keep the rims drawn under it. */
+  private pinnedCells = new Uint32Array(0);
   /** Sorted copies of group cell lists, for membership tests on hover. */
   private readonly sortedCells = new WeakMap<Uint32Array, Uint32Array>();
 
@@ -61,8 +63,8 @@ export class App implements ControlsHost, HoverHost {
   colors = new Uint32Array(0);
   /** The current colouring when it is continuous (a numeric obs column, "num:key", or a gene, "gene:index[:layer]"). */
   continuous: { label: string; values: Float32Array; range: ValueRange } | null = null;
-  /** Draw order of a continuous colouring (high values on top), made with its colours. */
-  private order: Uint32Array | null = null;
+  /** Draw rank of a continuous colouring (high values on top), made with its colours; null draws in index order. */
+  private rank: Uint16Array | null = null;
   /** Percentiles the continuous scale is clipped at. */
   clip: [number, number] = [1, 99];
   /** Loaded continuous columns; genes beyond the last few are dropped (each is 4 bytes per cell). */
@@ -85,8 +87,8 @@ export class App implements ControlsHost, HoverHost {
   /** Cells a moving frame draws: fixed by `?lod=N` (0: never a subset), else sized from the last full frame. */
   private readonly lodFixed: number | null;
   private lodSize = Infinity;
-  /** The subset of the current draw list (and of big halos) for the current size. */
-  private subset: { list: Uint32Array | null; n: number; size: number; cells: Uint32Array } | null = null;
+  /** The subset of the cells (and of big halos) for the current size. */
+  private subset: { n: number; size: number; cells: Uint32Array } | null = null;
   private turnAxes: [number, number] | null = null;
   private turnData: Float32Array | null = null;
   private readonly haloSubsets = new WeakMap<Uint32Array, { size: number; cells: Uint32Array }>();
@@ -236,6 +238,7 @@ export class App implements ControlsHost, HoverHost {
 
   setPinned(cell: number): void {
     this.pinned = cell;
+    this.pinnedCells = cell >= 0 ? Uint32Array.of(cell) : new Uint32Array(0);
     this.requestDraw();
   }
 
@@ -386,9 +389,13 @@ export class App implements ControlsHost, HoverHost {
         const c = cc.codes[i]!;
         colors[i] = c >= 0 && c < k ? lut[c]! : missing;
       }
-    } else if (this.continuous) colorValues(this.continuous.values, this.continuous.range, hexToRgba32(MISSING), colors);
-    else colors.fill(hexToRgba32(UNCOLOURED));
-    this.order = this.continuous ? drawOrder(this.continuous.values, this.continuous.range) : null;
+    } else if (this.continuous) {
+      // A new rank array (never rewritten in place): renderers key what they derive from it on its identity.
+      const rank = new Uint16Array(n);
+      colorValues(this.continuous.values, this.continuous.range, hexToRgba32(MISSING), colors, rank);
+      this.rank = rank;
+    } else colors.fill(hexToRgba32(UNCOLOURED));
+    if (!this.continuous) this.rank = null;
     this.colors = colors;
     this.colorsVersion++;
     this.controls?.renderColorOptions();
@@ -437,7 +444,7 @@ export class App implements ControlsHost, HoverHost {
     const n = this.shownXs.length;
     const hasPoints = n > 0 && this.colors.length === n;
     let halos = overlayHalos(this.state, this.preview);
-    if (this.pinned >= 0 && this.pinned < n) halos.push({ cells: Uint32Array.of(this.pinned), color: hexToRgba32(SELECTED) });
+    if (this.pinned >= 0 && this.pinned < n) halos.push({ cells: this.pinnedCells, color: hexToRgba32(SELECTED) });
     const size = this.lodFixed ?? this.lodSize;
     const lod = hasPoints && this.moving && size > 0 && size < n;
     let subset: Uint32Array | null = null;
@@ -445,9 +452,10 @@ export class App implements ControlsHost, HoverHost {
       subset = this.subsetFor(n, size);
       halos = halos.map((h) => (h.cells.length > MIN_SUBSET ? { cells: this.haloSubset(h.cells, n, size), color: h.color } : h));
     }
-    this.renderer.draw(this.view, hasPoints ? { xs: this.shownXs, ys: this.shownYs, turn, colors: this.colors, colorsVersion: this.colorsVersion, order: this.order, subset, halos } : null);
+    this.renderer.draw(this.view, hasPoints ? { xs: this.shownXs, ys: this.shownYs, turn, colors: this.colors, colorsVersion: this.colorsVersion, rank: this.rank, subset, halos } : null);
     const ms = this.renderer.lastFrameMs;
-    if (hasPoints && !lod) this.lodSize = subsetSize(n, ms);
+    // A frame that reused its points says nothing of what drawing them takes.
+    if (hasPoints && !lod && this.renderer.lastRedrew) this.lodSize = subsetSize(n, ms);
     this.lastFrame = { lod, points: this.renderer.lastPoints, ms };
     if (hasPoints) this.frameCounts[lod ? "lod" : "full"]++;
     if (hasPoints && this.firstDrawAt === null) this.firstDrawAt = performance.now();
@@ -458,11 +466,11 @@ export class App implements ControlsHost, HoverHost {
   }
 
   private subsetFor(n: number, size: number): Uint32Array {
-    const list = this.order;
     const s = this.subset;
-    if (s && s.list === list && s.n === n && s.size === size) return s.cells;
-    const cells = subsetOf(n, list, size / n);
-    this.subset = { list, n, size, cells };
+    if (s && s.n === n && s.size === size) return s.cells;
+    // In index order: the renderer draws it by rank, as it does all the cells.
+    const cells = subsetOf(n, null, size / n);
+    this.subset = { n, size, cells };
     return cells;
   }
 
@@ -492,7 +500,7 @@ export class App implements ControlsHost, HoverHost {
     }
     this.previewBusy = true;
     this.catchUp();
-    const cells = this.selector.select(polygon);
+    const cells = this.selector.select(polygon, true);
     this.lastPreview = { polygon, cells };
     void cells.then(
       (cells) => {

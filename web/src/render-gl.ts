@@ -8,7 +8,10 @@
  * size snapped to the same device pixels, halos first in their colours, then
  * the points in draw order, exact colours (no blending, no antialiasing).
  */
-import { BG, type Layer, type PointRenderer, fitToElement, pointSize, rimSize } from "./render.js";
+import { orderByRank } from "./continuous.js";
+import { pointSize, rimSize } from "./point-size.js";
+import type { Layer } from "./layer.js";
+import { BG, type PointRenderer, fitToElement } from "./render.js";
 import type { View } from "./view.js";
 
 const VERTEX = `#version 300 es
@@ -61,6 +64,7 @@ export class WebGLRenderer implements PointRenderer {
   readonly kind = "webgl2";
   lastFrameMs = 0;
   lastPoints = 0;
+  readonly lastRedrew = true;
   private readonly gl: WebGL2RenderingContext;
   private program!: WebGLProgram;
   private vao!: WebGLVertexArrayObject;
@@ -75,6 +79,8 @@ export class WebGLRenderer implements PointRenderer {
   private colors: Uint32Array | null = null;
   private colorsVersion = -1;
   private indices = new Map<Uint32Array, Uploaded>();
+  /** Draw orders made from a rank (the GPU draws in list order), per list drawn (null: all cells), for the current rank. */
+  private orders: { rank: Uint16Array | null; byList: Map<Uint32Array | null, Uint32Array> } = { rank: null, byList: new Map() };
   private frame = 0;
   private lost = false;
   private readonly probe = new Uint8Array(4);
@@ -181,7 +187,7 @@ export class WebGLRenderer implements PointRenderer {
       }
       gl.uniform1f(u.point, size);
       gl.uniform4f(u.rim, 0, 0, 0, 0);
-      const list = layer.subset ?? layer.order ?? null;
+      const list = layer.rank ? this.ordered(layer.rank, layer.subset ?? null) : (layer.subset ?? null);
       if (list) this.drawList(list);
       else gl.drawArrays(gl.POINTS, 0, layer.xs.length);
       this.lastPoints = list ? list.length : layer.xs.length;
@@ -225,6 +231,14 @@ export class WebGLRenderer implements PointRenderer {
       this.colors = layer.colors;
       this.colorsVersion = layer.colorsVersion;
     }
+  }
+
+  /** `list` (all cells when null) in draw order by `rank`, kept while the rank is. */
+  private ordered(rank: Uint16Array, list: Uint32Array | null): Uint32Array {
+    if (this.orders.rank !== rank) this.orders = { rank, byList: new Map() };
+    let order = this.orders.byList.get(list);
+    if (!order) this.orders.byList.set(list, (order = orderByRank(rank, list)));
+    return order;
   }
 
   /** Draws the points listed in `cells` (an index buffer uploaded on first use). */

@@ -1,30 +1,13 @@
 /**
- * What a point renderer draws, the choice between the two renderers, and the
- * Canvas2D one: a pixel loop into one ImageData, kept as the fallback where
+ * A point renderer's interface, the choice between the two renderers, and the
+ * Canvas2D one: pixel loops (pixel-frame.ts) into one ImageData, kept as the fallback where
  * WebGL2 is missing (and selectable with `?renderer=canvas`). The WebGL2 one
  * (render-gl.ts) draws the same layer to the same pixels.
  */
-import type { Halo } from "./overlays.js";
+import type { Layer } from "./layer.js";
+import { PixelFrame } from "./pixel-frame.js";
 import { BACKGROUND, hexToRgba32 } from "./palette.js";
-import type { TurnColumns } from "./projection.js";
 import type { View } from "./view.js";
-
-export interface Layer {
-  xs: Float32Array;
-  ys: Float32Array;
-  /** A 3D embedding's columns and rotation, for a renderer that turns the points itself (then xs, ys may lag behind). */
-  turn?: (TurnColumns & { yaw: number; pitch: number }) | null;
-  /** One RGBA word per point; 0 = hidden (not drawn). */
-  colors: Uint32Array;
-  /** Changes whenever `colors` is rewritten in place (renderers that copy the colours compare it). */
-  colorsVersion: number;
-  /** The order to draw points in (later on top); index order when absent. */
-  order?: Uint32Array | null;
-  /** While the view moves: the only points drawn (a random subset, in draw order); null draws all. */
-  subset?: Uint32Array | null;
-  /** Rims drawn under the points, in order (later ones on top): the cells keep their own colour inside. */
-  halos: Halo[];
-}
 
 export type RendererKind = "webgl2" | "canvas2d";
 
@@ -35,21 +18,12 @@ export interface PointRenderer {
   readonly lastFrameMs: number;
   /** Points drawn in the last frame (halos not counted). */
   readonly lastPoints: number;
+  /** The last frame drew its points anew (not reused from the frame before): only such frames tell how long points take. */
+  readonly lastRedrew: boolean;
   draw(view: View, layer: Layer | null): void;
 }
 
 export const BG = hexToRgba32(BACKGROUND);
-
-/** Dense data gets 1-pixel points (overdraw hides nothing more); sparse data bigger ones, to stay visible. */
-export function pointSize(n: number, dpr: number): number {
-  const css = n > 300_000 ? 1 : n > 30_000 ? 2 : 3;
-  return Math.max(1, Math.round(css * dpr));
-}
-
-/** Halo rims are this much wider than the points, on every side. */
-export function rimSize(size: number, dpr: number): number {
-  return size + 2 * Math.max(1, Math.round(dpr));
-}
 
 /** Matches the backing store to the element's CSS size; returns the device pixel ratio used. */
 export function fitToElement(canvas: HTMLCanvasElement): number {
@@ -67,9 +41,11 @@ export class CanvasRenderer implements PointRenderer {
   readonly kind = "canvas2d";
   private image: ImageData | null = null;
   private words: Uint32Array | null = null;
+  private readonly frame = new PixelFrame();
   private readonly ctx: CanvasRenderingContext2D;
   lastFrameMs = 0;
   lastPoints = 0;
+  lastRedrew = true;
 
   constructor(readonly canvas: HTMLCanvasElement) {
     const ctx = canvas.getContext("2d", { alpha: false });
@@ -86,68 +62,13 @@ export class CanvasRenderer implements PointRenderer {
       this.words = new Uint32Array(this.image.data.buffer);
     }
     const words = this.words!;
-    words.fill(BG);
     this.lastPoints = 0;
     if (layer) {
       const k = view.scale * dpr;
-      const tx = W / 2 - view.cx * k;
-      const ty = H / 2 + view.cy * k;
-      // A subset is drawn with the points of a dataset its size (bigger when smaller), so the picture keeps its density.
-      const size = pointSize(layer.subset ? layer.subset.length : layer.xs.length, dpr);
-      const { xs, ys, colors } = layer;
-      const list = layer.subset ?? layer.order ?? null;
-      const count = list ? list.length : xs.length;
-      const rim = rimSize(size, dpr);
-      for (const halo of layer.halos) {
-        const cells = halo.cells, color = halo.color;
-        if (rim === 3) {
-          // The common dense case (1-pixel points, no HiDPI), inlined: 3×3 stores per cell, no call.
-          for (let j = 0; j < cells.length; j++) {
-            const i = cells[j]!;
-            if (colors[i] === 0) continue;
-            const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
-            if (!(px >= 1 && px < W - 1 && py >= 1 && py < H - 1)) continue;
-            const o = (py | 0) * W + (px | 0);
-            words[o - W - 1] = words[o - W] = words[o - W + 1] = color;
-            words[o - 1] = words[o] = words[o + 1] = color;
-            words[o + W - 1] = words[o + W] = words[o + W + 1] = color;
-          }
-        } else {
-          for (let j = 0; j < cells.length; j++) {
-            const i = cells[j]!;
-            if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, rim, color);
-          }
-        }
-      }
-      if (size === 1) {
-        for (let j = 0; j < count; j++) {
-          const i = list ? list[j]! : j;
-          const px = xs[i]! * k + tx, py = ty - ys[i]! * k;
-          // Negated comparisons also drop NaN coordinates.
-          if (!(px >= 0 && px < W && py >= 0 && py < H)) continue;
-          const c = colors[i]!;
-          if (c !== 0) words[(py | 0) * W + (px | 0)] = c;
-        }
-      } else {
-        for (let j = 0; j < count; j++) {
-          const i = list ? list[j]! : j;
-          if (colors[i] !== 0) this.square(words, W, H, xs[i]! * k + tx, ty - ys[i]! * k, size, colors[i]!);
-        }
-      }
-      this.lastPoints = count;
-    }
-    this.ctx.putImageData(this.image!, 0, 0);
+      this.lastPoints = this.frame.draw(words, BG, { W, H, k, tx: W / 2 - view.cx * k, ty: H / 2 + view.cy * k, dpr }, layer);
+      this.lastRedrew = this.frame.redrew;
+    } else words.fill(BG);
+    this.ctx.putImageData(this.image, 0, 0);
     this.lastFrameMs = performance.now() - t0;
-  }
-
-  private square(words: Uint32Array, W: number, H: number, px: number, py: number, size: number, color: number): void {
-    if (!(px > -size && px < W + size && py > -size && py < H + size)) return;
-    const half = size >> 1;
-    const x0 = Math.max(0, Math.floor(px) - half), x1 = Math.min(W, Math.floor(px) - half + size);
-    const y0 = Math.max(0, Math.floor(py) - half), y1 = Math.min(H, Math.floor(py) - half + size);
-    for (let y = y0; y < y1; y++) {
-      const row = y * W;
-      for (let x = x0; x < x1; x++) words[row + x] = color;
-    }
   }
 }

@@ -19,13 +19,21 @@ export class SelectorPool {
     for (const w of this.workers) w.setPoints(xs, ys);
   }
 
-  async select(polygon: Float64Array): Promise<Uint32Array> {
+  /** `preview`: a live preview, which any later request makes the workers give up (the promise then rejects with Superseded). */
+  async select(polygon: Float64Array, preview = false): Promise<Uint32Array> {
     const mid = this.n >> 1;
-    const [a, b] = await Promise.all([this.workers[0]!.select(polygon, 0, mid), this.workers[1]!.select(polygon, mid, this.n)]);
+    const [a, b] = await Promise.all([this.workers[0]!.select(polygon, 0, mid, preview), this.workers[1]!.select(polygon, mid, this.n, preview)]);
     const out = new Uint32Array(a.length + b.length);
     out.set(a);
     out.set(b, a.length);
     return out;
+  }
+}
+
+/** A preview the workers gave up because a later request came. */
+export class Superseded extends Error {
+  constructor() {
+    super("a later selection took over");
   }
 }
 
@@ -47,7 +55,7 @@ class Selector {
       if (msg.type === "selected") {
         this.lastWorkerMs = msg.ms;
         p.resolve(msg.cells);
-      } else p.reject(new Error(msg.message));
+      } else p.reject(msg.type === "superseded" ? new Superseded() : new Error(msg.message));
     };
     this.worker.onerror = (ev) => {
       for (const p of this.pending.values()) p.reject(new Error(`selection worker failed: ${ev.message}`));
@@ -61,11 +69,11 @@ class Selector {
     this.worker.postMessage(msg, [msg.xs.buffer, msg.ys.buffer]);
   }
 
-  select(polygon: Float64Array, start: number, end: number): Promise<Uint32Array> {
+  select(polygon: Float64Array, start: number, end: number, preview: boolean): Promise<Uint32Array> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const msg: WorkerRequest = { type: "select", id, generation: this.generation, polygon, start, end };
+      const msg: WorkerRequest = { type: "select", id, generation: this.generation, polygon, start, end, preview };
       this.worker.postMessage(msg);
     });
   }

@@ -9,7 +9,7 @@
  */
 import { missingMarkerOf } from "../../src/codecs/codes.js";
 import { CellucidSessionBundle } from "../../src/bundle/bundle.js";
-import { GROUP_BINDING_KEYS } from "../../src/bundle/canonical.js";
+import { GROUP_BINDING_KEYS, U16_FROM_CATEGORIES } from "../../src/bundle/canonical.js";
 import { mismatchReasons } from "../../src/bundle/mismatch.js";
 import { controlProblem } from "../../src/bundle/webapp-core-state.js";
 import type { EncodedChunkCache } from "../../src/bundle/chunk-cache.js";
@@ -48,15 +48,22 @@ export interface ViewSnapshot {
   camera: { cx: number; cy: number; scale: number };
 }
 
-/** The permissive layout stores the codes as they are (the marker is missing there too); the canonical writer takes -1. */
+/**
+ * The codes the canonical writer takes: the page's own when their width is the app's for
+ * that many categories (the missing markers then agree), else with -1 for missing.
+ * The permissive layout stores the codes as they are.
+ */
 const canonicalCodes = new WeakMap<Uint8Array | Uint16Array, Int32Array>();
 
 /** One per codes array (arrays never change), so that a chunk cache knows the field again. */
-function codesForApp(codes: Uint8Array | Uint16Array): Int32Array {
+function codesForApp(codes: Uint8Array | Uint16Array, categories: number): Uint8Array | Uint16Array | Int32Array {
+  if (codes instanceof Uint16Array === categories >= U16_FROM_CATEGORIES) return codes;
   let out = canonicalCodes.get(codes);
   if (!out) {
     const marker = missingMarkerOf(codes);
-    canonicalCodes.set(codes, (out = Int32Array.from(codes, (c) => (c === marker ? -1 : c))));
+    out = new Int32Array(codes.length);
+    for (let i = 0; i < codes.length; i++) out[i] = codes[i] === marker ? -1 : codes[i]!;
+    canonicalCodes.set(codes, out);
   }
   return out;
 }
@@ -83,7 +90,7 @@ export async function writeSession(state: SessionData, config: Pick<ViewerConfig
     const groups = page.groups.filter((g) => g.cells.length > 0);
     writer.addHighlightPage({ id: page.id, name: page.name, groups: groups.map((g) => ({ ...g.binding, id: g.id, label: g.label, type: g.type, enabled: g.enabled, cells: g.cells })) }, { active: page.id === state.activePageId });
   }
-  for (const f of fields) writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: canonical ? codesForApp(f.codes) : f.codes });
+  for (const f of fields) writer.addUserDefinedField({ id: f.id, key: f.key, source: "obs", categories: [...f.categories], codes: canonical ? codesForApp(f.codes, f.categories.length) : f.codes });
   for (const f of state.carried.fields) if (!state.fields.some((x) => x.id === f.id) && (!canonical || f.source !== "var")) writer.addUserDefinedField(f);
   for (const { id, meta, value } of state.carried.chunks) {
     if (canonical && chunkRole(id) === "unknown") continue;

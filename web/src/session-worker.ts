@@ -8,10 +8,10 @@
  */
 import { EncodedChunkCache } from "../../src/bundle/chunk-cache.js";
 import type { CellOrder } from "../../src/chunks/cell-order.js";
-import { webGzip } from "../../src/codecs/gzip.js";
 import type { ViewerConfig } from "./api.js";
 import { type SessionData, type ViewSnapshot, writeSession } from "./session-io.js";
 import { WireReceiver, type WireSession } from "./session-wire.js";
+import { captureGzipCodec } from "./fast-gzip.js";
 import { storedGzipCodec } from "./stored-gzip.js";
 
 interface RequestBase {
@@ -78,7 +78,7 @@ async function answer(req: SessionRequest, data: SessionData): Promise<void> {
   const t0 = performance.now();
   const before = { ...cache.counts };
   const autosave = req.kind === "autosave";
-  const blob = await writeSession(data, req.config, req.view, req.cellOrder, autosave ? false : req.canonical, autosave ? storedGzipCodec : webGzip, cache);
+  const blob = await writeSession(data, req.config, req.view, req.cellOrder, autosave ? false : req.canonical, autosave ? storedGzipCodec : captureGzipCodec, cache);
   const stats: EncodeStats = { encodeMs: performance.now() - t0, encoded: cache.counts.encoded - before.encoded, reused: cache.counts.reused - before.reused };
   if (!autosave) return scope.postMessage({ id: req.id, ok: true, kind: "encode", blob, ...stats });
   const res = await fetch("/_cellucid/autosave", { method: "POST", cache: "no-store", headers: { Authorization: `Bearer ${req.token}`, "Content-Type": "application/octet-stream" }, body: blob });
@@ -86,5 +86,5 @@ async function answer(req: SessionRequest, data: SessionData): Promise<void> {
   if (!res.ok) throw new Error(`HTTP ${res.status}${body.error ? ` (${body.error})` : ""}`);
   scope.postMessage({ id: req.id, ok: true, kind: "autosave", savedAt: body.savedAt ?? new Date().toISOString(), bytes: body.bytes ?? blob.size, totalMs: performance.now() - t0, ...stats });
   // Only a head start: the capture or Save State that comes reports its own refusal, if any.
-  if (waiting === 1) await writeSession(data, req.config, req.view, req.cellOrder, req.prepare, webGzip, cache).catch(() => undefined);
+  if (waiting === 1) await writeSession(data, req.config, req.view, req.cellOrder, req.prepare, captureGzipCodec, cache).catch(() => undefined);
 }

@@ -19,19 +19,31 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-function crc32(data: Uint8Array): number {
+export function crc32(data: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Deflate with no flags, no time stamp, unknown OS. */
+export const GZIP_HEADER = Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff);
+
+/** CRC-32 and length of the uncompressed data, the 8 bytes that end a gzip stream. */
+export function gzipTrailer(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, crc32(data), true);
+  dv.setUint32(4, data.length >>> 0, true);
+  return out;
 }
 
 const BLOCK = 0xffff;
 
 export function storedGzip(data: Uint8Array): Uint8Array {
   const blocks = Math.max(1, Math.ceil(data.length / BLOCK));
-  const out = new Uint8Array(10 + data.length + blocks * 5 + 8);
-  out.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff], 0);
-  let at = 10;
+  const out = new Uint8Array(GZIP_HEADER.length + data.length + blocks * 5 + 8);
+  out.set(GZIP_HEADER, 0);
+  let at = GZIP_HEADER.length;
   for (let b = 0; b < blocks; b++) {
     const part = data.subarray(b * BLOCK, Math.min(data.length, (b + 1) * BLOCK));
     const len = part.length;
@@ -43,9 +55,7 @@ export function storedGzip(data: Uint8Array): Uint8Array {
     out.set(part, at);
     at += len;
   }
-  const dv = new DataView(out.buffer);
-  dv.setUint32(at, crc32(data), true);
-  dv.setUint32(at + 4, data.length >>> 0, true);
+  out.set(gzipTrailer(data), at);
   return out;
 }
 
