@@ -24,7 +24,7 @@ export interface SlotBuffers {
   ptr: SharedArrayBuffer;
   /** Int32: gene of each entry. */
   indices: SharedArrayBuffer;
-  /** Float32: value of each entry. */
+  /** Float32: value of each entry (moved as its 32 bits, never converted). */
   data: SharedArrayBuffer;
 }
 
@@ -97,7 +97,7 @@ class Chunks {
 
 class Scatter {
   private readonly rows: Uint16Array;
-  private readonly values: Float32Array;
+  /** The values' bits: a float32 copied through a Float32Array is converted to a double and back. */
   private readonly valueBits: Uint32Array;
   private readonly base: Float64Array;
   private readonly fill: Int32Array;
@@ -108,14 +108,13 @@ class Scatter {
   private readonly chunks = new Chunks();
   private readonly fileEnd: BigInt64Array;
   private readonly fd: number;
-  private readonly slots: { ptr: Int32Array; indices: Int32Array; data: Float32Array }[];
+  private readonly slots: { ptr: Int32Array; indices: Int32Array; data: Uint32Array }[];
 
   constructor(private readonly init: ScatterInit) {
-    this.slots = init.slots.map((s) => ({ ptr: new Int32Array(s.ptr), indices: new Int32Array(s.indices), data: new Float32Array(s.data) }));
+    this.slots = init.slots.map((s) => ({ ptr: new Int32Array(s.ptr), indices: new Int32Array(s.indices), data: new Uint32Array(s.data) }));
     const { genes, run } = init;
     this.rows = new Uint16Array(genes * run);
-    this.values = new Float32Array(genes * run);
-    this.valueBits = new Uint32Array(this.values.buffer);
+    this.valueBits = new Uint32Array(genes * run);
     // -Infinity: the first entry of every gene starts a chunk (its row is "too far" from the base).
     this.base = new Float64Array(genes).fill(-Infinity);
     this.fill = new Int32Array(genes);
@@ -132,7 +131,7 @@ class Scatter {
    * ends the chunk. Returns the block's entries.
    */
   block({ r0, rows: n, slot }: ScatterBlock): number {
-    const { rows, values, base, fill } = this;
+    const { rows, valueBits, base, fill } = this;
     const { genes, run } = this.init;
     const { ptr, indices, data } = this.slots[slot]!;
     for (let i = 0; i < n; i++) {
@@ -150,7 +149,7 @@ class Scatter {
         }
         const at = g * run + f;
         rows[at] = offset;
-        values[at] = data[k]!;
+        valueBits[at] = data[k]!;
         if (f + 1 === run) this.flush(g, run);
         else fill[g] = f + 1;
       }
