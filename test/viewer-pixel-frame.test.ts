@@ -43,13 +43,13 @@ function reference(p: Placement, layer: Layer): Uint32Array {
   return out;
 }
 
-test("frames equal rims-then-points, through reused points, appended and changed rims, moving frames between, ranks and point sizes", () => {
+test("frames equal rims-then-points, through reused points, appended and changed rims, transient rims (selection, preview) coming and going, moving frames between, ranks and point sizes", () => {
   const W = 40, H = 30;
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 400_000 }),
       fc.array(fc.tuple(fc.integer({ min: -5, max: 45 }), fc.integer({ min: -5, max: 35 }), fc.integer({ min: 0, max: 4 })), { minLength: 1, maxLength: 300 }),
-      fc.array(fc.constantFrom("same", "add-halo", "drop-halo", "recolour", "show-all", "pan", "moving", "rank"), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.constantFrom("same", "add-halo", "drop-halo", "recolour", "show-all", "pan", "moving", "rank", "preview", "unselect", "group-it"), { minLength: 1, maxLength: 8 }),
       fc.constantFrom(1, 2),
       (nominal, pts, steps, dpr) => {
         const n = pts.length;
@@ -64,6 +64,8 @@ test("frames equal rims-then-points, through reused points, appended and changed
         });
         const cells = (from: number, step: number): Uint32Array => Uint32Array.from({ length: Math.ceil((n - from) / step) }, (_, j) => from + j * step);
         let halos: Halo[] = [{ cells: cells(0, 3), color: 0xff0000aa }];
+        // The selection or a lasso's preview: after the groups, in a colour of its own.
+        let selection: Halo | null = null;
         let rank: Uint16Array | null = null;
         let p: Placement = { W, H, k: 1, tx: 0, ty: H, dpr };
         let version = 0;
@@ -79,7 +81,11 @@ test("frames equal rims-then-points, through reused points, appended and changed
           if (step === "pan") p = { ...p, tx: p.tx + 1 };
           if (step === "moving") subset = cells(0, 2);
           if (step === "rank") rank = Uint16Array.from({ length: total }, (_, i) => (i * 7) % 5);
-          const layer: Layer = { xs, ys, colors, colorsVersion: version, rank, subset, halos };
+          if (step === "preview") selection = { cells: cells((version + halos.length) % n, 3), color: 0xffcc00cc, transient: true };
+          if (step === "unselect") selection = null;
+          // A lasso's release: its preview becomes the last group.
+          if (step === "group-it" && selection) (halos = [...halos, { cells: selection.cells, color: 0xff00cc00 }]), (selection = null);
+          const layer: Layer = { xs, ys, colors, colorsVersion: version, rank, subset, halos: selection ? [...halos, selection] : halos };
           frame.draw(words, BG, p, layer);
           assert.deepEqual(words, reference(p, layer), `after ${step}`);
           // Points are drawn anew only when the cells, their place or their colours changed (a moving frame draws its own).
@@ -90,4 +96,32 @@ test("frames equal rims-then-points, through reused points, appended and changed
     ),
     { numRuns: 150 },
   );
+});
+
+test("a lasso's release after a preview shown in a full frame draws the new group's rim alone", () => {
+  const W = 64, H = 48, n = 2_000;
+  const xs = Float32Array.from({ length: n }, (_, i) => (i * 37) % W), ys = Float32Array.from({ length: n }, (_, i) => (i * 11) % H);
+  const colors = new Uint32Array(n).fill(0xff336699);
+  const p: Placement = { W, H, k: 1, tx: 0.5, ty: H - 0.5, dpr: 1 };
+  const groups: Halo[] = [0, 1, 2].map((g) => ({ cells: Uint32Array.from({ length: 300 }, (_, j) => g * 500 + j), color: 0xff0000a0 + g }));
+  const lassoed = Uint32Array.from({ length: 400 }, (_, j) => 1_500 + j);
+  const frame = new PixelFrame();
+  const words = new Uint32Array(W * H);
+  const drawn = (halos: Halo[]): void => {
+    const layer: Layer = { xs, ys, colors, colorsVersion: 0, rank: null, subset: null, halos };
+    frame.draw(words, BG, p, layer);
+    assert.deepEqual(words, reference(p, layer));
+  };
+  drawn(groups);
+  assert.equal(frame.rimsDrawn, 3);
+  // The drag paused: a full frame with the preview over the groups.
+  drawn([...groups, { cells: lassoed, color: 0xffcc00cc, transient: true }]);
+  assert.equal(frame.rimsDrawn, 1, "the preview alone");
+  // The release: the preview is gone, the same cells are the last group.
+  drawn([...groups, { cells: lassoed, color: 0xff00cc00 }]);
+  assert.equal(frame.rimsDrawn, 1, "the new group alone, not every group again");
+  // Deselecting a group that was selected (a transient rim going away) draws nothing.
+  drawn([...groups, { cells: lassoed, color: 0xff00cc00 }, { cells: groups[0]!.cells, color: 0xffcc00cc, transient: true }]);
+  drawn([...groups, { cells: lassoed, color: 0xff00cc00 }]);
+  assert.equal(frame.rimsDrawn, 0);
 });

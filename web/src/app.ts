@@ -444,13 +444,13 @@ export class App implements ControlsHost, HoverHost {
     const n = this.shownXs.length;
     const hasPoints = n > 0 && this.colors.length === n;
     let halos = overlayHalos(this.state, this.preview);
-    if (this.pinned >= 0 && this.pinned < n) halos.push({ cells: this.pinnedCells, color: hexToRgba32(SELECTED) });
+    if (this.pinned >= 0 && this.pinned < n) halos.push({ cells: this.pinnedCells, color: hexToRgba32(SELECTED), transient: true });
     const size = this.lodFixed ?? this.lodSize;
     const lod = hasPoints && this.moving && size > 0 && size < n;
     let subset: Uint32Array | null = null;
     if (lod) {
       subset = this.subsetFor(n, size);
-      halos = halos.map((h) => (h.cells.length > MIN_SUBSET ? { cells: this.haloSubset(h.cells, n, size), color: h.color } : h));
+      halos = halos.map((h) => (h.cells.length > MIN_SUBSET ? { ...h, cells: this.haloSubset(h.cells, n, size) } : h));
     }
     this.renderer.draw(this.view, hasPoints ? { xs: this.shownXs, ys: this.shownYs, turn, colors: this.colors, colorsVersion: this.colorsVersion, rank: this.rank, subset, halos } : null);
     const ms = this.renderer.lastFrameMs;

@@ -12,6 +12,12 @@ export interface Halo {
   cells: Uint32Array;
   /** RGBA word. */
   color: number;
+  /**
+   * Drawn over the groups for a while only (the selection, a lasso's
+   * preview, the pinned cell): always after the lasting rims, so a renderer
+   * that keeps the groups' rims can drop these without redrawing those.
+   */
+  transient?: boolean;
 }
 
 export function overlayHalos(state: ViewerState, preview: Uint32Array | null): Halo[] {
@@ -22,6 +28,6 @@ export function overlayHalos(state: ViewerState, preview: Uint32Array | null): H
   });
   // A selection that is a group (the gesture just made it, or "Select" picked it) shows as that group.
   const sel = preview ?? state.selection;
-  if (sel && sel.length && !page?.groups.some((g) => g.enabled && g.cells === sel)) halos.push({ cells: sel, color: hexToRgba32(SELECTED) });
+  if (sel && sel.length && !page?.groups.some((g) => g.enabled && g.cells === sel)) halos.push({ cells: sel, color: hexToRgba32(SELECTED), transient: true });
   return halos;
 }

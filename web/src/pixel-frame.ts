@@ -11,6 +11,10 @@
  * over 5M cells then costs its one new rim, not every cell and every rim
  * again. Moving frames (a subset while the view moves) draw into layers of
  * their own, leaving the full frame's for when the view is still again.
+ * Transient rims (the selection, a preview, the pinned cell; always the
+ * last halos) get a layer of their own over the groups' rims: a preview
+ * shown in a full frame and gone at the release does not make every
+ * group's rim be drawn again.
  */
 import type { Halo } from "./overlays.js";
 import { pointSize, rimSize } from "./point-size.js";
@@ -34,8 +38,10 @@ interface Drawn {
   colorsVersion: number;
   rank: Uint16Array | null;
   subset: Uint32Array | null;
-  /** The rims in the halo layer, in the order drawn. */
+  /** The lasting rims in the halo layer, in the order drawn. */
   halos: Halo[];
+  /** The transient rims in their layer. */
+  transient: Halo[];
   /** Cells hidden (colour 0), which get no rim. */
   hidden: number;
 }
@@ -44,6 +50,8 @@ class Layers {
   /** 0 where no point / rim is. */
   readonly points: Uint32Array;
   readonly halos: Uint32Array;
+  /** Made when a transient rim is first drawn. */
+  transient: Uint32Array | null = null;
   drawn: Drawn | null = null;
 
   constructor(pixels: number) {
@@ -63,6 +71,8 @@ export class PixelFrame {
   private depth: Uint16Array | null = null;
   /** The last frame drew its points (false: the kept ones were still right). */
   redrew = true;
+  /** Rims the last frame drew (the others were kept). */
+  rimsDrawn = 0;
 
   /** Draws `layer` into `words` (W×H RGBA words, background `bg`); returns how many points it drew. */
   draw(words: Uint32Array, bg: number, p: Placement, layer: Layer): number {
@@ -82,16 +92,36 @@ export class PixelFrame {
     this.redrew = !samePoints;
     // Rims depend on where the cells are and which are hidden: a new colouring that hides nothing, as before, leaves them.
     const sameRims = samePlace && (sameColours || (was.hidden === 0 && hidden === 0));
+    // Everything from the first transient rim on is transient: the order of the rims is the order they cover each other.
+    let split = layer.halos.findIndex((h) => h.transient === true);
+    if (split < 0) split = layer.halos.length;
+    const lasting = layer.halos.slice(0, split), transient = layer.halos.slice(split);
     // The rims drawn stay when only new ones follow them.
-    const from = sameRims && keptPrefix(was.halos, layer.halos) === was.halos.length ? was.halos.length : 0;
+    const from = sameRims && keptPrefix(was.halos, lasting) === was.halos.length ? was.halos.length : 0;
     if (from === 0) target.halos.fill(0);
-    for (let h = from; h < layer.halos.length; h++) this.drawHalo(target.halos, p, layer, layer.halos[h]!, count);
-    target.drawn = { placement: { ...p }, xs: layer.xs, ys: layer.ys, colors: layer.colors, colorsVersion: layer.colorsVersion, rank: layer.rank ?? null, subset, halos: [...layer.halos], hidden };
+    for (let h = from; h < lasting.length; h++) this.drawHalo(target.halos, p, layer, lasting[h]!, count);
+    this.rimsDrawn = lasting.length - from;
+    const keepTransient = sameRims && was.transient.length === transient.length && keptPrefix(was.transient, transient) === transient.length;
+    if (!keepTransient && transient.length) {
+      const layerOf = target.transient?.length === pixels ? target.transient : (target.transient = new Uint32Array(pixels));
+      layerOf.fill(0);
+      for (const h of transient) this.drawHalo(layerOf, p, layer, h, count);
+      this.rimsDrawn += transient.length;
+    }
+    target.drawn = { placement: { ...p }, xs: layer.xs, ys: layer.ys, colors: layer.colors, colorsVersion: layer.colorsVersion, rank: layer.rank ?? null, subset, halos: lasting, transient, hidden };
 
     const points = target.points, halos = target.halos;
-    for (let o = 0; o < pixels; o++) {
-      const c = points[o]!;
-      words[o] = c !== 0 ? c : halos[o]! !== 0 ? halos[o]! : bg;
+    if (transient.length) {
+      const over = target.transient!;
+      for (let o = 0; o < pixels; o++) {
+        const c = points[o]!;
+        words[o] = c !== 0 ? c : over[o]! !== 0 ? over[o]! : halos[o]! !== 0 ? halos[o]! : bg;
+      }
+    } else {
+      for (let o = 0; o < pixels; o++) {
+        const c = points[o]!;
+        words[o] = c !== 0 ? c : halos[o]! !== 0 ? halos[o]! : bg;
+      }
     }
     return count;
   }
