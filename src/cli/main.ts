@@ -4,6 +4,7 @@
  * Exit status: 0 ok, 1 invalid input, 2 usage or I/O error.
  */
 import { readFileSync, realpathSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
 import { CellucidError, exitStatusOf } from "../format/errors.js";
 import { UsageError } from "./args.js";
 import type { Io } from "./output.js";
@@ -84,5 +85,10 @@ if (invokedDirectly) {
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);
   });
+  // inspect is short-lived and keeps little: a young generation that never
+  // grows (V8 doubles it while much survives, as a parsed manifest does)
+  // keeps peak RSS ~15 MB lower on bundles of many chunks, at no cost in
+  // time. Set only in a process of our own, before the heap has grown.
+  if (process.argv[2] === "inspect") setFlagsFromString("--semi-space-growth-factor=1");
   process.exitCode = await main(process.argv.slice(2));
 }

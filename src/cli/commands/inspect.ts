@@ -4,7 +4,6 @@ import type { HighlightGroupMeta } from "../../chunks/highlights.js";
 import { chunkRole, highlightCellsId, userDefinedCodesId } from "../../chunks/ids.js";
 import { type Io, LazyRows, bytes, count, tableLines, writeBatches, writeJson } from "../output.js";
 import { parse } from "../args.js";
-import { setFlagsFromString } from "node:v8";
 
 export const inspectHelp = `Usage: cellucid-session inspect FILE [--json]
 
@@ -85,10 +84,6 @@ export type InspectSummary = Awaited<ReturnType<typeof inspectSummary>>;
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {}, ["file"]);
   if (values["help"]) return io.out.write(inspectHelp + "\n"), 0;
-  // inspect is short-lived and keeps little: a young generation that never
-  // grows (V8 doubles it while much survives, as a parsed manifest does)
-  // keeps peak RSS ~15 MB lower on bundles of many chunks, at no cost in time.
-  setFlagsFromString("--semi-space-growth-factor=1");
   const b = await CellucidSessionBundle.open(positionals[0]!);
   try {
     const s = await inspectSummary(b, positionals[0]);
