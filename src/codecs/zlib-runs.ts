@@ -11,6 +11,8 @@
  * callers store raw bytes instead when the stream is not smaller.
  */
 
+import { LENGTH_BASE, LENGTH_EXTRA, LENGTH_INDEX, MAX_MATCH } from "./deflate-lengths.js";
+
 const ADLER_MOD = 65521;
 /**
  * Adler-32's `b` is reduced only once it passes this: a run adds less than
@@ -18,11 +20,6 @@ const ADLER_MOD = 65521;
  * far below 2^53, and most runs cost no division.
  */
 const B_REDUCE = 2 ** 32;
-const MAX_MATCH = 258;
-
-/** Fixed-Huffman length symbols 257..285: base length and extra bits (RFC 1951 §3.2.5). */
-const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
 
 /** Fixed Huffman code of a literal/length symbol, bit-reversed for LSB-first output, and its length. */
 function fixedCode(symbol: number): [code: number, bits: number] {
@@ -44,8 +41,7 @@ const LIT_BITS = Int32Array.from(LITERAL_CODES, ([, b]) => b);
 const MATCH_CODE = new Int32Array(MAX_MATCH + 1);
 const MATCH_BITS = new Int32Array(MAX_MATCH + 1);
 for (let len = 3; len <= MAX_MATCH; len++) {
-  let i = LENGTH_BASE.length - 1;
-  while (LENGTH_BASE[i]! > len) i--;
+  const i = LENGTH_INDEX[len]!;
   const [code, bits] = LITERAL_CODES[257 + i]!;
   const extra = LENGTH_EXTRA[i]!;
   MATCH_CODE[len] = code | ((len - LENGTH_BASE[i]!) << bits);

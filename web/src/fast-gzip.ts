@@ -10,22 +10,14 @@
  * deflate finds anyway. Any gzip reader inflates the result.
  */
 import { type GzipCodec, webGzip } from "../../src/codecs/gzip.js";
+import { LENGTH_BASE, LENGTH_EXTRA, LENGTH_INDEX, MAX_MATCH } from "../../src/codecs/deflate-lengths.js";
 import { gzipTrailer, GZIP_HEADER } from "./stored-gzip.js";
 
 /** Input bytes per block: each gets the code that fits its own bytes, or is stored when that is no smaller. */
 const BLOCK = 0xffff;
-const MAX_MATCH = 258;
-
-/** Length symbols 257..285: base lengths and extra bits (RFC 1951, 3.2.5). */
-const LEN_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-const LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-/** The length symbol's index (0..28) of every match length 3..258. */
-const LEN_INDEX = (() => {
-  const t = new Uint8Array(MAX_MATCH + 1);
-  for (let k = 0; k < LEN_BASE.length; k++) for (let l = LEN_BASE[k]!; l < (LEN_BASE[k + 1] ?? MAX_MATCH + 1); l++) t[l] = k;
-  t[MAX_MATCH] = 28;
-  return t;
-})();
+/** Per literal/length symbol: its extra bits and base length (0 for literals and the end of block). */
+const EXTRA_OF = Uint8Array.from({ length: 286 }, (_, s) => (s > 256 ? LENGTH_EXTRA[s - 257]! : 0));
+const BASE_OF = Uint16Array.from({ length: 286 }, (_, s) => (s > 256 ? LENGTH_BASE[s - 257]! : 0));
 /** The order code-length code lengths are sent in. */
 const CL_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
@@ -143,7 +135,7 @@ function tokenize(data: Uint8Array, start: number, end: number): number {
       let j = i + 1;
       while (j < limit && data[j] === b) j++;
       if (j - i >= 3) {
-        SYMBOLS[n] = 257 + LEN_INDEX[j - i]!;
+        SYMBOLS[n] = 257 + LENGTH_INDEX[j - i]!;
         RUNS[n++] = j - i;
         i = j;
         continue;
@@ -177,7 +169,7 @@ function writeBlock(w: BitWriter, data: Uint8Array, start: number, end: number, 
 
   let bits = 17 + 3 * hclen;
   for (let k = 0; k < cl.length; k += 2) bits += clLengths[cl[k]!]! + (cl[k] === 16 ? 2 : cl[k] === 17 ? 3 : cl[k] === 18 ? 7 : 0);
-  for (let s = 0; s < 286; s++) bits += freq[s]! * (lit[s]! + (s > 256 ? LEN_EXTRA[s - 257]! + 1 : 0));
+  for (let s = 0; s < 286; s++) bits += freq[s]! * (lit[s]! + (s > 256 ? EXTRA_OF[s]! + 1 : 0));
   if (bits >= 8 * (end - start + 5)) {
     // Stored: no smaller as a code.
     w.put(last ? 1 : 0, 3);
@@ -202,8 +194,6 @@ function writeBlock(w: BitWriter, data: Uint8Array, start: number, end: number, 
   }
   // Each symbol with its length's extra bits and the 1-bit distance code: at most 21 bits, so 28 with what is pending.
   const codes = codesOf(lit);
-  const extraOf = Uint8Array.from({ length: 286 }, (_, s) => (s > 256 ? LEN_EXTRA[s - 257]! : 0));
-  const baseOf = Uint16Array.from({ length: 286 }, (_, s) => (s > 256 ? LEN_BASE[s - 257]! : 0));
   const out = w.out;
   let acc = w.bits, count = w.count, pos = w.pos;
   for (let t = 0; t < tokens; t++) {
@@ -212,8 +202,8 @@ function writeBlock(w: BitWriter, data: Uint8Array, start: number, end: number, 
     count += lit[s]!;
     const run = RUNS[t]!;
     if (run > 0) {
-      const e = extraOf[s]!;
-      acc |= (run - baseOf[s]!) << count;
+      const e = EXTRA_OF[s]!;
+      acc |= (run - BASE_OF[s]!) << count;
       // Then distance 1: code 0, one bit.
       count += e + 1;
     }
