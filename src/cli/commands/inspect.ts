@@ -75,7 +75,7 @@ export async function inspectSummary(b: CellucidSessionBundle, displayName?: str
       purged: f.isPurged === true,
       hasCodes: b.hasChunk(userDefinedCodesId(f.id)),
     })),
-    unknownChunks: m.chunks.map((c) => c.id).filter((id) => chunkRole(id) === "unknown"),
+    unknownChunks: b.listChunkIds().filter((id) => chunkRole(id) === "unknown"),
   };
 }
 
