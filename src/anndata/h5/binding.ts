@@ -22,7 +22,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AnnDataError } from "../model.js";
+import { AnnDataError, boolValues } from "../model.js";
 import { zlibRuns, zlibRunsOfRows } from "../../codecs/zlib-runs.js";
 
 export type H5DType =
@@ -570,9 +570,7 @@ export class H5File {
     // Above one row in 16 the runs save little and cost more time than the raw bytes they spare.
     const deflated = length > 0 && trueRows.length * 16 <= length ? runChunks(length, (at, n) => zlibRunsOfRows(trueRows, at, n)) : null;
     if (deflated) return this.#create(path, "bool", length, deflated, -1, 0, opts);
-    const values = new Uint8Array(length);
-    for (let i = 0; i < trueRows.length; i++) values[trueRows[i]!] = 1;
-    this.#create(path, "bool", values, null, -1, 0, opts);
+    this.#create(path, "bool", boolValues({ kind: "bool", length, trueRows }), null, -1, 0, opts);
   }
 
   /** The native create: pre-deflated chunks of RUN_CHUNK elements (`data` is then their count) or `data` as it is. */
