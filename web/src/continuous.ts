@@ -4,7 +4,7 @@
  * stretched over, clipped at percentiles so a few outliers do not wash the
  * scale out.
  */
-import { hexToRgba32, rgba32ToCss } from "./palette.js";
+import { hexToRgba32 } from "./palette.js";
 
 // Nine evenly spaced stops of matplotlib's viridis; 256 steps interpolated between them.
 const STOPS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"];
@@ -26,10 +26,6 @@ export const SCALE: Uint32Array = (() => {
 
 /** The CSS gradient of the scale, for the legend bar. */
 export const SCALE_CSS = `linear-gradient(to right, ${STOPS.join(", ")})`;
-
-export function scaleCss(t: number): string {
-  return rgba32ToCss(SCALE[Math.max(0, Math.min(255, Math.round(t * 255)))]!);
-}
 
 export interface ValueRange {
   /** Smallest and largest finite value. */
